@@ -1,0 +1,113 @@
+import { UsageError } from '../errors.js';
+import { Rng } from '../random/rng.js';
+import { Dataset, MU1, MU2, MU3 } from './dataset.js';
+
+/**
+ * How filler tokens are assigned.
+ * - `distinct`: every filler slot of the whole training set gets its own token (paper
+ *   Assumption 2.3(ii)); needs n(3L-7)/3 <= d - 3.
+ * - `repeat`: each sample draws its fillers without replacement from mu_4..mu_d, independently
+ *   of the other samples, so fillers repeat ACROSS samples but never within one. The paper's own
+ *   experiment (App. A: n=60, L=5, d=64, 160 filler slots, 61 filler tokens) can only be built
+ *   this way. Needs d - 3 >= L - 1 (an I4 sample has L-1 fillers).
+ */
+export type FillerMode = 'distinct' | 'repeat';
+
+export interface DataConfig {
+  n: number;
+  L: number;
+  d: number;
+  seed: number;
+  fillers: FillerMode;
+}
+
+/** Number of filler slots in a set with exact proportions: n/2 (L-3) + 2 n/6 (L-2) + n/6 (L-1). */
+export function fillerSlots(n: number, L: number): number {
+  return (n * (3 * L - 7)) / 3;
+}
+
+/** Counts of I1..I4 in a set of size n with the exact proportions 1/2, 1/6, 1/6, 1/6. */
+export function typeCounts(n: number): [number, number, number, number] {
+  return [n / 2, n / 6, n / 6, n / 6];
+}
+
+function checkInteger(name: string, value: number, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new UsageError(`${name} must be an integer >= ${min} (got ${value})`);
+  }
+}
+
+export function validateDataConfig(c: DataConfig): void {
+  checkInteger('n', c.n, 6);
+  if (c.n % 6 !== 0) {
+    throw new UsageError(
+      `n must be a multiple of 6 so that I1..I4 have exact sizes n/2, n/6, n/6, n/6 (got n=${c.n}; try ${6 * Math.max(1, Math.round(c.n / 6))})`,
+    );
+  }
+  checkInteger('L', c.L, 3);
+  checkInteger('d', c.d, 4);
+  if (!Number.isInteger(c.seed)) throw new UsageError(`seed must be an integer (got ${c.seed})`);
+  if (c.fillers !== 'distinct' && c.fillers !== 'repeat') {
+    throw new UsageError(`fillers must be 'distinct' or 'repeat' (got '${String(c.fillers)}')`);
+  }
+  const fillerTokens = c.d - 3;
+  if (c.fillers === 'distinct') {
+    const slots = fillerSlots(c.n, c.L);
+    if (slots > fillerTokens) {
+      throw new UsageError(
+        `fillers=distinct needs d >= ${slots + 3} (n=${c.n}, L=${c.L} have ${slots} filler slots; got d=${c.d}); raise d or use fillers=repeat`,
+      );
+    }
+  } else if (c.L - 1 > fillerTokens) {
+    throw new UsageError(`fillers=repeat needs d >= L + 2 = ${c.L + 2} (got d=${c.d})`);
+  }
+}
+
+/**
+ * Builds a training set (paper Def. 2.1, Assumption 2.3): samples ordered I1 block, I2, I3, I4;
+ * mu_3 at a uniform position; mu_1 / mu_2 at distinct uniform other positions; fillers elsewhere.
+ */
+export function generateDataset(c: DataConfig): Dataset {
+  validateDataConfig(c);
+  const { n, L, d } = c;
+  const rng = new Rng(`data:${c.seed}`);
+  const tokens = new Int32Array(n * L);
+  const y = new Float64Array(n);
+  const type = new Int32Array(n);
+
+  // Distinct mode: a shuffled pool of all filler tokens consumed left to right.
+  const pool = Int32Array.from({ length: d - 3 }, (_, i) => i + 3);
+  if (c.fillers === 'distinct') rng.shuffle(pool);
+  let next = 0;
+
+  const counts = typeCounts(n);
+  const positions = Int32Array.from({ length: L }, (_, i) => i);
+  let i = 0;
+  for (let t = 0; t < 4; t++) {
+    for (let j = 0; j < counts[t]; j++, i++) {
+      const sampleType = t + 1;
+      type[i] = sampleType;
+      y[i] = sampleType === 1 ? 1 : -1;
+      const special = [MU3];
+      if (sampleType === 1 || sampleType === 2) special.push(MU1);
+      if (sampleType === 1 || sampleType === 3) special.push(MU2);
+      rng.shuffle(positions);
+      const row = tokens.subarray(i * L, (i + 1) * L);
+      for (let s = 0; s < special.length; s++) row[positions[s]] = special[s];
+      if (c.fillers === 'repeat') {
+        // Partial Fisher-Yates over the pool: fillers distinct within this sample.
+        for (let s = special.length; s < L; s++) {
+          const k = s - special.length;
+          const pick = k + rng.int(pool.length - k);
+          const tmp = pool[k];
+          pool[k] = pool[pick];
+          pool[pick] = tmp;
+          row[positions[s]] = pool[k];
+        }
+      } else {
+        for (let s = special.length; s < L; s++) row[positions[s]] = pool[next++];
+      }
+    }
+  }
+  return { n, L, d, tokens, y, type };
+}

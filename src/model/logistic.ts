@@ -1,0 +1,17 @@
+/**
+ * The logistic loss l(x) = log(1 + exp(-x)) and its gradient weight, computed without overflow
+ * for any |x| (paper Sec. 2: g_i = 1 / (1 + exp(y_i F_i)) = -l'(y_i F_i)).
+ */
+export function logisticLoss(x: number): number {
+  // log(1 + e^-x) = max(-x, 0) + log1p(e^-|x|)
+  return Math.max(-x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+}
+
+/** g(x) = 1 / (1 + e^x) = -dl/dx. */
+export function logisticWeight(x: number): number {
+  if (x >= 0) {
+    const e = Math.exp(-x);
+    return e / (1 + e);
+  }
+  return 1 / (1 + Math.exp(x));
+}
