@@ -35,6 +35,14 @@ export class LossGrad {
   private readonly P: Float64Array;
   private readonly Fl: Float64Array;
   private readonly dr: Float64Array;
+  // Token-major (d x m) copies of W_Q, W_K, W_V and of their gradients: the per-sample gathers
+  // and scatters then touch contiguous rows instead of stride-d columns.
+  private readonly tQ: Float64Array;
+  private readonly tK: Float64Array;
+  private readonly tV: Float64Array;
+  private readonly gQ: Float64Array;
+  private readonly gK: Float64Array;
+  private readonly gV: Float64Array;
 
   constructor(
     private readonly data: Dataset,
@@ -60,6 +68,13 @@ export class LossGrad {
     this.u = new Float64Array(L);
     this.P = new Float64Array(L * L);
     this.Fl = new Float64Array(L);
+    const dm = data.d * m;
+    this.tQ = new Float64Array(dm);
+    this.tK = new Float64Array(dm);
+    this.tV = new Float64Array(dm);
+    this.gQ = new Float64Array(dm);
+    this.gK = new Float64Array(dm);
+    this.gV = new Float64Array(dm);
   }
 
   /** Mean loss; fills F and sampleLoss. */
@@ -84,12 +99,17 @@ export class LossGrad {
     this.checkShapes(p);
     const { n, L, m, m1 } = this;
     const d = p.d;
-    const { WQ, WK, WV, W, a } = p;
-    const { q, k, v, dq, dk, u, P, Fl, r, dr } = this;
+    const { W, a } = p;
+    const { q, k, v, dq, dk, u, P, Fl, r, dr, tQ, tK, tV, gQ, gK, gV } = this;
+    const F = this.F;
+    const sampleLoss = this.sampleLoss;
     const tokens = this.data.tokens;
     const y = this.data.y;
     const invSqrtM = 1 / Math.sqrt(m);
 
+    transpose(p.WQ, m, d, tQ);
+    transpose(p.WK, m, d, tK);
+    transpose(p.WV, m, d, tV);
     // r = W^T a
     r.fill(0);
     for (let j = 0; j < m1; j++) {
@@ -98,64 +118,64 @@ export class LossGrad {
       for (let c = 0; c < m; c++) r[c] += aj * W[row + c];
     }
     if (out) {
-      out.dWQ.fill(0);
-      out.dWK.fill(0);
-      out.dWV.fill(0);
+      gQ.fill(0);
+      gK.fill(0);
+      gV.fill(0);
       dr.fill(0);
     }
 
     let total = 0;
     for (let i = 0; i < n; i++) {
       const base = i * L;
-      // Gather the sample's columns: q_l = W_Q mu_{x_l}, etc.
+      // Gather the sample's columns: q_l = W_Q mu_{x_l} is row x_l of the token-major copy.
       for (let l = 0; l < L; l++) {
-        const x = tokens[base + l];
+        const src = tokens[base + l] * m;
         const o = l * m;
         for (let c = 0; c < m; c++) {
-          const idx = c * d + x;
-          q[o + c] = WQ[idx];
-          k[o + c] = WK[idx];
-          v[o + c] = WV[idx];
+          q[o + c] = tQ[src + c];
+          k[o + c] = tK[src + c];
+          v[o + c] = tV[src + c];
         }
       }
-      for (let p = 0; p < L; p++) {
+      for (let pp = 0; pp < L; pp++) {
         let s = 0;
-        const o = p * m;
+        const o = pp * m;
         for (let c = 0; c < m; c++) s += r[c] * v[o + c];
-        u[p] = s;
+        u[pp] = s;
       }
       // Softmax over keys p for each query l; P[p * L + l].
       let Fi = 0;
       for (let l = 0; l < L; l++) {
         const ol = l * m;
         let zmax = -Infinity;
-        for (let p = 0; p < L; p++) {
-          const op = p * m;
+        for (let pp = 0; pp < L; pp++) {
+          const op = pp * m;
           let s = 0;
           for (let c = 0; c < m; c++) s += k[op + c] * q[ol + c];
           const z = s * invSqrtM;
-          P[p * L + l] = z;
+          P[pp * L + l] = z;
           if (z > zmax) zmax = z;
         }
         let sum = 0;
-        for (let p = 0; p < L; p++) {
-          const e = Math.exp(P[p * L + l] - zmax);
-          P[p * L + l] = e;
+        for (let pp = 0; pp < L; pp++) {
+          const e = Math.exp(P[pp * L + l] - zmax);
+          P[pp * L + l] = e;
           sum += e;
         }
         let f = 0;
-        for (let p = 0; p < L; p++) {
-          const pr = P[p * L + l] / sum;
-          P[p * L + l] = pr;
-          f += pr * u[p];
+        const inv = 1 / sum;
+        for (let pp = 0; pp < L; pp++) {
+          const pr = P[pp * L + l] * inv;
+          P[pp * L + l] = pr;
+          f += pr * u[pp];
         }
         Fl[l] = f;
         Fi += f;
       }
-      this.F[i] = Fi;
+      F[i] = Fi;
       const margin = y[i] * Fi;
       const li = logisticLoss(margin);
-      this.sampleLoss[i] = li;
+      sampleLoss[i] = li;
       total += li;
       if (!out) continue;
 
@@ -163,20 +183,21 @@ export class LossGrad {
       const gF = (-y[i] * logisticWeight(margin)) / n;
       dq.fill(0);
       dk.fill(0);
-      for (let p = 0; p < L; p++) {
+      for (let pp = 0; pp < L; pp++) {
         // u_p = r . v_p: dv_p += (dL/du_p) r, dr += (dL/du_p) v_p
         let w = 0;
-        for (let l = 0; l < L; l++) w += P[p * L + l];
+        for (let l = 0; l < L; l++) w += P[pp * L + l];
         const gu = gF * w;
-        const x = tokens[base + p];
-        const op = p * m;
+        const dst = tokens[base + pp] * m;
+        const op = pp * m;
         for (let c = 0; c < m; c++) {
-          out.dWV[c * d + x] += gu * r[c];
+          gV[dst + c] += gu * r[c];
           dr[c] += gu * v[op + c];
         }
+        const up = u[pp];
         for (let l = 0; l < L; l++) {
           // z_pl = <k_p, q_l>/sqrt(m): dq_l += gz k_p, dk_p += gz q_l
-          const gz = gF * P[p * L + l] * (u[p] - Fl[l]) * invSqrtM;
+          const gz = gF * P[pp * L + l] * (up - Fl[l]) * invSqrtM;
           const ol = l * m;
           for (let c = 0; c < m; c++) {
             dq[ol + c] += gz * k[op + c];
@@ -184,17 +205,20 @@ export class LossGrad {
           }
         }
       }
-      // Scatter back into the columns of the used tokens (a repeated token accumulates).
+      // Scatter back into the rows of the used tokens (a repeated token accumulates).
       for (let l = 0; l < L; l++) {
-        const x = tokens[base + l];
+        const dst = tokens[base + l] * m;
         const o = l * m;
         for (let c = 0; c < m; c++) {
-          out.dWQ[c * d + x] += dq[o + c];
-          out.dWK[c * d + x] += dk[o + c];
+          gQ[dst + c] += dq[o + c];
+          gK[dst + c] += dk[o + c];
         }
       }
     }
     if (out) {
+      transpose(gQ, d, m, out.dWQ);
+      transpose(gK, d, m, out.dWK);
+      transpose(gV, d, m, out.dWV);
       // dL/dW = a (dL/dr)^T since r = W^T a.
       const dW = out.dW;
       for (let j = 0; j < m1; j++) {
@@ -204,6 +228,14 @@ export class LossGrad {
       }
     }
     return total / n;
+  }
+}
+
+/** out (cols x rows) = X^T for a row-major rows x cols matrix X. */
+function transpose(X: Float64Array, rows: number, cols: number, out: Float64Array): void {
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) out[j * rows + i] = X[o + j];
   }
 }
 

@@ -1,0 +1,100 @@
+import { Observation } from '../model/observables.js';
+
+/**
+ * The recorded trajectory of a run: one row per sample time, the same columns at every level
+ * (issue #3's trajectory.csv). `score_k{i}_q{j}` is mu_i^T W_K^T W_Q mu_j, unscaled (key i,
+ * query j). `drift_QK` and `drift_VW` are the relative drifts of the two conserved quantities
+ * since t = 0 (max |I(t) - I(0)| / scale(0)); for an exact gradient flow they are zero, so they
+ * measure integration error (for GD they measure the O(lr^2) per-step defect).
+ */
+export const SCORE_COLUMNS: string[] = [];
+for (let i = 1; i <= 3; i++) for (let j = 1; j <= 3; j++) SCORE_COLUMNS.push(`score_k${i}_q${j}`);
+
+export function trajectoryColumns(withStep: boolean): string[] {
+  return [
+    't',
+    ...(withStep ? ['step'] : []),
+    'loss',
+    'loss_I1',
+    'loss_I2',
+    'loss_I3',
+    'loss_I4',
+    'G1',
+    'G2',
+    'G3',
+    ...SCORE_COLUMNS,
+    'minMargin',
+    'drift_QK',
+    'drift_VW',
+  ];
+}
+
+export class Trajectory {
+  readonly columns: string[];
+  readonly rows: number[][] = [];
+
+  constructor(readonly withStep: boolean) {
+    this.columns = trajectoryColumns(withStep);
+  }
+
+  add(t: number, step: number | null, o: Observation, drift: [number, number]): void {
+    const row = [t];
+    if (this.withStep) row.push(step ?? NaN);
+    row.push(o.loss, ...o.lossByType, ...o.G, ...o.scores, o.minMargin, drift[0], drift[1]);
+    this.rows.push(row);
+  }
+
+  column(name: string): number[] {
+    const j = this.columns.indexOf(name);
+    if (j < 0) throw new Error(`no trajectory column '${name}'`);
+    return this.rows.map((r) => r[j]);
+  }
+
+  /**
+   * CSV with every number printed as JavaScript's shortest round-trip decimal, so the file is
+   * byte-identical for identical runs and parses back to the exact float64 values.
+   */
+  toCsv(): string {
+    const lines = [this.columns.join(',')];
+    for (const r of this.rows) lines.push(r.map(formatNumber).join(','));
+    return lines.join('\n') + '\n';
+  }
+
+  static fromCsv(text: string): Trajectory {
+    const lines = text.trim().split('\n');
+    const header = lines[0].split(',');
+    const t = new Trajectory(header.includes('step'));
+    if (t.columns.join(',') !== header.join(',')) throw new Error('trajectory.csv: unexpected header');
+    for (const line of lines.slice(1)) t.rows.push(line.split(',').map(parseNumber));
+    return t;
+  }
+}
+
+export function formatNumber(x: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  return String(x);
+}
+
+export function parseNumber(s: string): number {
+  if (s === 'inf') return Infinity;
+  if (s === '-inf') return -Infinity;
+  return Number(s);
+}
+
+/** Relative drift of each conserved group: max |I(t) - I(0)| / scale(0). */
+export function invariantDrift(
+  initial: { groups: [Float64Array, Float64Array]; scales: [number, number] },
+  now: { groups: [Float64Array, Float64Array] },
+): [number, number] {
+  const out: [number, number] = [0, 0];
+  for (let g = 0; g < 2; g++) {
+    let max = 0;
+    const a = initial.groups[g];
+    const b = now.groups[g];
+    for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(b[i] - a[i]));
+    out[g] = max / (initial.scales[g] > 0 ? initial.scales[g] : 1);
+  }
+  return out;
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { UsageError } from '../errors.js';
+import { registerCommands } from './commands.js';
+
+/**
+ * coflow's command line. It only parses flags and calls library functions; every user error
+ * is one line on stderr and exit code 2, with no stack trace (set COFLOW_DEBUG=1 to see one).
+ */
+async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  program
+    .name('coflow')
+    .description(
+      'Training dynamics of a one-layer softmax transformer learning word co-occurrence\n' +
+        '(Yang, Kailkhura, Wang, Liang, NeurIPS 2024), made executable.',
+    )
+    .exitOverride()
+    .showHelpAfterError('(run coflow --help or coflow <command> --help)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerCommands(program);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      // commander already printed its one-line message.
+      return 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`coflow: ${err.message}\n`);
+      return 2;
+    }
+    const e = err as Error;
+    process.stderr.write(`coflow: internal error: ${e?.message ?? String(err)}\n`);
+    if (process.env.COFLOW_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
+    return 1;
+  }
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`coflow: internal error: ${(err as Error)?.message ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,27 @@
+import { Observation } from '../model/observables.js';
+
+/**
+ * One level of the training dynamics as the run machinery sees it: a state vector, the
+ * gradient-flow vector field (-grad L in these variables), the exact full-batch GD map, and the
+ * observables. Level F, G and T each implement it, so every method and every recording works at
+ * every level and trajectories can be laid side by side.
+ */
+export interface Dynamics {
+  readonly level: 'full' | 'gram' | 'type';
+  readonly size: number;
+  /** dy/dt = -grad L, written into dydt; allocation-free */
+  field(t: number, y: Float64Array, dydt: Float64Array): void;
+  /** the exact state after one full-batch GD step with rate lr; allocation-free */
+  gdStep(lr: number, y: Float64Array, out: Float64Array): void;
+  /** the loss only (cheap; used for blow-up detection) */
+  loss(y: Float64Array): number;
+  observe(y: Float64Array): Observation;
+  /**
+   * Quantities every gradient flow conserves at this level (Level F: the two m x m balancedness
+   * matrices; Level G/T: tr A - tr B and tr C - s/m1), and for each of the two groups a scale
+   * used to report relative drift.
+   */
+  invariants(y: Float64Array): { groups: [Float64Array, Float64Array]; scales: [number, number] };
+  /** named arrays for final.npz */
+  finalArrays(y: Float64Array): Record<string, { shape: number[]; data: Float64Array }>;
+}
