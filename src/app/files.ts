@@ -35,6 +35,9 @@ export function checkCompatible(p: Params, data: Dataset, paramsPath: string, da
   }
 }
 
+/** Analytic vs autodiff: both are exact float64 computations of the same function. */
+export const GRAD_CHECK_TOL = 1e-10;
+
 /** `coflow grad`: loss, F and the analytic gradient; optionally checked against autodiff. */
 export function gradCommand(paramsPath: string, dataPath: string, out: string, check: boolean): void {
   const p = readParamsNpz(paramsPath);
@@ -48,10 +51,12 @@ export function gradCommand(paramsPath: string, dataPath: string, out: string, c
     const oracle = oracleLossAndGrad(p, data);
     const cmp = compareGrads(grad, oracle.grad);
     const lossRel = Math.abs(loss - oracle.loss) / Math.max(Math.abs(oracle.loss), Number.MIN_VALUE);
+    const ok = cmp.maxRel <= GRAD_CHECK_TOL && lossRel <= GRAD_CHECK_TOL;
     process.stdout.write(
-      `autodiff check: max relative gradient difference ${cmp.maxRel.toExponential(3)} (worst: ${cmp.worst}), loss difference ${lossRel.toExponential(3)}\n`,
+      `autodiff check: max relative gradient difference ${cmp.maxRel.toExponential(3)} (worst: ${cmp.worst}), loss difference ${lossRel.toExponential(3)}: ${ok ? 'ok' : 'FAILED'} (tolerance ${GRAD_CHECK_TOL})\n`,
     );
+    if (!ok) process.exitCode = 1;
   }
-  writeGradNpz(out, { loss, F: lg.F, grad });
+  writeGradNpz(out, { loss, F: lg.F, grad }, { m: p.m, m1: p.m1, d: p.d });
   process.stdout.write(`wrote ${out}: loss=${loss}\n`);
 }

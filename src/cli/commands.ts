@@ -3,6 +3,8 @@ import { presetNames } from '../config/presets.js';
 import { resolveSettings } from '../config/resolve.js';
 import { parseChoiceFlag, parseIntFlag, parseNumberFlag } from './parse.js';
 import { dataCommand, gradCommand, initCommand } from '../app/files.js';
+import { resumeCommand, runCommand } from '../app/run.js';
+import { UsageError } from '../errors.js';
 
 /** Flags shared by every command that builds a data set or parameters from a preset. */
 function settingFlags(cmd: Command): Command {
@@ -66,4 +68,81 @@ export function registerCommands(program: Command): void {
     .action((opts: { params: string; data: string; out: string; check?: boolean }) =>
       gradCommand(opts.params, opts.data, opts.out, opts.check === true),
     );
+
+  settingFlags(
+    program
+      .command('run')
+      .description('train: gradient flow (dopri5, odex) or gradient descent (gd) at level full, gram or type; writes config.json, trajectory.csv, final.npz, summary.json into --out')
+      .addHelpText(
+        'after',
+        '\nEvery setting of the preset can be overridden by the flag of the same name.\n' +
+          'Exit codes: 0 success, 2 bad input, 3 the run stopped early (non-finite values, step too small, max steps); what was computed is kept.\n' +
+          'A checkpoint is written every --checkpoint-every seconds; continue a killed run with coflow run --resume DIR.',
+      ),
+  )
+    .option('--params <file.npz>', 'start from these weights (Level F, or lifted to Level G)')
+    .option('--data <file.npz>', 'use this data set instead of generating one (n, L, d come from the file)')
+    .addOption(new Option('--level <level>', 'full (Level F) | gram (Level G) | type (Level T)').argParser(parseChoiceFlag('--level', ['full', 'gram', 'type'] as const)))
+    .addOption(new Option('--init <start>', 'gaussian | wishart (gram) | orthogonal (full, gram) | mean (gram, type)').argParser(parseChoiceFlag('--init', ['gaussian', 'wishart', 'orthogonal', 'mean'] as const)))
+    .addOption(new Option('--method <method>', 'dopri5 (ours) | gd (gradient descent) | odex (cross-check)').argParser(parseChoiceFlag('--method', ['dopri5', 'gd', 'odex'] as const)))
+    .option('--t-end <t>', 'gradient flow end time', parseNumberFlag('--t-end'))
+    .option('--rtol <x>', 'relative tolerance (flow)', parseNumberFlag('--rtol'))
+    .option('--atol <x>', 'absolute tolerance (flow)', parseNumberFlag('--atol'))
+    .option('--max-steps <int>', 'step budget of the integrator', parseIntFlag('--max-steps'))
+    .option('--lr <eta>', 'GD learning rate', parseNumberFlag('--lr'))
+    .option('--steps <int>', 'GD steps', parseIntFlag('--steps'))
+    .option('--samples <int>', 'trajectory rows (log-spaced in time, plus t = 0)', parseIntFlag('--samples'))
+    .option('--out <dir>', 'output directory')
+    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (other flags are ignored)')
+    .option('--checkpoint-every <seconds>', 'wall seconds between checkpoints', parseNumberFlag('--checkpoint-every'), 30)
+    .option('--quiet', 'no progress bar')
+    .action((opts: SettingFlags & RunFlags) => {
+      if (!(opts.checkpointEvery > 0)) throw new UsageError(`--checkpoint-every must be > 0 (got ${opts.checkpointEvery})`);
+      if (opts.resume) {
+        resumeCommand(opts.resume, opts.quiet === true, opts.checkpointEvery);
+        return;
+      }
+      if (!opts.out) throw new UsageError('--out <dir> is required (the directory for config.json, trajectory.csv, final.npz)');
+      const { params, data, out, resume, checkpointEvery, quiet, level, init, method, tEnd, rtol, atol, maxSteps, lr, steps, samples, ...settingFlags } = opts;
+      void resume;
+      const s = resolveSettings(settingFlags.preset, {
+        ...withoutPreset(settingFlags),
+        level,
+        init,
+        method,
+        tEnd,
+        rtol,
+        atol,
+        maxSteps,
+        lr,
+        steps,
+        samples,
+      });
+      runCommand(s, { out, paramsPath: params, dataPath: data, quiet: quiet === true, checkpointSeconds: checkpointEvery });
+    });
+}
+
+type RunFlags = {
+  params?: string;
+  data?: string;
+  level?: 'full' | 'gram' | 'type';
+  init?: 'gaussian' | 'wishart' | 'orthogonal' | 'mean';
+  method?: 'dopri5' | 'gd' | 'odex';
+  tEnd?: number;
+  rtol?: number;
+  atol?: number;
+  maxSteps?: number;
+  lr?: number;
+  steps?: number;
+  samples?: number;
+  out?: string;
+  resume?: string;
+  checkpointEvery: number;
+  quiet?: boolean;
+};
+
+function withoutPreset(flags: SettingFlags): Omit<SettingFlags, 'preset'> {
+  const { preset, ...rest } = flags;
+  void preset;
+  return rest;
 }

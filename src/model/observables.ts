@@ -76,14 +76,23 @@ function gramRows(X: Float64Array, rows: number, cols: number, out: Float64Array
   }
 }
 
-/** X^T X for a row-major rows x cols matrix (cols x cols result). */
+/** X^T X for a row-major rows x cols matrix (cols x cols result); upper half, then mirrored. */
 function gramCols(X: Float64Array, rows: number, cols: number, out: Float64Array, sign: number): void {
+  const acc = new Float64Array(cols * cols);
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     for (let i = 0; i < cols; i++) {
-      const xi = sign * X[o + i];
+      const xi = X[o + i];
       if (xi === 0) continue;
-      for (let j = 0; j < cols; j++) out[i * cols + j] += xi * X[o + j];
+      const oi = i * cols;
+      for (let j = i; j < cols; j++) acc[oi + j] += xi * X[o + j];
+    }
+  }
+  for (let i = 0; i < cols; i++) {
+    for (let j = i; j < cols; j++) {
+      const v = sign * acc[i * cols + j];
+      out[i * cols + j] += v;
+      if (j !== i) out[j * cols + i] += v;
     }
   }
 }

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { writeBytesAtomic } from '../io/atomic.js';
+import { f8Array } from '../io/npy.js';
+import { encodeNpz, readNpz } from '../io/npz.js';
+import type { ResumeState } from '../ode/types.js';
+import { RunCheckpoint } from './run.js';
+
+/**
+ * A checkpoint is two files in the run directory: `checkpoint.npz` (the state, the rows so far,
+ * the invariants at t = 0, the integrator's FSAL derivative) and `checkpoint.json` (scalars:
+ * time, step size, controller memory, counters, events, and the SHA-256 of the .npz). The .npz is
+ * written first and the .json last, each atomically, so a checkpoint.json always describes a
+ * complete checkpoint.npz; the hash catches a mismatched pair.
+ */
+export const CHECKPOINT_NPZ = 'checkpoint.npz';
+export const CHECKPOINT_JSON = 'checkpoint.json';
+
+interface CheckpointMeta {
+  method: RunCheckpoint['method'];
+  step?: number;
+  resume?: Omit<ResumeState, 'y' | 'dydt'> & { hasDydt: boolean };
+  scales: [number, number];
+  events: RunCheckpoint['events'];
+  wallSeconds: number;
+  columns: number;
+  npzSha256: string;
+}
+
+export function writeCheckpoint(dir: string, c: RunCheckpoint): void {
+  const cols = c.rows.length > 0 ? c.rows[0].length : 0;
+  const flat = new Float64Array(c.rows.length * cols);
+  c.rows.forEach((r, i) => flat.set(r, i * cols));
+  const entries: Record<string, ReturnType<typeof f8Array>> = {
+    y: f8Array(c.y),
+    rows: f8Array(flat, [c.rows.length, cols]),
+    inv0_a: f8Array(c.invariants0.groups[0]),
+    inv0_b: f8Array(c.invariants0.groups[1]),
+  };
+  if (c.resume?.dydt) entries.dydt = f8Array(c.resume.dydt);
+  const bytes = encodeNpz(entries);
+  writeBytesAtomic(join(dir, CHECKPOINT_NPZ), bytes);
+  const meta: CheckpointMeta = {
+    method: c.method,
+    step: c.step,
+    resume: c.resume
+      ? {
+          t: c.resume.t,
+          h: c.resume.h,
+          controller: c.resume.controller,
+          pendingRejection: c.resume.pendingRejection,
+          stats: { ...c.resume.stats },
+          hasDydt: c.resume.dydt !== undefined,
+        }
+      : undefined,
+    scales: c.invariants0.scales,
+    events: c.events,
+    wallSeconds: c.wallSeconds,
+    columns: cols,
+    npzSha256: createHash('sha256').update(bytes).digest('hex'),
+  };
+  writeBytesAtomic(join(dir, CHECKPOINT_JSON), new TextEncoder().encode(JSON.stringify(meta, null, 2) + '\n'));
+}
+
+export function hasCheckpoint(dir: string): boolean {
+  return existsSync(join(dir, CHECKPOINT_JSON));
+}
+
+export function readCheckpoint(dir: string): RunCheckpoint {
+  const jsonPath = join(dir, CHECKPOINT_JSON);
+  const npzPath = join(dir, CHECKPOINT_NPZ);
+  if (!existsSync(jsonPath) || !existsSync(npzPath)) {
+    throw new UsageError(`${dir} has no checkpoint (${CHECKPOINT_JSON} + ${CHECKPOINT_NPZ}); run without --resume to start afresh`);
+  }
+  const meta = JSON.parse(readFileSync(jsonPath, 'utf8')) as CheckpointMeta;
+  const sha = createHash('sha256').update(readFileSync(npzPath)).digest('hex');
+  if (sha !== meta.npzSha256) throw new UsageError(`${npzPath} does not match ${jsonPath} (hash differs); the checkpoint is damaged, start afresh`);
+  const npz = readNpz(npzPath);
+  const get = (k: string) => {
+    const a = npz.get(k);
+    if (!a || !(a.data instanceof Float64Array)) throw new UsageError(`${npzPath}: key '${k}' missing or not float64`);
+    return a.data;
+  };
+  const flat = get('rows');
+  const cols = meta.columns;
+  const rows: number[][] = [];
+  for (let i = 0; cols > 0 && i < flat.length / cols; i++) rows.push(Array.from(flat.subarray(i * cols, (i + 1) * cols)));
+  const y = get('y');
+  const resume: ResumeState | undefined = meta.resume
+    ? {
+        t: meta.resume.t,
+        y,
+        h: meta.resume.h,
+        controller: meta.resume.controller,
+        pendingRejection: meta.resume.pendingRejection,
+        stats: meta.resume.stats,
+        ...(meta.resume.hasDydt ? { dydt: get('dydt') } : {}),
+      }
+    : undefined;
+  return {
+    method: meta.method,
+    y,
+    resume,
+    step: meta.step,
+    rows,
+    invariants0: { groups: [get('inv0_a'), get('inv0_b')], scales: meta.scales },
+    events: meta.events,
+    wallSeconds: meta.wallSeconds,
+  };
+}
+
+export function removeCheckpoint(dir: string): void {
+  for (const f of [CHECKPOINT_JSON, CHECKPOINT_NPZ]) {
+    const p = join(dir, f);
+    if (existsSync(p)) unlinkSync(p);
+  }
+}

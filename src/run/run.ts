@@ -1,0 +1,317 @@
+import { Observation } from '../model/observables.js';
+import { solveIvp } from '../ode/solveIvp.js';
+import { iterateMap } from '../ode/iterate.js';
+import { logGridFromZero, logStepIndices } from '../ode/grid.js';
+import type { ResumeState } from '../ode/types.js';
+import { odexSolve } from '../ode/odexAdapter.js';
+import { invariantDrift, Trajectory } from '../analysis/trajectory.js';
+import { Dynamics } from './dynamics.js';
+
+export type RunMethod = 'dopri5' | 'gd' | 'odex';
+
+export interface RunPlan {
+  method: RunMethod;
+  tEnd: number;
+  rtol: number;
+  atol: number;
+  maxSteps: number;
+  lr: number;
+  steps: number;
+  samples: number;
+}
+
+/** Where a run left off, enough to continue it bit-identically (see checkpoint.ts). */
+export interface RunCheckpoint {
+  method: RunMethod;
+  /** the state at the checkpoint */
+  y: Float64Array;
+  /** gradient flow: the integrator's resume state */
+  resume?: ResumeState;
+  /** gradient descent: the number of steps taken */
+  step?: number;
+  /** the rows recorded so far and the invariants at t = 0 */
+  rows: number[][];
+  invariants0: { groups: [Float64Array, Float64Array]; scales: [number, number] };
+  events: RunEvent[];
+  /** wall seconds spent in earlier legs */
+  wallSeconds: number;
+}
+
+export interface RunEvent {
+  name: string;
+  t: number;
+  step?: number;
+}
+
+export type RunStatus = 'success' | 'non-finite' | 'step-too-small' | 'max-steps' | 'interrupted';
+
+export interface RunOutcome {
+  status: RunStatus;
+  message: string;
+  /** final flow time (GD: lr * steps taken) */
+  t: number;
+  step?: number;
+  y: Float64Array;
+  trajectory: Trajectory;
+  events: RunEvent[];
+  stats: { nfev: number; naccepted: number; nrejected: number };
+  wallSeconds: number;
+  /** present when the run can be continued (interrupted, or saved periodically) */
+  checkpoint: RunCheckpoint;
+}
+
+export interface RunHooks {
+  /** progress in [0, 1] with the current loss; called at most every few hundred ms by the caller's throttle */
+  onProgress?: (fraction: number, loss: number) => void;
+  /** asked after every step; true stops the run at a step boundary ('interrupted') */
+  shouldStop?: () => boolean;
+  /** called every `checkpointSeconds` of wall time with a resumable checkpoint */
+  onCheckpoint?: (c: RunCheckpoint) => void;
+  checkpointSeconds?: number;
+}
+
+/**
+ * The first flow time on the log-spaced output grid: these dynamics span many decades (Phase 1
+ * ends by T1 = O~(1/m), Thm 3.1; Phase 2 runs to poly(m)), so rows are spaced evenly in log t
+ * from tEnd * 1e-6 (and t = 0).
+ */
+export const FIRST_SAMPLE_FRACTION = 1e-6;
+
+/** The sample grid of a flow run (samples rows in all, t = 0 first). */
+export function flowGrid(plan: RunPlan): Float64Array {
+  if (plan.samples <= 2) return Float64Array.of(0, plan.tEnd);
+  return logGridFromZero(plan.tEnd * FIRST_SAMPLE_FRACTION, plan.tEnd, plan.samples - 1);
+}
+
+function observeRow(
+  dyn: Dynamics,
+  traj: Trajectory,
+  inv0: RunCheckpoint['invariants0'],
+  t: number,
+  step: number | null,
+  y: Float64Array,
+): Observation {
+  const o = dyn.observe(y);
+  traj.add(t, step, o, invariantDrift(inv0, dyn.invariants(y)));
+  return o;
+}
+
+/**
+ * Runs one level's dynamics with the chosen method, recording the trajectory and the events
+ * "every sample classified correctly" (min margin crosses 0 upward, Thm 3.1) and, when it
+ * happens, "a sample misclassified again" (downward). Everything computed is returned whatever
+ * the ending, with a status and a one-line message.
+ */
+export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hooks: RunHooks = {}, from?: RunCheckpoint): RunOutcome {
+  const started = performance.now();
+  const withStep = plan.method === 'gd';
+  const traj = new Trajectory(withStep);
+  if (from) for (const r of from.rows) traj.rows.push(r.slice());
+  const inv0 = from?.invariants0 ?? dyn.invariants(y0);
+  const events: RunEvent[] = from ? from.events.map((e) => ({ ...e })) : [];
+  const priorWall = from?.wallSeconds ?? 0;
+  const checkpointMs = (hooks.checkpointSeconds ?? Infinity) * 1000;
+  let lastCheckpoint = performance.now();
+  const wall = () => priorWall + (performance.now() - started) / 1000;
+  const watch = new BlowUpWatch(dyn);
+
+  if (plan.method === 'gd') {
+    const indices = logStepIndices(plan.steps, plan.samples);
+    const margin = (y: Float64Array) => watch.margin(y);
+    const gdCheckpoint = (k: number, y: Float64Array): RunCheckpoint => ({
+      method: 'gd',
+      y: y.slice(),
+      step: k,
+      rows: traj.rows.map((r) => r.slice()),
+      invariants0: inv0,
+      events: events.map((e) => ({ ...e })),
+      wallSeconds: wall(),
+    });
+    let k0 = from?.step ?? 0;
+    let yStart = from?.y ?? y0;
+    // Legs end at checkpoints; the next leg starts from the exact iterate, so the run is the
+    // same as one without checkpoints.
+    for (;;) {
+      let checkpointDue = false;
+      let interrupted = false;
+      const result = iterateMap({
+        map: (_k, y, out) => dyn.gdStep(plan.lr, y, out),
+        ...(k0 > 0 ? { resumeFrom: { k: k0, y: yStart } } : { y0: yStart }),
+        steps: plan.steps,
+        sampleAt: indices,
+        onSample: (k, y) => {
+          const o = observeRow(dyn, traj, inv0, k * plan.lr, k, y);
+          hooks.onProgress?.(k / plan.steps, o.loss);
+        },
+        events: [
+          { name: 'all-correct', g: (_k: number, y: Float64Array) => margin(y), direction: 1 },
+          { name: 'misclassified', g: (_k: number, y: Float64Array) => margin(y), direction: -1 },
+        ],
+        onStep: (k) => {
+          if ((k & 63) === 0) hooks.onProgress?.(k / plan.steps, NaN);
+          if (watch.blownUp) return false;
+          if (hooks.shouldStop?.()) {
+            interrupted = true;
+            return false;
+          }
+          if (hooks.onCheckpoint && performance.now() - lastCheckpoint > checkpointMs) {
+            checkpointDue = true;
+            return false;
+          }
+          return true;
+        },
+      });
+      for (const e of result.events) events.push({ name: e.name, t: e.k * plan.lr, step: e.k });
+      if (result.status === 'user-stop' && checkpointDue && !interrupted) {
+        hooks.onCheckpoint?.(gdCheckpoint(result.k, result.y));
+        lastCheckpoint = performance.now();
+        k0 = result.k;
+        yStart = result.y;
+        continue;
+      }
+      let status: RunStatus = result.status === 'user-stop' ? 'interrupted' : result.status === 'non-finite' ? 'non-finite' : 'success';
+      let message = result.message;
+      if (watch.blownUp) {
+        status = 'non-finite';
+        message = `the model outputs became non-finite at step ${result.k} (the weights are still finite); the run stopped there`;
+      }
+      return {
+        status,
+        message,
+        t: result.k * plan.lr,
+        step: result.k,
+        y: result.y,
+        trajectory: traj,
+        events,
+        stats: { nfev: result.k, naccepted: result.k, nrejected: 0 },
+        wallSeconds: wall(),
+        checkpoint: gdCheckpoint(result.k, result.y),
+      };
+    }
+  }
+
+  const grid = flowGrid(plan);
+  const f = (t: number, y: Float64Array, dy: Float64Array) => dyn.field(t, y, dy);
+
+  if (plan.method === 'odex') {
+    // odex (Hairer's ODEX, Gragg-Bulirsch-Stoer extrapolation) is the independent cross-check
+    // integrator: no events, no progress, no resume (it does not support them).
+    const r = odexSolve({ f, n: dyn.size, t0: 0, y0, tOut: grid, rtol: plan.rtol, atol: plan.atol, maxSteps: plan.maxSteps });
+    for (let i = 0; i < r.samples.length; i++) observeRow(dyn, traj, inv0, grid[i], null, r.samples[i]);
+    const ok = r.status === 'success';
+    const last = r.samples.length > 0 ? r.samples[r.samples.length - 1] : y0;
+    return {
+      status: ok ? 'success' : 'non-finite',
+      message: r.message,
+      t: r.samples.length > 0 ? grid[r.samples.length - 1] : 0,
+      y: last,
+      trajectory: traj,
+      events,
+      stats: { nfev: r.nfev, naccepted: r.naccepted, nrejected: r.nrejected },
+      wallSeconds: wall(),
+      checkpoint: { method: 'odex', y: last.slice(), rows: traj.rows, invariants0: inv0, events, wallSeconds: wall() },
+    };
+  }
+
+  const flowCheckpoint = (resume: ResumeState, y: Float64Array): RunCheckpoint => ({
+    method: 'dopri5',
+    y: y.slice(),
+    resume,
+    rows: traj.rows.map((r) => r.slice()),
+    invariants0: inv0,
+    events: events.map((e) => ({ ...e })),
+    wallSeconds: wall(),
+  });
+  const margin = (_t: number, y: Float64Array) => watch.margin(y);
+  let resume = from?.resume;
+  // Legs end at checkpoints (an accepted step boundary); resuming from the solver's exact state
+  // makes the whole run bit-identical to one without checkpoints.
+  for (;;) {
+    let checkpointDue = false;
+    let interrupted = false;
+    const used = resume ? resume.stats.naccepted + resume.stats.nrejected : 0;
+    const result = solveIvp({
+      f,
+      ...(resume ? { resumeFrom: resume } : { t0: 0, y0 }),
+      tEnd: plan.tEnd,
+      rtol: plan.rtol,
+      atol: plan.atol,
+      maxSteps: Math.max(1, plan.maxSteps - used),
+      tEval: grid,
+      onSample: (t, y) => {
+        const o = observeRow(dyn, traj, inv0, t, null, y);
+        hooks.onProgress?.(progressFraction(t, plan.tEnd), o.loss);
+      },
+      events: [
+        { name: 'all-correct', g: margin, direction: 1 },
+        { name: 'misclassified', g: margin, direction: -1 },
+      ],
+      onStep: (t) => {
+        hooks.onProgress?.(progressFraction(t, plan.tEnd), NaN);
+        if (watch.blownUp) return false;
+        if (hooks.shouldStop?.()) {
+          interrupted = true;
+          return false;
+        }
+        if (hooks.onCheckpoint && performance.now() - lastCheckpoint > checkpointMs) {
+          checkpointDue = true;
+          return false;
+        }
+        return true;
+      },
+    });
+    for (const e of result.events) events.push({ name: e.name, t: e.t });
+    if (result.status === 'user-stop' && checkpointDue && !interrupted) {
+      hooks.onCheckpoint?.(flowCheckpoint(result.resume, result.y));
+      lastCheckpoint = performance.now();
+      resume = result.resume;
+      continue;
+    }
+    let status: RunStatus = result.status === 'user-stop' ? 'interrupted' : result.status === 'terminal-event' ? 'success' : result.status;
+    let message = result.message;
+    if (watch.blownUp) {
+      status = 'non-finite';
+      message = `the model outputs became non-finite at t = ${result.t} (the state is still finite); the run stopped there`;
+    }
+    return {
+      status,
+      message,
+      t: result.t,
+      y: result.y,
+      trajectory: traj,
+      events,
+      stats: { ...result.stats },
+      wallSeconds: wall(),
+      checkpoint: flowCheckpoint(result.resume, result.y),
+    };
+  }
+}
+
+/**
+ * The margin event function, made safe for blow-up: weights can still be finite when the
+ * outputs overflow (scores of +-inf give NaN softmax weights). Then the run must stop with
+ * status 'non-finite' rather than hand NaN to the event locator; the watch records it and the
+ * step hook ends the run at that step.
+ */
+class BlowUpWatch {
+  blownUp = false;
+  private last = 0;
+  constructor(private readonly dyn: Dynamics) {}
+  margin(y: Float64Array): number {
+    const v = this.dyn.observe(y).minMargin;
+    if (Number.isFinite(v)) {
+      this.last = v;
+      return v;
+    }
+    // Repeat the last finite value: no sign change, so no spurious event.
+    this.blownUp = true;
+    return this.last;
+  }
+}
+
+/** Progress in log time (the dynamics are spread over decades), linear near t = 0. */
+function progressFraction(t: number, tEnd: number): number {
+  const t0 = tEnd * FIRST_SAMPLE_FRACTION;
+  if (t <= t0) return 0;
+  return Math.min(1, Math.log(t / t0) / Math.log(tEnd / t0));
+}

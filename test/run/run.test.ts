@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { generateDataset } from '../../src/data/generate.js';
+import { allocGrad, LossGrad } from '../../src/model/gradient.js';
+import { cloneParams, initParams } from '../../src/model/init.js';
+import { FullDynamics } from '../../src/run/fullDynamics.js';
+import { RunCheckpoint, RunPlan, runDynamics } from '../../src/run/run.js';
+
+const data = generateDataset({ n: 12, L: 4, d: 40, seed: 2, fillers: 'distinct' });
+const p0 = initParams({ m: 8, m1: 6, d: 40, s0: 0.5, s1: 0.5, seed: 4 });
+
+function plan(over: Partial<RunPlan>): RunPlan {
+  return { method: 'dopri5', tEnd: 20, rtol: 1e-8, atol: 1e-10, maxSteps: 100000, lr: 0.05, steps: 400, samples: 40, ...over };
+}
+
+describe('runDynamics at Level F', () => {
+  it('GD equals a hand-written loop p <- p - lr grad, bit for bit', () => {
+    const dyn = new FullDynamics(data, p0);
+    const out = runDynamics(dyn, dyn.pack(p0), plan({ method: 'gd' }));
+    expect(out.status).toBe('success');
+    const p = cloneParams(p0);
+    const lg = new LossGrad(data, p.m, p.m1);
+    const g = allocGrad(p);
+    for (let k = 0; k < 400; k++) {
+      lg.lossAndGrad(p, g);
+      for (const [w, dw] of [[p.WQ, g.dWQ], [p.WK, g.dWK], [p.WV, g.dWV], [p.W, g.dW]] as const) {
+        for (let i = 0; i < w.length; i++) w[i] -= 0.05 * dw[i];
+      }
+    }
+    expect(Array.from(out.y)).toEqual(Array.from(dyn.pack(p)));
+    // The last row is step 400 at t = lr * 400.
+    const last = out.trajectory.rows.at(-1)!;
+    expect(last[0]).toBeCloseTo(20, 12);
+    expect(last[1]).toBe(400);
+    expect(last[2]).toBe(lg.loss(p));
+  });
+
+  it('gradient flow: the loss never increases and the conserved matrices drift by < 100 rtol', () => {
+    const dyn = new FullDynamics(data, p0);
+    const rtol = 1e-8;
+    const out = runDynamics(dyn, dyn.pack(p0), plan({ rtol }));
+    expect(out.status).toBe('success');
+    const loss = out.trajectory.column('loss');
+    for (let i = 1; i < loss.length; i++) expect(loss[i]).toBeLessThanOrEqual(loss[i - 1] * (1 + 1e-12));
+    expect(loss.at(-1)!).toBeLessThan(loss[0] / 2); // it did train
+    const drift = [...out.trajectory.column('drift_QK'), ...out.trajectory.column('drift_VW')];
+    expect(Math.max(...drift)).toBeLessThan(100 * rtol);
+    expect(Math.max(...drift)).toBeGreaterThan(0); // the check is live: it measures integration error
+  });
+
+  it('checkpointing after every step and resuming gives the same bytes as one leg (flow and GD)', () => {
+    for (const method of ['dopri5', 'gd'] as const) {
+      const dyn = new FullDynamics(data, p0);
+      const pl = plan({ method, tEnd: 5, steps: 120 });
+      const whole = runDynamics(dyn, dyn.pack(p0), pl);
+      const checkpoints: RunCheckpoint[] = [];
+      const legs = runDynamics(dyn, dyn.pack(p0), pl, { checkpointSeconds: 0, onCheckpoint: (c) => checkpoints.push(c) });
+      expect(checkpoints.length).toBeGreaterThan(5);
+      expect(legs.trajectory.toCsv()).toBe(whole.trajectory.toCsv());
+      expect(Array.from(legs.y)).toEqual(Array.from(whole.y));
+      // Resume from a checkpoint in the middle, as `coflow run --resume` does.
+      const mid = checkpoints[Math.floor(checkpoints.length / 2)];
+      const resumed = runDynamics(dyn, dyn.pack(p0), pl, {}, mid);
+      expect(resumed.trajectory.toCsv()).toBe(whole.trajectory.toCsv());
+      expect(Array.from(resumed.y)).toEqual(Array.from(whole.y));
+    }
+  });
+
+  it('a diverging GD run stops with status non-finite and keeps what it computed', () => {
+    const big = initParams({ m: 8, m1: 6, d: 40, s0: 3, s1: 3, seed: 4 });
+    const dyn = new FullDynamics(data, big);
+    const out = runDynamics(dyn, dyn.pack(big), plan({ method: 'gd', lr: 1e4, steps: 1000 }));
+    expect(out.status).toBe('non-finite');
+    expect(out.trajectory.rows.length).toBeGreaterThan(0);
+    for (const v of out.y) expect(Number.isFinite(v)).toBe(true);
+  });
+
+  it('records the all-correct event where min margin crosses zero (Thm 3.1)', () => {
+    const dyn = new FullDynamics(data, p0);
+    const out = runDynamics(dyn, dyn.pack(p0), plan({}));
+    const margin0 = out.trajectory.column('minMargin')[0];
+    const ev = out.events.find((e) => e.name === 'all-correct');
+    if (margin0 < 0) {
+      expect(ev).toBeDefined();
+      // Oracle: the margin at the event time, integrated separately, is zero to event tolerance.
+      const check = runDynamics(dyn, dyn.pack(p0), plan({ tEnd: ev!.t, samples: 2, rtol: 1e-11, atol: 1e-14 }));
+      expect(Math.abs(check.trajectory.column('minMargin').at(-1)!)).toBeLessThan(1e-6);
+    } else {
+      expect(ev).toBeUndefined();
+    }
+  });
+});
