@@ -1,0 +1,22 @@
+/**
+ * CRC-32 as used by ZIP (ISO 3309 / ITU-T V.42): reflected polynomial 0xEDB88320, initial
+ * value 0xFFFFFFFF, final XOR 0xFFFFFFFF. Table-driven, one byte per step (Sarwate's method).
+ * Check value: crc32("123456789") = 0xCBF43926.
+ */
+const TABLE: Uint32Array = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    // Eight shifts of the reflected register: the CRC of the single byte n.
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 of `bytes`, continuing from a previous `crc` (default: a fresh start). */
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  let c = (crc ^ 0xffffffff) >>> 0;
+  for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
