@@ -26,17 +26,14 @@ export class LossGrad {
 
   private readonly n: number;
   private readonly L: number;
-  private readonly q: Float64Array;
-  private readonly k: Float64Array;
-  private readonly v: Float64Array;
-  private readonly dq: Float64Array;
-  private readonly dk: Float64Array;
   private readonly u: Float64Array;
   private readonly P: Float64Array;
   private readonly Fl: Float64Array;
+  private readonly gz: Float64Array;
+  private readonly row: Int32Array;
   private readonly dr: Float64Array;
-  // Token-major (d x m) copies of W_Q, W_K, W_V and of their gradients: the per-sample gathers
-  // and scatters then touch contiguous rows instead of stride-d columns.
+  // Token-major (d x m) copies of W_Q, W_K, W_V and of their gradients: a token's column
+  // W_Q mu_t is then a contiguous row, read and accumulated in place (no gather, no scatter).
   private readonly tQ: Float64Array;
   private readonly tK: Float64Array;
   private readonly tV: Float64Array;
@@ -60,14 +57,11 @@ export class LossGrad {
     this.sampleLoss = new Float64Array(n);
     this.r = new Float64Array(m);
     this.dr = new Float64Array(m);
-    this.q = new Float64Array(L * m);
-    this.k = new Float64Array(L * m);
-    this.v = new Float64Array(L * m);
-    this.dq = new Float64Array(L * m);
-    this.dk = new Float64Array(L * m);
     this.u = new Float64Array(L);
     this.P = new Float64Array(L * L);
     this.Fl = new Float64Array(L);
+    this.gz = new Float64Array(L * L);
+    this.row = new Int32Array(L);
     const dm = data.d * m;
     this.tQ = new Float64Array(dm);
     this.tK = new Float64Array(dm);
@@ -100,7 +94,7 @@ export class LossGrad {
     const { n, L, m, m1 } = this;
     const d = p.d;
     const { W, a } = p;
-    const { q, k, v, dq, dk, u, P, Fl, r, dr, tQ, tK, tV, gQ, gK, gV } = this;
+    const { u, P, Fl, r, dr, tQ, tK, tV, gQ, gK, gV, gz, row } = this;
     const F = this.F;
     const sampleLoss = this.sampleLoss;
     const tokens = this.data.tokens;
@@ -127,31 +121,22 @@ export class LossGrad {
     let total = 0;
     for (let i = 0; i < n; i++) {
       const base = i * L;
-      // Gather the sample's columns: q_l = W_Q mu_{x_l} is row x_l of the token-major copy.
-      for (let l = 0; l < L; l++) {
-        const src = tokens[base + l] * m;
-        const o = l * m;
-        for (let c = 0; c < m; c++) {
-          q[o + c] = tQ[src + c];
-          k[o + c] = tK[src + c];
-          v[o + c] = tV[src + c];
-        }
-      }
+      // q_l = W_Q mu_{x_l} is row x_l of the token-major copy: no gather needed.
       for (let pp = 0; pp < L; pp++) {
+        const o = tokens[base + pp] * m;
         let s = 0;
-        const o = pp * m;
-        for (let c = 0; c < m; c++) s += r[c] * v[o + c];
+        for (let c = 0; c < m; c++) s += r[c] * tV[o + c];
         u[pp] = s;
       }
       // Softmax over keys p for each query l; P[p * L + l].
       let Fi = 0;
       for (let l = 0; l < L; l++) {
-        const ol = l * m;
+        const ol = tokens[base + l] * m;
         let zmax = -Infinity;
         for (let pp = 0; pp < L; pp++) {
-          const op = pp * m;
+          const op = tokens[base + pp] * m;
           let s = 0;
-          for (let c = 0; c < m; c++) s += k[op + c] * q[ol + c];
+          for (let c = 0; c < m; c++) s += tK[op + c] * tQ[ol + c];
           const z = s * invSqrtM;
           P[pp * L + l] = z;
           if (z > zmax) zmax = z;
@@ -181,37 +166,35 @@ export class LossGrad {
 
       // dL/dF_i for the mean loss.
       const gF = (-y[i] * logisticWeight(margin)) / n;
-      dq.fill(0);
-      dk.fill(0);
       for (let pp = 0; pp < L; pp++) {
         // u_p = r . v_p: dv_p += (dL/du_p) r, dr += (dL/du_p) v_p
         let w = 0;
         for (let l = 0; l < L; l++) w += P[pp * L + l];
         const gu = gF * w;
-        const dst = tokens[base + pp] * m;
-        const op = pp * m;
+        const op = tokens[base + pp] * m;
+        row[pp] = op;
         for (let c = 0; c < m; c++) {
-          gV[dst + c] += gu * r[c];
-          dr[c] += gu * v[op + c];
+          gV[op + c] += gu * r[c];
+          dr[c] += gu * tV[op + c];
         }
+        // dL/dz_pl, with z_pl = <k_p, q_l>/sqrt(m) (the 1/sqrt(m) folded in here).
         const up = u[pp];
-        for (let l = 0; l < L; l++) {
-          // z_pl = <k_p, q_l>/sqrt(m): dq_l += gz k_p, dk_p += gz q_l
-          const gz = gF * P[pp * L + l] * (up - Fl[l]) * invSqrtM;
-          const ol = l * m;
-          for (let c = 0; c < m; c++) {
-            dq[ol + c] += gz * k[op + c];
-            dk[op + c] += gz * q[ol + c];
-          }
-        }
+        for (let l = 0; l < L; l++) gz[pp * L + l] = gF * P[pp * L + l] * (up - Fl[l]) * invSqrtM;
       }
-      // Scatter back into the rows of the used tokens (a repeated token accumulates).
-      for (let l = 0; l < L; l++) {
-        const dst = tokens[base + l] * m;
-        const o = l * m;
+      // dq_l = sum_p gz_pl k_p and dk_p = sum_l gz_pl q_l, summed in a register per component
+      // and added once into the token's row (a token repeated in a sample accumulates).
+      for (let a = 0; a < L; a++) {
+        const oa = row[a];
         for (let c = 0; c < m; c++) {
-          gQ[dst + c] += dq[o + c];
-          gK[dst + c] += dk[o + c];
+          let sq = 0;
+          let sk = 0;
+          for (let b = 0; b < L; b++) {
+            const ob = row[b] + c;
+            sq += gz[b * L + a] * tK[ob];
+            sk += gz[a * L + b] * tQ[ob];
+          }
+          gQ[oa + c] += sq;
+          gK[oa + c] += sk;
         }
       }
     }
