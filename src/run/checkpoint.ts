@@ -26,6 +26,8 @@ interface CheckpointMeta {
   events: RunCheckpoint['events'];
   wallSeconds: number;
   columns: number;
+  /** NaN is stored as null (JSON has no NaN) */
+  marginPrev: number | null;
   npzSha256: string;
 }
 
@@ -59,6 +61,7 @@ export function writeCheckpoint(dir: string, c: RunCheckpoint): void {
     events: c.events,
     wallSeconds: c.wallSeconds,
     columns: cols,
+    marginPrev: c.marginPrev === undefined || Number.isNaN(c.marginPrev) ? null : c.marginPrev,
     npzSha256: createHash('sha256').update(bytes).digest('hex'),
   };
   writeBytesAtomic(join(dir, CHECKPOINT_JSON), new TextEncoder().encode(JSON.stringify(meta, null, 2) + '\n'));
@@ -108,6 +111,7 @@ export function readCheckpoint(dir: string): RunCheckpoint {
     invariants0: { groups: [get('inv0_a'), get('inv0_b')], scales: meta.scales },
     events: meta.events,
     wallSeconds: meta.wallSeconds,
+    marginPrev: meta.marginPrev === null ? NaN : meta.marginPrev,
   };
 }
 

@@ -13,6 +13,8 @@ export interface Dynamics {
   field(t: number, y: Float64Array, dydt: Float64Array): void;
   /** the exact state after one full-batch GD step with rate lr; allocation-free */
   gdStep(lr: number, y: Float64Array, out: Float64Array): void;
+  /** min_i y_i F_i at the state of the most recent field / gdStep / loss call */
+  readonly lastMinMargin: number;
   /** the loss only (cheap; used for blow-up detection) */
   loss(y: Float64Array): number;
   observe(y: Float64Array): Observation;

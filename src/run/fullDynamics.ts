@@ -1,6 +1,6 @@
 import { Dataset } from '../data/dataset.js';
 import { allocGrad, LossGrad } from '../model/gradient.js';
-import { conservedMatrices, observeParams } from '../model/observables.js';
+import { conservedMatrices, minMargin, observeParams } from '../model/observables.js';
 import { ParamGrad, Params } from '../model/params.js';
 import { Dynamics } from './dynamics.js';
 
@@ -62,6 +62,10 @@ export class FullDynamics implements Dynamics {
 
   private gradient(y: Float64Array): number {
     return this.lg.lossAndGrad(this.view(y), this.grad);
+  }
+
+  get lastMinMargin(): number {
+    return minMargin(this.lg.F, this.data.y);
   }
 
   field(_t: number, y: Float64Array, dydt: Float64Array): void {

@@ -35,6 +35,8 @@ export interface RunCheckpoint {
   events: RunEvent[];
   /** wall seconds spent in earlier legs */
   wallSeconds: number;
+  /** gradient descent: min margin of the iterate before `step` (for event detection across legs) */
+  marginPrev?: number;
 }
 
 export interface RunEvent {
@@ -117,7 +119,19 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
 
   if (plan.method === 'gd') {
     const indices = logStepIndices(plan.steps, plan.samples);
-    const margin = (y: Float64Array) => watch.margin(y);
+    // Margin events come from the gradient's own forward pass: map(k, y_k) computes F(y_k), so
+    // the sign of min_i y_i F_i at iterate k costs nothing extra (reported at the first iterate
+    // with the new sign, like iterateMap's events).
+    let marginPrev = from?.marginPrev ?? NaN;
+    const detect = (k: number, mk: number) => {
+      if (!Number.isFinite(mk)) {
+        watch.blownUp = true;
+        return;
+      }
+      if (marginPrev <= 0 && mk > 0) events.push({ name: 'all-correct', t: k * plan.lr, step: k });
+      if (marginPrev > 0 && mk <= 0) events.push({ name: 'misclassified', t: k * plan.lr, step: k });
+      marginPrev = mk;
+    };
     const gdCheckpoint = (k: number, y: Float64Array): RunCheckpoint => ({
       method: 'gd',
       y: y.slice(),
@@ -126,6 +140,7 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
       invariants0: inv0,
       events: events.map((e) => ({ ...e })),
       wallSeconds: wall(),
+      marginPrev,
     });
     let k0 = from?.step ?? 0;
     let yStart = from?.y ?? y0;
@@ -135,7 +150,10 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
       let checkpointDue = false;
       let interrupted = false;
       const result = iterateMap({
-        map: (_k, y, out) => dyn.gdStep(plan.lr, y, out),
+        map: (k, y, out) => {
+          dyn.gdStep(plan.lr, y, out);
+          detect(k, dyn.lastMinMargin);
+        },
         ...(k0 > 0 ? { resumeFrom: { k: k0, y: yStart } } : { y0: yStart }),
         steps: plan.steps,
         sampleAt: indices,
@@ -143,10 +161,6 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
           const o = observeRow(dyn, traj, inv0, k * plan.lr, k, y);
           hooks.onProgress?.(k / plan.steps, o.loss);
         },
-        events: [
-          { name: 'all-correct', g: (_k: number, y: Float64Array) => margin(y), direction: 1 },
-          { name: 'misclassified', g: (_k: number, y: Float64Array) => margin(y), direction: -1 },
-        ],
         onStep: (k) => {
           if ((k & 63) === 0) hooks.onProgress?.(k / plan.steps, NaN);
           if (watch.blownUp) return false;
@@ -161,7 +175,6 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
           return true;
         },
       });
-      for (const e of result.events) events.push({ name: e.name, t: e.k * plan.lr, step: e.k });
       if (result.status === 'user-stop' && checkpointDue && !interrupted) {
         hooks.onCheckpoint?.(gdCheckpoint(result.k, result.y));
         lastCheckpoint = performance.now();
@@ -169,6 +182,7 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
         yStart = result.y;
         continue;
       }
+      if (result.status === 'success') detect(result.k, watch.margin(result.y));
       let status: RunStatus = result.status === 'user-stop' ? 'interrupted' : result.status === 'non-finite' ? 'non-finite' : 'success';
       let message = result.message;
       if (watch.blownUp) {

@@ -20,8 +20,11 @@ describe('runDynamics at Level F', () => {
     const p = cloneParams(p0);
     const lg = new LossGrad(data, p.m, p.m1);
     const g = allocGrad(p);
+    let firstCorrect = -1;
     for (let k = 0; k < 400; k++) {
       lg.lossAndGrad(p, g);
+      const margin = Math.min(...Array.from(lg.F, (f, i) => f * data.y[i]));
+      if (firstCorrect < 0 && margin > 0) firstCorrect = k;
       for (const [w, dw] of [[p.WQ, g.dWQ], [p.WK, g.dWK], [p.WV, g.dWV], [p.W, g.dW]] as const) {
         for (let i = 0; i < w.length; i++) w[i] -= 0.05 * dw[i];
       }
@@ -32,6 +35,9 @@ describe('runDynamics at Level F', () => {
     expect(last[0]).toBeCloseTo(20, 12);
     expect(last[1]).toBe(400);
     expect(last[2]).toBe(lg.loss(p));
+    // The all-correct event is at the first iterate whose min margin is positive.
+    expect(firstCorrect).toBeGreaterThan(0);
+    expect(out.events.filter((e) => e.name === 'all-correct').map((e) => e.step)).toEqual([firstCorrect]);
   });
 
   it('gradient flow: the loss never increases and the conserved matrices drift by < 100 rtol', () => {

@@ -1,0 +1,120 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readGradNpz, readDatasetNpz, readParamsNpz } from '../../src/io/files.js';
+import { allocGrad, LossGrad } from '../../src/model/gradient.js';
+
+const CLI = join(process.cwd(), 'dist/src/cli/main.js');
+
+function coflow(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function tmp(): string {
+  return mkdtempSync(join(tmpdir(), 'coflow-cli-'));
+}
+
+describe('coflow CLI', () => {
+  it('--help lists every command', () => {
+    const r = coflow(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['data', 'init', 'grad', 'run']) expect(r.stdout).toMatch(new RegExp(`\\n  ${c} `));
+  });
+
+  it('bad input: one line naming the problem, exit code 2, no stack trace, nothing written', () => {
+    const dir = tmp();
+    const cases: [string[], RegExp][] = [
+      [['run', '--m', 'abc', '--out', join(dir, 'a')], /--m must be an integer/],
+      [['run', '--preset', 'nope', '--out', join(dir, 'b')], /unknown preset 'nope'/],
+      [['run', '--level', 'gram', '--init', 'orthogonal', '--m', '8', '--out', join(dir, 'c')], /orthogonal|m >= 2k/],
+      [['data', '--n', '7', '--out', join(dir, 'd.npz')], /n must be a multiple of 6/],
+      [['grad', '--params', join(dir, 'missing.npz'), '--data', join(dir, 'missing.npz'), '--out', join(dir, 'g.npz')], /missing\.npz/],
+      [['run', '--fillers', 'distinct', '--out', join(dir, 'e')], /fillers=distinct needs d >= 163/],
+      [['run', '--method', 'rk4', '--out', join(dir, 'f')], /--method must be one of/],
+    ];
+    for (const [args, message] of cases) {
+      const r = coflow(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    }
+    for (const name of ['a', 'b', 'c', 'd.npz', 'g.npz', 'e', 'f']) expect(existsSync(join(dir, name)), name).toBe(false);
+  });
+
+  it('data -> init -> grad --check: the written gradient equals an in-process computation from the same files', () => {
+    const dir = tmp();
+    const D = join(dir, 'D.npz');
+    const P = join(dir, 'P.npz');
+    const G = join(dir, 'G.npz');
+    expect(coflow(['data', '--preset', 'paper-fig1', '--seed', '3', '--out', D]).code).toBe(0);
+    expect(coflow(['init', '--preset', 'paper-fig1', '--seed', '3', '--out', P]).code).toBe(0);
+    const r = coflow(['grad', '--params', P, '--data', D, '--out', G, '--check']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/autodiff check: max relative gradient difference .* ok/);
+    const p = readParamsNpz(P);
+    const data = readDatasetNpz(D);
+    const lg = new LossGrad(data, p.m, p.m1);
+    const g = allocGrad(p);
+    const loss = lg.lossAndGrad(p, g);
+    const file = readGradNpz(G);
+    expect(file.loss).toBe(loss);
+    expect(Array.from(file.grad.dWQ)).toEqual(Array.from(g.dWQ));
+    expect(Array.from(file.grad.dW)).toEqual(Array.from(g.dW));
+    expect(Array.from(file.F)).toEqual(Array.from(lg.F));
+  });
+
+  it('grad with files that do not belong together fails cleanly and writes nothing', () => {
+    const dir = tmp();
+    const D = join(dir, 'D.npz');
+    const P = join(dir, 'P.npz');
+    coflow(['data', '--preset', 'paper-fig1', '--out', D]);
+    coflow(['init', '--preset', 'paper-fig1', '--d', '32', '--fillers', 'repeat', '--out', P]);
+    const r = coflow(['grad', '--params', P, '--data', D, '--out', join(dir, 'G.npz')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/d=/);
+    expect(existsSync(join(dir, 'G.npz'))).toBe(false);
+  });
+
+  it('the same config and seed give byte-identical outputs', () => {
+    const args = ['run', '--preset', 'paper-fig1', '--m', '8', '--m1', '8', '--method', 'gd', '--steps', '300', '--samples', '30', '--quiet'];
+    const a = tmp();
+    const b = tmp();
+    expect(coflow([...args, '--out', a]).code).toBe(0);
+    expect(coflow([...args, '--out', b]).code).toBe(0);
+    for (const f of ['config.json', 'trajectory.csv', 'final.npz', 'summary.json', 'data.npz']) {
+      expect(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f).toBe(true);
+    }
+  });
+
+  it('a killed run resumes from its checkpoint to the same bytes as an uninterrupted run', async () => {
+    const args = ['run', '--preset', 'paper-fig1', '--m', '16', '--m1', '16', '--method', 'gd', '--steps', '40000', '--samples', '60', '--quiet'];
+    const whole = tmp();
+    expect(coflow([...args, '--out', whole]).code).toBe(0);
+    const killed = tmp();
+    const child = spawn(process.execPath, [CLI, ...args, '--out', killed, '--checkpoint-every', '0.05'], { stdio: 'ignore' });
+    // Kill it as soon as a checkpoint exists (the run takes several times longer than that).
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        if (existsSync(join(killed, 'checkpoint.json'))) {
+          clearInterval(timer);
+          child.kill('SIGKILL');
+          resolve();
+        }
+      }, 5);
+      child.on('exit', () => {
+        clearInterval(timer);
+        reject(new Error('the run ended before a checkpoint appeared; make it longer'));
+      });
+    });
+    expect(existsSync(join(killed, 'summary.json'))).toBe(false);
+    const r = coflow(['run', '--resume', killed, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const f of ['trajectory.csv', 'final.npz', 'summary.json']) {
+      expect(readFileSync(join(killed, f)).equals(readFileSync(join(whole, f))), f).toBe(true);
+    }
+    expect(existsSync(join(killed, 'checkpoint.json'))).toBe(false);
+  });
+});
