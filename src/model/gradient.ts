@@ -1,14 +1,17 @@
 import { UsageError } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { logisticLoss, logisticWeight } from './logistic.js';
+import { PairTable } from './pairTable.js';
 import { ParamGrad, Params } from './params.js';
 
 /**
  * Loss and analytic gradient of the paper's model (Eq. 1) with respect to W_Q, W_K, W_V, W.
  *
- * Two facts make this cheap (design.md section 4):
+ * Three facts make this cheap (design.md section 4):
  * - the embeddings are one-hot, so W_Q X is a gather of L columns of W_Q, never a d x L product;
- * - F depends on W and a only through r = W^T a (G(mu) = r^T W_V mu), so dL/dW = a (dL/dr)^T.
+ * - F depends on W and a only through r = W^T a (G(mu) = r^T W_V mu), so dL/dW = a (dL/dr)^T;
+ * - scores depend only on the (key token, query token) pair, so each distinct pair's score and
+ *   score gradient is computed once (PairTable), not once per sample.
  *
  * Per sample, with z_pl = <k_p, q_l>/sqrt(m) (key p, query l), P = softmax over p, u_p = r.v_p:
  *   F = sum_l F_l, F_l = sum_p P_pl u_p,
@@ -29,8 +32,12 @@ export class LossGrad {
   private readonly u: Float64Array;
   private readonly P: Float64Array;
   private readonly Fl: Float64Array;
-  private readonly gz: Float64Array;
-  private readonly row: Int32Array;
+  private readonly pairs: PairTable;
+  /** scaled score of each distinct pair, and dL/dS summed per pair */
+  private readonly z: Float64Array;
+  private readonly gam: Float64Array;
+  /** dL/du per token (u_t = G(mu_t)) */
+  private readonly gu: Float64Array;
   private readonly dr: Float64Array;
   // Token-major (d x m) copies of W_Q, W_K, W_V and of their gradients: a token's column
   // W_Q mu_t is then a contiguous row, read and accumulated in place (no gather, no scatter).
@@ -57,11 +64,13 @@ export class LossGrad {
     this.sampleLoss = new Float64Array(n);
     this.r = new Float64Array(m);
     this.dr = new Float64Array(m);
-    this.u = new Float64Array(L);
+    this.u = new Float64Array(data.d);
     this.P = new Float64Array(L * L);
     this.Fl = new Float64Array(L);
-    this.gz = new Float64Array(L * L);
-    this.row = new Int32Array(L);
+    this.pairs = new PairTable(data);
+    this.z = new Float64Array(this.pairs.count);
+    this.gam = new Float64Array(this.pairs.count);
+    this.gu = new Float64Array(data.d);
     const dm = data.d * m;
     this.tQ = new Float64Array(dm);
     this.tK = new Float64Array(dm);
@@ -91,19 +100,21 @@ export class LossGrad {
 
   private run(p: Params, out: ParamGrad | null): number {
     this.checkShapes(p);
-    const { n, L, m, m1 } = this;
+    const { n, L, m, m1, pairs } = this;
     const d = p.d;
     const { W, a } = p;
-    const { u, P, Fl, r, dr, tQ, tK, tV, gQ, gK, gV, gz, row } = this;
+    const { u, P, Fl, r, dr, tQ, tK, tV, gQ, gK, gV, z, gam, gu } = this;
     const F = this.F;
     const sampleLoss = this.sampleLoss;
-    const tokens = this.data.tokens;
     const y = this.data.y;
+    const tokens = this.data.tokens;
+    const used = pairs.used;
+    const pairOf = pairs.pairOf;
     const invSqrtM = 1 / Math.sqrt(m);
 
-    transpose(p.WQ, m, d, tQ);
-    transpose(p.WK, m, d, tK);
-    transpose(p.WV, m, d, tV);
+    transposeRows(p.WQ, m, d, used, tQ);
+    transposeRows(p.WK, m, d, used, tK);
+    transposeRows(p.WV, m, d, used, tV);
     // r = W^T a
     r.fill(0);
     for (let j = 0; j < m1; j++) {
@@ -111,35 +122,41 @@ export class LossGrad {
       const row = j * m;
       for (let c = 0; c < m; c++) r[c] += aj * W[row + c];
     }
+    // u_t = G(mu_t) = r . W_V mu_t for every used token.
+    for (let j = 0; j < used.length; j++) {
+      const o = used[j] * m;
+      let s = 0;
+      for (let c = 0; c < m; c++) s += r[c] * tV[o + c];
+      u[used[j]] = s;
+    }
+    // z_ba = <W_K mu_b, W_Q mu_a> / sqrt(m) once per distinct co-occurring pair.
+    const pk = pairs.key;
+    const pq = pairs.query;
+    for (let id = 0; id < pairs.count; id++) {
+      const ob = pk[id] * m;
+      const oa = pq[id] * m;
+      let s = 0;
+      for (let c = 0; c < m; c++) s += tK[ob + c] * tQ[oa + c];
+      z[id] = s * invSqrtM;
+    }
     if (out) {
-      gQ.fill(0);
-      gK.fill(0);
-      gV.fill(0);
-      dr.fill(0);
+      gam.fill(0);
+      gu.fill(0);
     }
 
     let total = 0;
+    const LL = L * L;
     for (let i = 0; i < n; i++) {
       const base = i * L;
-      // q_l = W_Q mu_{x_l} is row x_l of the token-major copy: no gather needed.
-      for (let pp = 0; pp < L; pp++) {
-        const o = tokens[base + pp] * m;
-        let s = 0;
-        for (let c = 0; c < m; c++) s += r[c] * tV[o + c];
-        u[pp] = s;
-      }
+      const pbase = i * LL;
       // Softmax over keys p for each query l; P[p * L + l].
       let Fi = 0;
       for (let l = 0; l < L; l++) {
-        const ol = tokens[base + l] * m;
         let zmax = -Infinity;
         for (let pp = 0; pp < L; pp++) {
-          const op = tokens[base + pp] * m;
-          let s = 0;
-          for (let c = 0; c < m; c++) s += tK[op + c] * tQ[ol + c];
-          const z = s * invSqrtM;
-          P[pp * L + l] = z;
-          if (z > zmax) zmax = z;
+          const zz = z[pairOf[pbase + pp * L + l]];
+          P[pp * L + l] = zz;
+          if (zz > zmax) zmax = zz;
         }
         let sum = 0;
         for (let pp = 0; pp < L; pp++) {
@@ -152,7 +169,7 @@ export class LossGrad {
         for (let pp = 0; pp < L; pp++) {
           const pr = P[pp * L + l] * inv;
           P[pp * L + l] = pr;
-          f += pr * u[pp];
+          f += pr * u[tokens[base + pp]];
         }
         Fl[l] = f;
         Fi += f;
@@ -164,61 +181,99 @@ export class LossGrad {
       total += li;
       if (!out) continue;
 
-      // dL/dF_i for the mean loss.
+      // dL/dF_i for the mean loss; then dF/du_p = sum_l P_pl and dF/dz_pl = P_pl (u_p - F_l),
+      // summed per token (gu) and per pair (gam): a repeated token or pair accumulates.
       const gF = (-y[i] * logisticWeight(margin)) / n;
       for (let pp = 0; pp < L; pp++) {
-        // u_p = r . v_p: dv_p += (dL/du_p) r, dr += (dL/du_p) v_p
+        const t = tokens[base + pp];
+        const up = u[t];
         let w = 0;
-        for (let l = 0; l < L; l++) w += P[pp * L + l];
-        const gu = gF * w;
-        const op = tokens[base + pp] * m;
-        row[pp] = op;
-        for (let c = 0; c < m; c++) {
-          gV[op + c] += gu * r[c];
-          dr[c] += gu * tV[op + c];
+        for (let l = 0; l < L; l++) {
+          const pr = P[pp * L + l];
+          w += pr;
+          gam[pairOf[pbase + pp * L + l]] += gF * pr * (up - Fl[l]);
         }
-        // dL/dz_pl, with z_pl = <k_p, q_l>/sqrt(m) (the 1/sqrt(m) folded in here).
-        const up = u[pp];
-        for (let l = 0; l < L; l++) gz[pp * L + l] = gF * P[pp * L + l] * (up - Fl[l]) * invSqrtM;
-      }
-      // dq_l = sum_p gz_pl k_p and dk_p = sum_l gz_pl q_l, summed in a register per component
-      // and added once into the token's row (a token repeated in a sample accumulates).
-      for (let a = 0; a < L; a++) {
-        const oa = row[a];
-        for (let c = 0; c < m; c++) {
-          let sq = 0;
-          let sk = 0;
-          for (let b = 0; b < L; b++) {
-            const ob = row[b] + c;
-            sq += gz[b * L + a] * tK[ob];
-            sk += gz[a * L + b] * tQ[ob];
-          }
-          gQ[oa + c] += sq;
-          gK[oa + c] += sk;
-        }
+        gu[t] += gF * w;
       }
     }
-    if (out) {
-      transpose(gQ, d, m, out.dWQ);
-      transpose(gK, d, m, out.dWK);
-      transpose(gV, d, m, out.dWV);
-      // dL/dW = a (dL/dr)^T since r = W^T a.
-      const dW = out.dW;
-      for (let j = 0; j < m1; j++) {
-        const aj = a[j];
-        const row = j * m;
-        for (let c = 0; c < m; c++) dW[row + c] = aj * dr[c];
+    if (!out) return total / n;
+
+    // dW_Q mu_a = sum_b Gam[b, a] W_K mu_b / sqrt(m), one row per query token (CSR by query).
+    accumulateRows(pairs.queryToken, pairs.queryStart, pairs.byQuery, pk, gam, tK, m, invSqrtM, gQ);
+    // dW_K mu_b = sum_a Gam[b, a] W_Q mu_a / sqrt(m), one row per key token (CSR by key).
+    accumulateRows(pairs.keyToken, pairs.keyStart, pairs.byKey, pq, gam, tQ, m, invSqrtM, gK);
+    // u_t = r . v_t: dv_t = gu_t r, dr = sum_t gu_t v_t.
+    dr.fill(0);
+    for (let j = 0; j < used.length; j++) {
+      const t = used[j];
+      const o = t * m;
+      const g = gu[t];
+      for (let c = 0; c < m; c++) {
+        gV[o + c] = g * r[c];
+        dr[c] += g * tV[o + c];
       }
+    }
+    out.dWQ.fill(0);
+    out.dWK.fill(0);
+    out.dWV.fill(0);
+    untransposeRows(gQ, m, d, used, out.dWQ);
+    untransposeRows(gK, m, d, used, out.dWK);
+    untransposeRows(gV, m, d, used, out.dWV);
+    // dL/dW = a (dL/dr)^T since r = W^T a.
+    const dW = out.dW;
+    for (let j = 0; j < m1; j++) {
+      const aj = a[j];
+      const row = j * m;
+      for (let c = 0; c < m; c++) dW[row + c] = aj * dr[c];
     }
     return total / n;
   }
 }
 
-/** out (cols x rows) = X^T for a row-major rows x cols matrix X. */
-function transpose(X: Float64Array, rows: number, cols: number, out: Float64Array): void {
-  for (let i = 0; i < rows; i++) {
-    const o = i * cols;
-    for (let j = 0; j < cols; j++) out[j * rows + i] = X[o + j];
+/**
+ * out[token row] = sum over the token's pairs of coef[pair] * src[other token row] * scale,
+ * for each token in `tokens` (compressed rows `start`/`ids`; `other[pair]` is the pair's other
+ * token). The output row stays in L1 cache while the pairs' rows stream through.
+ */
+function accumulateRows(
+  tokens: Int32Array,
+  start: Int32Array,
+  ids: Int32Array,
+  other: Int32Array,
+  coef: Float64Array,
+  src: Float64Array,
+  m: number,
+  scale: number,
+  out: Float64Array,
+): void {
+  for (let j = 0; j < tokens.length; j++) {
+    const o = tokens[j] * m;
+    for (let c = 0; c < m; c++) out[o + c] = 0;
+    for (let q = start[j]; q < start[j + 1]; q++) {
+      const id = ids[q];
+      const g = coef[id] * scale;
+      if (g === 0) continue;
+      const so = other[id] * m;
+      for (let c = 0; c < m; c++) out[o + c] += g * src[so + c];
+    }
+  }
+}
+
+/** out[t * m + c] = X[c * d + t] for the used tokens t (token-major copy of an m x d matrix). */
+function transposeRows(X: Float64Array, m: number, d: number, used: Int32Array, out: Float64Array): void {
+  for (let j = 0; j < used.length; j++) {
+    const t = used[j];
+    const o = t * m;
+    for (let c = 0; c < m; c++) out[o + c] = X[c * d + t];
+  }
+}
+
+/** out[c * d + t] = G[t * m + c] for the used tokens t (back to the m x d layout). */
+function untransposeRows(G: Float64Array, m: number, d: number, used: Int32Array, out: Float64Array): void {
+  for (let j = 0; j < used.length; j++) {
+    const t = used[j];
+    const o = t * m;
+    for (let c = 0; c < m; c++) out[c * d + t] = G[o + c];
   }
 }
 
