@@ -1,0 +1,120 @@
+/**
+ * Event detection and location for the continuous solver. After every accepted step each event
+ * function is evaluated at the new node; a sign change against the previous node means a root
+ * in the step, which is located with Brent's method on the dense output (so no extra f calls and
+ * an accuracy limited only by the interpolant, not by the step size). As in scipy's solve_ivp,
+ * two roots of the same function inside one step cancel and are not seen.
+ */
+import { UsageError } from '../errors.js';
+import type { Dopri5 } from './dopri5.js';
+import { brentRoot } from './rootfind.js';
+
+/** A scalar function whose zero crossings are events. */
+export interface EventSpec {
+  /** Event function; must not modify y (a solver-owned buffer). */
+  g: (t: number, y: Float64Array) => number;
+  /** +1: only crossings from negative to positive; -1: positive to negative; 0 (default): both. */
+  direction?: -1 | 0 | 1;
+  /** Stop the solve at this event (default false). */
+  terminal?: boolean;
+  /** Label used in messages and records (default `event <index>`). */
+  name?: string;
+}
+
+/** One located event. */
+export interface EventRecord {
+  /** Index into the events array given to the solver. */
+  eventIndex: number;
+  name: string;
+  t: number;
+  /** State at t (a copy). */
+  y: Float64Array;
+  /** Direction of the crossing that occurred: +1 upward, -1 downward. */
+  direction: 1 | -1;
+  terminal: boolean;
+}
+
+function checkValue(spec: EventSpec, name: string, t: number, v: number): number {
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new UsageError(`events: '${name}' returned ${String(v)} at t = ${t}; an event function must return a number`);
+  return v;
+}
+
+const NO_EVENTS: readonly EventRecord[] = Object.freeze([]);
+
+/** Tracks the signs of all event functions across accepted steps. */
+export class EventLocator {
+  private readonly specs: readonly EventSpec[];
+  private readonly names: string[];
+  private readonly gOld: Float64Array;
+  private readonly gNew: Float64Array;
+  private readonly yBuf: Float64Array;
+  private solver: Dopri5 | null = null;
+  private active = 0;
+  /** Built once so locating a root allocates no closure. */
+  private readonly gOnDense = (tau: number): number => {
+    const solver = this.solver as Dopri5;
+    solver.denseAt(tau, this.yBuf);
+    return this.specs[this.active].g(tau, this.yBuf);
+  };
+
+  constructor(specs: readonly EventSpec[], n: number) {
+    specs.forEach((s, i) => {
+      if (typeof s?.g !== 'function') throw new UsageError(`events[${i}].g must be a function (t, y) => number`);
+      if (s.direction !== undefined && s.direction !== -1 && s.direction !== 0 && s.direction !== 1) {
+        throw new UsageError(`events[${i}].direction must be -1, 0 or +1, got ${String(s.direction)}`);
+      }
+    });
+    this.specs = specs;
+    this.names = specs.map((s, i) => s.name ?? `event ${i}`);
+    this.gOld = new Float64Array(specs.length);
+    this.gNew = new Float64Array(specs.length);
+    this.yBuf = new Float64Array(n);
+  }
+
+  get count(): number {
+    return this.specs.length;
+  }
+
+  /** Record the event function values at the starting point. */
+  start(t: number, y: Float64Array): void {
+    for (let e = 0; e < this.specs.length; e++) this.gOld[e] = checkValue(this.specs[e], this.names[e], t, this.specs[e].g(t, y));
+  }
+
+  /**
+   * Examine the solver's last accepted step [tOld, t]. Returns the events in it, in time order;
+   * if one is terminal, only events up to the first terminal one (inclusive). A crossing means
+   * g went from < 0 to >= 0 (up) or from > 0 to <= 0 (down); a zero at the step start belongs to
+   * the previous step, so it is not reported twice.
+   */
+  afterStep(solver: Dopri5): readonly EventRecord[] {
+    // Allocated only when a crossing is found, so a step without events allocates nothing.
+    let found: EventRecord[] | null = null;
+    if (this.specs.length === 0) return NO_EVENTS;
+    const tOld = solver.tOld;
+    const t = solver.t;
+    const tol = 4 * Number.EPSILON * Math.max(Math.abs(tOld), Math.abs(t));
+    for (let e = 0; e < this.specs.length; e++) {
+      const spec = this.specs[e];
+      const g0 = this.gOld[e];
+      const g1 = checkValue(spec, this.names[e], t, spec.g(t, solver.y));
+      this.gNew[e] = g1;
+      const up = g0 < 0 && g1 >= 0;
+      const down = g0 > 0 && g1 <= 0;
+      const dirWanted = spec.direction ?? 0;
+      if (!((up && dirWanted >= 0) || (down && dirWanted <= 0))) continue;
+      this.solver = solver;
+      this.active = e;
+      const root = brentRoot(this.gOnDense, tOld, t, g0, g1, tol);
+      const yRoot = new Float64Array(solver.n);
+      solver.denseAt(root, yRoot);
+      found ??= [];
+      found.push({ eventIndex: e, name: this.names[e], t: root, y: yRoot, direction: up ? 1 : -1, terminal: spec.terminal === true });
+    }
+    this.gOld.set(this.gNew);
+    if (found === null) return NO_EVENTS;
+    const dir = solver.direction;
+    found.sort((p, q) => dir * (p.t - q.t) || p.eventIndex - q.eventIndex);
+    const firstTerminal = found.findIndex((r) => r.terminal);
+    return firstTerminal < 0 ? found : found.slice(0, firstTerminal + 1);
+  }
+}

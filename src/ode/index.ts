@@ -1,0 +1,52 @@
+/**
+ * The ODE layer of coflow: an adaptive Dormand-Prince 5(4) integrator with dense output,
+ * events, failure statuses and exact resumption; fixed-map iteration (gradient descent); and an
+ * odex cross-check. Works on Float64Array states only and knows nothing about the model.
+ */
+export { Fraction, fractionOf, type RationalPair } from './rational.js';
+export {
+  DOPRI5,
+  DOPRI5_RATIONAL,
+  buildTableau,
+  denseWeightPolynomials,
+  validateTableau,
+  type ButcherTableau,
+  type ExactTableau,
+  type RationalTableau,
+} from './tableau.js';
+export {
+  FixedStepController,
+  IController,
+  I_EXPONENT,
+  MAX_FACTOR,
+  MIN_FACTOR,
+  PIController,
+  PI_ALPHA,
+  PI_BETA,
+  PI_ERR_FLOOR,
+  SAFETY,
+  createController,
+  type ControllerKind,
+  type ControllerState,
+  type StepController,
+} from './controller.js';
+export type { ResumeState, SolveStatus, SolverStats, VectorField } from './types.js';
+export { selectInitialStep } from './initialStep.js';
+export { Dopri5, type Dopri5Options, type Dopri5Status } from './dopri5.js';
+export { brentRoot } from './rootfind.js';
+export { EventLocator, type EventRecord, type EventSpec } from './events.js';
+export { solveIvp, type SolveIvpOptions, type SolveIvpResult } from './solveIvp.js';
+export { linspace, logGridFromZero, logStepIndices, logspace } from './grid.js';
+export { integrateFixedSteps, type WeightChoice } from './fixedStep.js';
+export {
+  gradientDescentMap,
+  iterateMap,
+  type IterMap,
+  type IterateEventRecord,
+  type IterateEventSpec,
+  type IterateOptions,
+  type IterateResult,
+  type IterateResumeState,
+  type IterateStatus,
+} from './iterate.js';
+export { odexSolve, type OdexSolveOptions, type OdexSolveResult, type OdexStatus } from './odexAdapter.js';

@@ -1,0 +1,75 @@
+/**
+ * Cross-check against an independent integrator of a different family: odex (Hairer's ODEX,
+ * Gragg-Bulirsch-Stoer extrapolation). Both at rtol = atol = 1e-10 must agree to 1e-7; a loose
+ * Dormand-Prince solve must not (so the comparison can fail).
+ */
+import { describe, expect, test } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import { linspace, odexSolve, solveIvp, type VectorField } from '../../src/ode/index.js';
+import { lotkaVolterra, lvInvariant } from './problems.js';
+
+/** Euler's rigid body (3-dim nonlinear), conserving |y|^2 and the energy. */
+const I = [2, 1, 2 / 3];
+const rigidBody: VectorField = (_t, y, d) => {
+  d[0] = ((I[1] - I[2]) / (I[1] * I[2])) * y[1] * y[2];
+  d[1] = ((I[2] - I[0]) / (I[2] * I[0])) * y[2] * y[0];
+  d[2] = ((I[0] - I[1]) / (I[0] * I[1])) * y[0] * y[1];
+};
+
+function dopriAt(f: VectorField, y0: number[], tOut: Float64Array, tol: number): Float64Array[] {
+  const out: Float64Array[] = [];
+  const r = solveIvp({ f, t0: 0, y0: Float64Array.from(y0), tEnd: tOut[tOut.length - 1], rtol: tol, atol: tol, maxSteps: 1e6, tEval: tOut, onSample: (_t, y) => out.push(Float64Array.from(y)) });
+  expect(r.status).toBe('success');
+  return out;
+}
+
+function maxDiff(a: Float64Array[], b: Float64Array[]): number {
+  let m = 0;
+  a.forEach((ya, i) => ya.forEach((v, j) => (m = Math.max(m, Math.abs(v - b[i][j])))));
+  return m;
+}
+
+describe('odex cross-check', () => {
+  test('Lotka-Volterra on [0, 20] at rtol 1e-10: Dormand-Prince and odex agree to 1e-7 at 21 times', () => {
+    const tOut = linspace(0, 20, 21);
+    const ode = odexSolve({ f: lotkaVolterra, t0: 0, y0: Float64Array.of(1, 1), tOut, rtol: 1e-10, atol: 1e-10, maxSteps: 10000 });
+    expect(ode.status).toBe('success');
+    expect(ode.samples.length).toBe(21);
+    const dp = dopriAt(lotkaVolterra, [1, 1], tOut, 1e-10);
+    expect(maxDiff(dp, ode.samples)).toBeLessThan(1e-7);
+    // Both keep the first integral (an oracle independent of either integrator).
+    for (const y of ode.samples) expect(Math.abs(lvInvariant(y[0], y[1]) - lvInvariant(1, 1))).toBeLessThan(1e-8);
+  });
+
+  test('rigid body (3-dim) on [0, 10]: agree to 1e-7', () => {
+    const tOut = linspace(0, 10, 11);
+    const y0 = [Math.cos(1.1), 0, Math.sin(1.1)];
+    const ode = odexSolve({ f: rigidBody, t0: 0, y0: Float64Array.from(y0), tOut, rtol: 1e-10, atol: 1e-10, maxSteps: 10000 });
+    expect(ode.status).toBe('success');
+    const dp = dopriAt(rigidBody, y0, tOut, 1e-10);
+    expect(maxDiff(dp, ode.samples)).toBeLessThan(1e-7);
+    for (const y of dp) expect(Math.abs(y[0] ** 2 + y[1] ** 2 + y[2] ** 2 - 1)).toBeLessThan(1e-9);
+  });
+
+  test('negative control: Dormand-Prince at rtol 1e-3 is caught (differs from odex by more than 1e-7)', () => {
+    const tOut = linspace(0, 20, 21);
+    const ode = odexSolve({ f: lotkaVolterra, t0: 0, y0: Float64Array.of(1, 1), tOut, rtol: 1e-10, atol: 1e-10, maxSteps: 10000 });
+    const loose = dopriAt(lotkaVolterra, [1, 1], tOut, 1e-3);
+    expect(maxDiff(loose, ode.samples)).toBeGreaterThan(1e-7);
+  });
+
+  test("NaN: the adapter reports 'non-finite' with the outputs before it (odex itself runs on)", () => {
+    const f: VectorField = (t, y, d) => {
+      d[0] = t > 0.5 ? Number.NaN : -y[0];
+    };
+    const r = odexSolve({ f, t0: 0, y0: Float64Array.of(1), tOut: [0, 0.25, 0.5, 1], rtol: 1e-8, atol: 1e-8, maxSteps: 50 });
+    expect(r.status).toBe('non-finite');
+    expect(r.samples.length).toBe(3);
+    expect(Math.abs(r.samples[2][0] - Math.exp(-0.5))).toBeLessThan(1e-7);
+  });
+
+  test('bad input is a usage error', () => {
+    expect(() => odexSolve({ f: lotkaVolterra, t0: 0, y0: Float64Array.of(1, 1), tOut: [1, 0.5], rtol: 1e-8, atol: 1e-8, maxSteps: 10 })).toThrow(UsageError);
+    expect(() => odexSolve({ f: lotkaVolterra, n: 3, t0: 0, y0: Float64Array.of(1, 1), tOut: [1], rtol: 1e-8, atol: 1e-8, maxSteps: 10 })).toThrow(/n = 3/);
+  });
+});
