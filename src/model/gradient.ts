@@ -100,10 +100,40 @@ export class LossGrad {
 
   private run(p: Params, out: ParamGrad | null): number {
     this.checkShapes(p);
-    const { n, L, m, m1, pairs } = this;
+    const { m, pairs } = this;
     const d = p.d;
-    const { W, a } = p;
-    const { u, P, Fl, r, dr, tQ, tK, tV, gQ, gK, gV, z, gam, gu } = this;
+    const used = pairs.used;
+    transposeRows(p.WQ, m, d, used, this.tQ);
+    transposeRows(p.WK, m, d, used, this.tK);
+    transposeRows(p.WV, m, d, used, this.tV);
+    if (!out) return this.lossTokenMajor(this.tQ, this.tK, this.tV, p.W, p.a, null, 1);
+    const loss = this.lossTokenMajor(this.tQ, this.tK, this.tV, p.W, p.a, { gQ: this.gQ, gK: this.gK, gV: this.gV, dW: out.dW }, 1);
+    out.dWQ.fill(0);
+    out.dWK.fill(0);
+    out.dWV.fill(0);
+    untransposeRows(this.gQ, m, d, used, out.dWQ);
+    untransposeRows(this.gK, m, d, used, out.dWK);
+    untransposeRows(this.gV, m, d, used, out.dWV);
+    return loss;
+  }
+
+  /**
+   * The same computation on token-major weights: tQ, tK, tV are d x m (row t = W_Q mu_t, i.e.
+   * W_Q^T), W is m1 x m, a is m1. Writes `scale` times the gradient into `out` (gQ, gK, gV token
+   * major, rows of unused tokens set to 0; dW as m1 x m), so a gradient-flow field can pass
+   * scale = -1 and its own buffers. This is the hot path of Level F runs: no transposes at all.
+   */
+  lossTokenMajor(
+    tQ: Float64Array,
+    tK: Float64Array,
+    tV: Float64Array,
+    W: Float64Array,
+    a: Float64Array,
+    out: TokenMajorGrad | null,
+    scale: number,
+  ): number {
+    const { n, L, m, m1, pairs } = this;
+    const { u, P, Fl, r, dr, z, gam, gu } = this;
     const F = this.F;
     const sampleLoss = this.sampleLoss;
     const y = this.data.y;
@@ -112,9 +142,6 @@ export class LossGrad {
     const pairOf = pairs.pairOf;
     const invSqrtM = 1 / Math.sqrt(m);
 
-    transposeRows(p.WQ, m, d, used, tQ);
-    transposeRows(p.WK, m, d, used, tK);
-    transposeRows(p.WV, m, d, used, tV);
     // r = W^T a
     r.fill(0);
     for (let j = 0; j < m1; j++) {
@@ -197,32 +224,37 @@ export class LossGrad {
       }
     }
     if (!out) return total / n;
+    const { gQ, gK, gV, dW } = out;
 
     // dW_Q mu_a = sum_b Gam[b, a] W_K mu_b / sqrt(m), one row per query token (CSR by query).
-    accumulateRows(pairs.queryToken, pairs.queryStart, pairs.byQuery, pk, gam, tK, m, invSqrtM, gQ);
+    accumulateRows(pairs.queryToken, pairs.queryStart, pairs.byQuery, pk, gam, tK, m, scale * invSqrtM, gQ);
     // dW_K mu_b = sum_a Gam[b, a] W_Q mu_a / sqrt(m), one row per key token (CSR by key).
-    accumulateRows(pairs.keyToken, pairs.keyStart, pairs.byKey, pq, gam, tQ, m, invSqrtM, gK);
+    accumulateRows(pairs.keyToken, pairs.keyStart, pairs.byKey, pq, gam, tQ, m, scale * invSqrtM, gK);
     // u_t = r . v_t: dv_t = gu_t r, dr = sum_t gu_t v_t.
     dr.fill(0);
     for (let j = 0; j < used.length; j++) {
       const t = used[j];
       const o = t * m;
       const g = gu[t];
+      const gs = g * scale;
       for (let c = 0; c < m; c++) {
-        gV[o + c] = g * r[c];
+        gV[o + c] = gs * r[c];
         dr[c] += g * tV[o + c];
       }
     }
-    out.dWQ.fill(0);
-    out.dWK.fill(0);
-    out.dWV.fill(0);
-    untransposeRows(gQ, m, d, used, out.dWQ);
-    untransposeRows(gK, m, d, used, out.dWK);
-    untransposeRows(gV, m, d, used, out.dWV);
+    // Tokens absent from the data get no gradient.
+    const unused = pairs.unused;
+    for (let j = 0; j < unused.length; j++) {
+      const o = unused[j] * m;
+      for (let c = 0; c < m; c++) {
+        gQ[o + c] = 0;
+        gK[o + c] = 0;
+        gV[o + c] = 0;
+      }
+    }
     // dL/dW = a (dL/dr)^T since r = W^T a.
-    const dW = out.dW;
     for (let j = 0; j < m1; j++) {
-      const aj = a[j];
+      const aj = a[j] * scale;
       const row = j * m;
       for (let c = 0; c < m; c++) dW[row + c] = aj * dr[c];
     }
@@ -260,7 +292,7 @@ function accumulateRows(
 }
 
 /** out[t * m + c] = X[c * d + t] for the used tokens t (token-major copy of an m x d matrix). */
-function transposeRows(X: Float64Array, m: number, d: number, used: Int32Array, out: Float64Array): void {
+export function transposeRows(X: Float64Array, m: number, d: number, used: Int32Array, out: Float64Array): void {
   for (let j = 0; j < used.length; j++) {
     const t = used[j];
     const o = t * m;
@@ -269,12 +301,22 @@ function transposeRows(X: Float64Array, m: number, d: number, used: Int32Array, 
 }
 
 /** out[c * d + t] = G[t * m + c] for the used tokens t (back to the m x d layout). */
-function untransposeRows(G: Float64Array, m: number, d: number, used: Int32Array, out: Float64Array): void {
+export function untransposeRows(G: Float64Array, m: number, d: number, used: Int32Array, out: Float64Array): void {
   for (let j = 0; j < used.length; j++) {
     const t = used[j];
     const o = t * m;
     for (let c = 0; c < m; c++) out[c * d + t] = G[o + c];
   }
+}
+
+/** Gradient destinations in token-major layout (see LossGrad.lossTokenMajor). */
+export interface TokenMajorGrad {
+  /** d x m */
+  gQ: Float64Array;
+  gK: Float64Array;
+  gV: Float64Array;
+  /** m1 x m */
+  dW: Float64Array;
 }
 
 /** A zero gradient with the shapes of `p`. */

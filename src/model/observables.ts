@@ -1,6 +1,7 @@
 import { Dataset, MU1 } from '../data/dataset.js';
 import { LossGrad } from './gradient.js';
 import { Params } from './params.js';
+import { Rng } from '../random/rng.js';
 
 /**
  * What a trajectory records at one time, the same at every level (full, gram, type):
@@ -62,57 +63,87 @@ export function observeParams(p: Params, data: Dataset, lg: LossGrad): Observati
   };
 }
 
-/** X X^T for a row-major rows x cols matrix (rows x rows result). */
-function gramRows(X: Float64Array, rows: number, cols: number, out: Float64Array, sign: number): void {
-  for (let i = 0; i < rows; i++) {
-    for (let j = i; j < rows; j++) {
-      let s = 0;
-      const oi = i * cols;
-      const oj = j * cols;
-      for (let c = 0; c < cols; c++) s += X[oi + c] * X[oj + c];
-      out[i * rows + j] += sign * s;
-      if (j !== i) out[j * rows + i] += sign * s;
-    }
-  }
-}
-
-/** X^T X for a row-major rows x cols matrix (cols x cols result); upper half, then mirrored. */
-function gramCols(X: Float64Array, rows: number, cols: number, out: Float64Array, sign: number): void {
-  const acc = new Float64Array(cols * cols);
-  for (let r = 0; r < rows; r++) {
-    const o = r * cols;
-    for (let i = 0; i < cols; i++) {
-      const xi = X[o + i];
-      if (xi === 0) continue;
-      const oi = i * cols;
-      for (let j = i; j < cols; j++) acc[oi + j] += xi * X[o + j];
-    }
-  }
-  for (let i = 0; i < cols; i++) {
-    for (let j = i; j < cols; j++) {
-      const v = sign * acc[i * cols + j];
-      out[i * cols + j] += v;
-      if (j !== i) out[j * cols + i] += v;
-    }
-  }
-}
+/** Number of random directions on which the conserved matrices are probed. */
+export const CONSERVED_PROBES = 8;
 
 /**
  * The two m x m matrices conserved by ANY gradient flow of this model (balancedness; paper.md
- * "Conserved"): W_Q W_Q^T - W_K W_K^T and W^T W - W_V W_V^T. Why: with M the embeddings of the
- * used tokens and Gam = dL/dS, dW_Q/dt = -W_K M Gam M^T and dW_K/dt = -W_Q M Gam^T M^T, so
- * d(W_Q W_Q^T)/dt and d(W_K W_K^T)/dt both equal -(W_K M Gam M^T W_Q^T + W_Q M Gam^T M^T W_K^T);
- * and with r = W^T a, g_r = W_V M gu: d(W^T W)/dt = d(W_V W_V^T)/dt = -(g_r r^T + r g_r^T).
- * Returned concatenated (2 m^2 entries).
+ * "Conserved"): D1 = W_Q W_Q^T - W_K W_K^T and D2 = W^T W - W_V W_V^T. Why: with M the
+ * embeddings of the used tokens and Gam = dL/dS, dW_Q/dt = -W_K M Gam M^T and
+ * dW_K/dt = -W_Q M Gam^T M^T, so d(W_Q W_Q^T)/dt and d(W_K W_K^T)/dt both equal
+ * -(W_K M Gam M^T W_Q^T + W_Q M Gam^T M^T W_K^T); and with r = W^T a, g_r = W_V M gu:
+ * d(W^T W)/dt = d(W_V W_V^T)/dt = -(g_r r^T + r g_r^T).
+ *
+ * Forming D1 and D2 costs O(m^2 (d + m1)) (about 10 ms at paper-fig1 size), too much for every
+ * recorded row, so they are probed instead: the traces (tr D1 = |W_Q|_F^2 - |W_K|_F^2, likewise
+ * D2) and the quadratic forms v^T D v = |W_Q^T v|^2 - |W_K^T v|^2 on CONSERVED_PROBES fixed unit
+ * vectors v (seeded, the same for every call). Each is exactly conserved by the flow, and a
+ * drift of D shows in them unless it is orthogonal to every probe. Cost O(m (d + m1)) per probe.
+ * Returns [trace, probes...] for D1 and for D2, and the scales |W_Q|_F^2 + |W_K|_F^2 and
+ * |W|_F^2 + |W_V|_F^2 against which drift is reported.
  */
-export function conservedMatrices(p: Params): Float64Array {
+export function conservedProbes(p: Params): { groups: [Float64Array, Float64Array]; scales: [number, number] } {
   const { m, m1, d } = p;
-  const out = new Float64Array(2 * m * m);
-  const qk = out.subarray(0, m * m);
-  const wv = out.subarray(m * m);
-  gramRows(p.WQ, m, d, qk, 1);
-  gramRows(p.WK, m, d, qk, -1);
-  gramCols(p.W, m1, m, wv, 1);
-  gramRows(p.WV, m, d, wv, -1);
-  return out;
+  const probes = probeVectors(m);
+  const g1 = new Float64Array(CONSERVED_PROBES + 1);
+  const g2 = new Float64Array(CONSERVED_PROBES + 1);
+  const q = sumSquares(p.WQ);
+  const k = sumSquares(p.WK);
+  const w = sumSquares(p.W);
+  const v = sumSquares(p.WV);
+  g1[0] = q - k;
+  g2[0] = w - v;
+  for (let j = 0; j < CONSERVED_PROBES; j++) {
+    const probe = probes.subarray(j * m, (j + 1) * m);
+    g1[j + 1] = leftNormSq(p.WQ, m, d, probe) - leftNormSq(p.WK, m, d, probe);
+    g2[j + 1] = rightNormSq(p.W, m1, m, probe) - leftNormSq(p.WV, m, d, probe);
+  }
+  return { groups: [g1, g2], scales: [q + k, w + v] };
+}
+
+function sumSquares(x: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return s;
+}
+
+/** |X^T v|^2 for a row-major rows x cols matrix X and v in R^rows. */
+function leftNormSq(X: Float64Array, rows: number, cols: number, v: Float64Array): number {
+  const acc = new Float64Array(cols);
+  for (let r = 0; r < rows; r++) {
+    const vr = v[r];
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) acc[c] += vr * X[o + c];
+  }
+  return sumSquares(acc);
+}
+
+/** |X v|^2 for a row-major rows x cols matrix X and v in R^cols. */
+function rightNormSq(X: Float64Array, rows: number, cols: number, v: Float64Array): number {
+  let s = 0;
+  for (let r = 0; r < rows; r++) {
+    let dot = 0;
+    const o = r * cols;
+    for (let c = 0; c < cols; c++) dot += X[o + c] * v[c];
+    s += dot * dot;
+  }
+  return s;
+}
+
+const probeCache = new Map<number, Float64Array>();
+
+/** CONSERVED_PROBES unit vectors in R^m, fixed by a seed. */
+function probeVectors(m: number): Float64Array {
+  let v = probeCache.get(m);
+  if (!v) {
+    const rng = new Rng('conserved-probes');
+    v = rng.fillNormal(new Float64Array(CONSERVED_PROBES * m), 1);
+    for (let j = 0; j < CONSERVED_PROBES; j++) {
+      const probe = v.subarray(j * m, (j + 1) * m);
+      const norm = Math.sqrt(sumSquares(probe));
+      for (let c = 0; c < m; c++) probe[c] /= norm;
+    }
+    probeCache.set(m, v);
+  }
+  return v;
 }

@@ -18,8 +18,9 @@ export class PairTable {
   readonly query: Int32Array;
   /** pairOf[i * L * L + p * L + l] = pair id of (key x_p, query x_l) in sample i */
   readonly pairOf: Int32Array;
-  /** the distinct tokens used by the data, ascending */
+  /** the distinct tokens used by the data, ascending, and the vocabulary tokens it never uses */
   readonly used: Int32Array;
+  readonly unused: Int32Array;
   /** CSR by query: pairs byQuery[queryStart[j] .. queryStart[j+1]) have query used[j]... */
   readonly queryToken: Int32Array;
   readonly queryStart: Int32Array;
@@ -55,6 +56,9 @@ export class PairTable {
     this.key = Int32Array.from(key);
     this.query = Int32Array.from(query);
     this.used = Int32Array.from(new Set(tokens)).sort();
+    const isUsed = new Uint8Array(d);
+    for (const t of this.used) isUsed[t] = 1;
+    this.unused = Int32Array.from({ length: d }, (_, t) => t).filter((t) => !isUsed[t]);
     [this.queryToken, this.queryStart, this.byQuery] = groupBy(this.query, d);
     [this.keyToken, this.keyStart, this.byKey] = groupBy(this.key, d);
   }

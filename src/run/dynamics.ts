@@ -15,8 +15,10 @@ export interface Dynamics {
   gdStep(lr: number, y: Float64Array, out: Float64Array): void;
   /** min_i y_i F_i at the state of the most recent field / gdStep / loss call */
   readonly lastMinMargin: number;
-  /** the loss only (cheap; used for blow-up detection) */
+  /** the loss only (one forward pass) */
   loss(y: Float64Array): number;
+  /** min_i y_i F_i (one forward pass; the margin events' function) */
+  minMargin(y: Float64Array): number;
   observe(y: Float64Array): Observation;
   /**
    * Quantities every gradient flow conserves at this level (Level F: the two m x m balancedness

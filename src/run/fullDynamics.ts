@@ -1,126 +1,140 @@
 import { Dataset } from '../data/dataset.js';
-import { allocGrad, LossGrad } from '../model/gradient.js';
-import { conservedMatrices, minMargin, observeParams } from '../model/observables.js';
-import { ParamGrad, Params } from '../model/params.js';
+import { LossGrad, TokenMajorGrad } from '../model/gradient.js';
+import { conservedProbes, minMargin, observeParams } from '../model/observables.js';
+import { Params } from '../model/params.js';
 import { Dynamics } from './dynamics.js';
 
+/** Views of a Level F state: token-major W_Q^T, W_K^T, W_V^T (d x m each) and W (m1 x m). */
+interface StateViews {
+  tQ: Float64Array;
+  tK: Float64Array;
+  tV: Float64Array;
+  W: Float64Array;
+  /** the same views as gradient destinations */
+  asGrad: TokenMajorGrad;
+}
+
 /**
- * Level F: the state is [W_Q, W_K, W_V, W] flattened (a is fixed, paper Eq. 1). Parameter views
- * over a state buffer are cached per buffer, so after the integrator's first few calls (its
- * stage buffers are fixed) no call allocates.
+ * Level F: the state holds [W_Q^T, W_K^T, W_V^T, W] (a is fixed, paper Eq. 1). The three
+ * attention matrices are stored TOKEN-MAJOR (row t = W_Q mu_t), the layout in which the gradient
+ * reads and writes them, so a field evaluation does no transposes and writes -grad straight into
+ * the integrator's buffer. `pack` and `toParams` convert from and to the paper's m x d layout.
+ * Views over a buffer are cached per buffer: the integrators' buffers are fixed, so after the
+ * first steps no call allocates.
  */
 export class FullDynamics implements Dynamics {
   readonly level = 'full' as const;
   readonly size: number;
   private readonly lg: LossGrad;
-  private readonly grad: ParamGrad;
-  private readonly views = new Map<Float64Array, Params>();
+  private readonly views = new Map<Float64Array, StateViews>();
+  private readonly md: number;
+  /** the gradient for gdStep */
+  private readonly g: Float64Array;
 
   constructor(
     readonly data: Dataset,
     readonly template: Params,
   ) {
     const { m, m1, d } = template;
-    this.size = 3 * m * d + m1 * m;
+    this.md = m * d;
+    this.size = 3 * this.md + m1 * m;
     this.lg = new LossGrad(data, m, m1);
-    this.grad = allocGrad(template);
+    this.g = new Float64Array(this.size);
   }
 
-  /** The flat state of `p`. */
+  /** The state of `p`. */
   pack(p: Params): Float64Array {
     const y = new Float64Array(this.size);
-    const md = p.m * p.d;
-    y.set(p.WQ, 0);
-    y.set(p.WK, md);
-    y.set(p.WV, 2 * md);
-    y.set(p.W, 3 * md);
+    const v = this.view(y);
+    transpose(p.WQ, p.m, p.d, v.tQ);
+    transpose(p.WK, p.m, p.d, v.tK);
+    transpose(p.WV, p.m, p.d, v.tV);
+    v.W.set(p.W);
     return y;
   }
 
-  /** Parameters viewing the state buffer y (no copy). */
-  view(y: Float64Array): Params {
-    let p = this.views.get(y);
-    if (!p) {
-      const { m, m1, d, a } = this.template;
-      const md = m * d;
-      p = {
-        m,
-        m1,
-        d,
-        a,
-        WQ: y.subarray(0, md),
-        WK: y.subarray(md, 2 * md),
-        WV: y.subarray(2 * md, 3 * md),
-        W: y.subarray(3 * md, 3 * md + m1 * m),
-      };
-      // Bound the cache: only the integrator's fixed buffers should ever be seen here.
-      if (this.views.size > 64) this.views.clear();
-      this.views.set(y, p);
-    }
-    return p;
+  /** The parameters of a state, in the paper's layout (a copy). */
+  toParams(y: Float64Array): Params {
+    const { m, m1, d, a } = this.template;
+    const v = this.view(y);
+    const WQ = new Float64Array(this.md);
+    const WK = new Float64Array(this.md);
+    const WV = new Float64Array(this.md);
+    transpose(v.tQ, d, m, WQ);
+    transpose(v.tK, d, m, WK);
+    transpose(v.tV, d, m, WV);
+    return { m, m1, d, a, WQ, WK, WV, W: v.W.slice() };
   }
 
-  private gradient(y: Float64Array): number {
-    return this.lg.lossAndGrad(this.view(y), this.grad);
+  private view(y: Float64Array): StateViews {
+    let v = this.views.get(y);
+    if (!v) {
+      const md = this.md;
+      const tQ = y.subarray(0, md);
+      const tK = y.subarray(md, 2 * md);
+      const tV = y.subarray(2 * md, 3 * md);
+      const W = y.subarray(3 * md);
+      v = { tQ, tK, tV, W, asGrad: { gQ: tQ, gK: tK, gV: tV, dW: W } };
+      // Bound the cache: only the integrators' fixed buffers should ever be seen here.
+      if (this.views.size > 64) this.views.clear();
+      this.views.set(y, v);
+    }
+    return v;
+  }
+
+  private grad(y: Float64Array, out: Float64Array | null, scale: number): number {
+    const v = this.view(y);
+    return this.lg.lossTokenMajor(v.tQ, v.tK, v.tV, v.W, this.template.a, out ? this.view(out).asGrad : null, scale);
+  }
+
+  field(_t: number, y: Float64Array, dydt: Float64Array): void {
+    this.grad(y, dydt, -1);
+  }
+
+  gdStep(lr: number, y: Float64Array, out: Float64Array): void {
+    // The full-batch GD step exactly as written: W <- W - lr * dL/dW.
+    const g = this.g;
+    this.grad(y, g, 1);
+    for (let i = 0; i < out.length; i++) out[i] = y[i] - lr * g[i];
   }
 
   get lastMinMargin(): number {
     return minMargin(this.lg.F, this.data.y);
   }
 
-  field(_t: number, y: Float64Array, dydt: Float64Array): void {
-    this.gradient(y);
-    const { dWQ, dWK, dWV, dW } = this.grad;
-    const md = dWQ.length;
-    for (let i = 0; i < md; i++) {
-      dydt[i] = -dWQ[i];
-      dydt[md + i] = -dWK[i];
-      dydt[2 * md + i] = -dWV[i];
-    }
-    const o = 3 * md;
-    for (let i = 0; i < dW.length; i++) dydt[o + i] = -dW[i];
-  }
-
-  gdStep(lr: number, y: Float64Array, out: Float64Array): void {
-    this.gradient(y);
-    const { dWQ, dWK, dWV, dW } = this.grad;
-    const md = dWQ.length;
-    for (let i = 0; i < md; i++) {
-      out[i] = y[i] - lr * dWQ[i];
-      out[md + i] = y[md + i] - lr * dWK[i];
-      out[2 * md + i] = y[2 * md + i] - lr * dWV[i];
-    }
-    const o = 3 * md;
-    for (let i = 0; i < dW.length; i++) out[o + i] = y[o + i] - lr * dW[i];
-  }
-
   loss(y: Float64Array): number {
-    return this.lg.loss(this.view(y));
+    return this.grad(y, null, 1);
+  }
+
+  minMargin(y: Float64Array): number {
+    this.grad(y, null, 1);
+    return this.lastMinMargin;
   }
 
   observe(y: Float64Array) {
-    return observeParams(this.view(y), this.data, this.lg);
+    return observeParams(this.toParams(y), this.data, this.lg);
   }
 
   invariants(y: Float64Array) {
-    const p = this.view(y);
-    const all = conservedMatrices(p);
-    const mm = p.m * p.m;
-    const groups: [Float64Array, Float64Array] = [all.subarray(0, mm), all.subarray(mm)];
-    // Scale: the size of the matrices whose difference is conserved, ||W_Q||_F^2 + ||W_K||_F^2
-    // (= tr W_Q W_Q^T + tr W_K W_K^T), and likewise ||W||_F^2 + ||W_V||_F^2.
-    const sq = (x: Float64Array) => x.reduce((s, v) => s + v * v, 0);
-    return { groups, scales: [sq(p.WQ) + sq(p.WK), sq(p.W) + sq(p.WV)] as [number, number] };
+    return conservedProbes(this.toParams(y));
   }
 
   finalArrays(y: Float64Array) {
-    const p = this.view(y);
+    const p = this.toParams(y);
     return {
-      WQ: { shape: [p.m, p.d], data: p.WQ.slice() },
-      WK: { shape: [p.m, p.d], data: p.WK.slice() },
-      WV: { shape: [p.m, p.d], data: p.WV.slice() },
-      W: { shape: [p.m1, p.m], data: p.W.slice() },
+      WQ: { shape: [p.m, p.d], data: p.WQ },
+      WK: { shape: [p.m, p.d], data: p.WK },
+      WV: { shape: [p.m, p.d], data: p.WV },
+      W: { shape: [p.m1, p.m], data: p.W },
       a: { shape: [p.m1], data: p.a.slice() },
     };
+  }
+}
+
+/** out (cols x rows) = X^T for a row-major rows x cols matrix X. */
+function transpose(X: Float64Array, rows: number, cols: number, out: Float64Array): void {
+  for (let i = 0; i < rows; i++) {
+    const o = i * cols;
+    for (let j = 0; j < cols; j++) out[j * rows + i] = X[o + j];
   }
 }

@@ -312,7 +312,7 @@ class BlowUpWatch {
   private last = 0;
   constructor(private readonly dyn: Dynamics) {}
   margin(y: Float64Array): number {
-    const v = this.dyn.observe(y).minMargin;
+    const v = this.dyn.minMargin(y);
     if (Number.isFinite(v)) {
       this.last = v;
       return v;

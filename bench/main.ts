@@ -1,0 +1,121 @@
+/**
+ * `npm run bench`: coflow's timings on the paper's problem, side by side with PyTorch and SciPy
+ * when /usr/bin/python3 has them (design.md section 4 gives the reference figures). Timings are
+ * wall time of the computation only (no process start-up), on whatever else the machine is
+ * doing: run it on a quiet machine. Usage: npm run bench [-- --only gradient,flow,gd,gram,type]
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolveSettings } from '../src/config/resolve.js';
+import { generateDataset } from '../src/data/generate.js';
+import { writeDatasetNpz, writeParamsNpz } from '../src/io/files.js';
+import { allocGrad, LossGrad } from '../src/model/gradient.js';
+import { initParams } from '../src/model/init.js';
+import { FullDynamics } from '../src/run/fullDynamics.js';
+import { runDynamics } from '../src/run/run.js';
+import { benchLevels } from './levels.js';
+
+const PYTHON = '/usr/bin/python3';
+const REFERENCE = join(fileURLToPath(new URL('.', import.meta.url)), '../../bench/python/reference.py');
+
+function line(label: string, value: string): void {
+  process.stdout.write(`  ${label.padEnd(44)} ${value}\n`);
+}
+
+function python(args: string[]): { ok: true; result: Record<string, number> } | { ok: false; why: string } {
+  const r = spawnSync(PYTHON, [REFERENCE, ...args], { encoding: 'utf8' });
+  if (r.error) return { ok: false, why: `${PYTHON} not runnable (${r.error.message})` };
+  const out = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    const parsed = JSON.parse(out) as Record<string, number> & { error?: string };
+    if (r.status !== 0 || parsed.error) return { ok: false, why: String(parsed.error ?? r.stderr.trim()) };
+    return { ok: true, result: parsed };
+  } catch {
+    return { ok: false, why: `reference.py failed: ${r.stderr.trim().split('\n').pop()}` };
+  }
+}
+
+function paperSetup() {
+  const s = resolveSettings('paper-fig1', {});
+  const data = generateDataset({ n: s.n, L: s.L, d: s.d, seed: s.seed, fillers: s.fillers });
+  const p = initParams({ m: s.m, m1: s.m1, d: s.d, s0: s.s0, s1: s.s1, seed: s.seed });
+  const dir = mkdtempSync(join(tmpdir(), 'coflow-bench-'));
+  const P = join(dir, 'P.npz');
+  const D = join(dir, 'D.npz');
+  writeParamsNpz(P, p);
+  writeDatasetNpz(D, data);
+  return { s, data, p, P, D };
+}
+
+function benchGradient(): void {
+  process.stdout.write('Gradient of the mean loss, paper-fig1 (n=60, L=5, d=64, m=128, m1=256)\n');
+  const { data, p } = paperSetup();
+  const lg = new LossGrad(data, p.m, p.m1);
+  const g = allocGrad(p);
+  for (let i = 0; i < 500; i++) lg.lossAndGrad(p, g);
+  const batches: number[] = [];
+  for (let b = 0; b < 7; b++) {
+    const t0 = performance.now();
+    for (let i = 0; i < 300; i++) lg.lossAndGrad(p, g);
+    batches.push(((performance.now() - t0) / 300) * 1000);
+  }
+  batches.sort((x, y) => x - y);
+  line('coflow analytic gradient (median of 7x300)', `${batches[3].toFixed(1)} us  (target < 1000 us; PyTorch autograd ~3000 us, design.md)`);
+}
+
+function benchFlow(): void {
+  process.stdout.write('Gradient flow, paper-fig1, t = 0..300, rtol 1e-8, atol 1e-10\n');
+  const { s, data, p, P, D } = paperSetup();
+  const dyn = new FullDynamics(data, p);
+  const t0 = performance.now();
+  const r = runDynamics(dyn, dyn.pack(p), { method: 'dopri5', tEnd: 300, rtol: 1e-8, atol: 1e-10, maxSteps: s.maxSteps, lr: s.lr, steps: s.steps, samples: s.samples });
+  const ours = (performance.now() - t0) / 1000;
+  const loss = dyn.loss(r.y);
+  line('coflow dopri5 (with 200 recorded rows)', `${ours.toFixed(2)} s, nfev ${r.stats.nfev}, final loss ${loss.toExponential(10)}`);
+  const ref = python(['flow', P, D, '--t-end', '300', '--rtol', '1e-8', '--atol', '1e-10']);
+  if (!ref.ok) {
+    line('SciPy RK45 + PyTorch gradient', `SKIPPED: ${ref.why}`);
+    return;
+  }
+  const rel = Math.abs(loss - ref.result.loss) / Math.abs(ref.result.loss);
+  line('SciPy solve_ivp(RK45) + PyTorch gradient', `${ref.result.seconds.toFixed(2)} s, nfev ${ref.result.nfev}, final loss ${ref.result.loss.toExponential(10)}`);
+  line('final loss relative difference', `${rel.toExponential(2)}  (acceptance <= 1e-6)`);
+  line('speed-up (SciPy time / coflow time)', `${(ref.result.seconds / ours).toFixed(1)}x  (acceptance >= 5x, aim 20x)`);
+}
+
+function benchGd(): void {
+  process.stdout.write('Gradient descent, paper-fig1, lr 0.01 (the paper experiment: 30,000 steps)\n');
+  const { s, data, p, P, D } = paperSetup();
+  const dyn = new FullDynamics(data, p);
+  const short = runDynamics(dyn, dyn.pack(p), { method: 'gd', tEnd: 1, rtol: 1, atol: 1, maxSteps: 1, lr: 0.01, steps: 3000, samples: 2 });
+  const loss3000 = dyn.loss(short.y);
+  const t0 = performance.now();
+  const r = runDynamics(dyn, dyn.pack(p), { method: 'gd', tEnd: 1, rtol: 1, atol: 1, maxSteps: 1, lr: 0.01, steps: 30000, samples: s.samples });
+  const ours = (performance.now() - t0) / 1000;
+  line('coflow 30,000 GD steps (with 200 recorded rows)', `${ours.toFixed(2)} s (${((ours / 30000) * 1e6).toFixed(0)} us/step), final loss ${dyn.loss(r.y).toExponential(6)}`);
+  const ref = python(['gd', P, D, '--lr', '0.01', '--steps', '3000']);
+  if (!ref.ok) {
+    line('PyTorch GD', `SKIPPED: ${ref.why}`);
+    return;
+  }
+  const perStep = ref.result.seconds / 3000;
+  const rel = Math.abs(loss3000 - ref.result.loss) / Math.abs(ref.result.loss);
+  line('PyTorch autograd GD, 3,000 steps measured', `${ref.result.seconds.toFixed(2)} s (${(perStep * 1e6).toFixed(0)} us/step)`);
+  line('loss after 3,000 steps: coflow vs PyTorch', `${loss3000.toExponential(12)} vs ${ref.result.loss.toExponential(12)}, rel diff ${rel.toExponential(2)} (acceptance <= 1e-9)`);
+  line('speed-up for 30,000 steps (PyTorch per-step x 30,000 / coflow)', `${((perStep * 30000) / ours).toFixed(1)}x  (acceptance >= 5x, aim 10x)`);
+}
+
+const sections: Record<string, () => void> = { gradient: benchGradient, flow: benchFlow, gd: benchGd, ...benchLevels };
+const onlyArg = process.argv.indexOf('--only');
+const chosen = onlyArg >= 0 ? (process.argv[onlyArg + 1] ?? '').split(',') : Object.keys(sections);
+for (const name of chosen) {
+  const run = sections[name];
+  if (!run) {
+    process.stderr.write(`bench: unknown section '${name}'; choose from ${Object.keys(sections).join(', ')}\n`);
+    process.exit(2);
+  }
+  run();
+}
