@@ -94,4 +94,30 @@ describe('runDynamics at Level F', () => {
       expect(ev).toBeUndefined();
     }
   });
+
+  it('Dormand-Prince and odex (extrapolation, an independent integrator) agree to 1e-7 at rtol 1e-10', () => {
+    const dyn = new FullDynamics(data, p0);
+    const pl = plan({ tEnd: 20, rtol: 1e-10, atol: 1e-12, samples: 25 });
+    const dp = runDynamics(dyn, dyn.pack(p0), pl);
+    const ox = runDynamics(dyn, dyn.pack(p0), { ...pl, method: 'odex' });
+    expect(dp.status).toBe('success');
+    expect(ox.status).toBe('success');
+    expect(ox.trajectory.rows.length).toBe(dp.trajectory.rows.length);
+    let worst = 0;
+    for (const col of ['loss', 'G1', 'G2', 'G3', 'score_k1_q2', 'score_k3_q1', 'minMargin']) {
+      const a = dp.trajectory.column(col);
+      const b = ox.trajectory.column(col);
+      const scale = Math.max(...a.map(Math.abs));
+      for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / scale);
+    }
+    let state = 0;
+    for (let i = 0; i < dp.y.length; i++) state = Math.max(state, Math.abs(dp.y[i] - ox.y[i]));
+    expect(worst).toBeLessThan(1e-7);
+    expect(state).toBeLessThan(1e-7);
+    // Negative control: a loose Dormand-Prince run is seen to differ.
+    const loose = runDynamics(dyn, dyn.pack(p0), { ...pl, rtol: 1e-3, atol: 1e-3 });
+    let looseDiff = 0;
+    for (let i = 0; i < dp.y.length; i++) looseDiff = Math.max(looseDiff, Math.abs(loose.y[i] - ox.y[i]));
+    expect(looseDiff).toBeGreaterThan(1e-7);
+  });
 });
