@@ -1,0 +1,222 @@
+/**
+ * Level G dynamics (design.md section 1): the exact gradient flow and the exact full-batch GD
+ * map of the paper's model in the Gram variables S, A, B, C, u, s. The per-sample kernel and
+ * the equations are generated code (./generated/gramField.ts, from src/symbolic); this class
+ * owns the buffers and the data-dependent structure (token index, nonzero pattern of Gam).
+ */
+import { Dataset } from '../data/dataset.js';
+import { UsageError } from '../errors.js';
+import { GramWorkspace } from './buffers.js';
+import { gramField, gramGdMap, sampleKernel } from './generated/gramField.js';
+import { GramLayout, TokenIndex, gramLayout, tokenIndex } from './layout.js';
+import { GramObservation, gramInvariants, observeGram } from './observables.js';
+
+export interface GramOutputs {
+  /** per-sample outputs F_i */
+  readonly F: Float64Array;
+  /** mean logistic loss */
+  readonly loss: number;
+  /** mean loss of the samples of each type I1..I4 (NaN for a type without samples) */
+  readonly lossByType: [number, number, number, number];
+  /** y_i F_i */
+  readonly margins: Float64Array;
+  /** per-sample losses */
+  readonly sampleLoss: Float64Array;
+}
+
+function positiveInteger(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) throw new UsageError(`${name} must be a positive integer (got ${v})`);
+}
+
+/** Do two arrays share memory? (views of one buffer may be used as separate states) */
+function overlaps(x: Float64Array, z: Float64Array): boolean {
+  if (x.buffer !== z.buffer) return false;
+  return x.byteOffset < z.byteOffset + z.byteLength && z.byteOffset < x.byteOffset + x.byteLength;
+}
+
+export class GramModel {
+  readonly level = 'gram' as const;
+  readonly layout: GramLayout;
+  readonly index: TokenIndex;
+  /** state length 4k^2 + k + 1 */
+  readonly size: number;
+  readonly k: number;
+  /** min_i y_i F_i at the state of the most recent loss / outputs / field / gdStep call */
+  lastMinMargin = NaN;
+
+  private readonly w: GramWorkspace;
+
+  constructor(
+    readonly data: Dataset,
+    readonly m: number,
+    readonly m1: number,
+  ) {
+    positiveInteger('m', m);
+    positiveInteger('m1', m1);
+    this.index = tokenIndex(data);
+    const k = this.index.k;
+    this.k = k;
+    this.layout = gramLayout(k);
+    this.size = this.layout.size;
+    const { n, L } = data;
+    const tokens = this.index.sampleLocal;
+
+    // Gam[b, a] can be nonzero only if b (key) and a (query) occur in one sample.
+    const mark = new Uint8Array(k * k);
+    for (let i = 0; i < n; i++) {
+      for (let p = 0; p < L; p++) {
+        for (let l = 0; l < L; l++) mark[tokens[i * L + p] * k + tokens[i * L + l]] = 1;
+      }
+    }
+    let nnz = 0;
+    for (let i = 0; i < k * k; i++) nnz += mark[i];
+    const nzRow = new Int32Array(nnz);
+    const nzCol = new Int32Array(nnz);
+    let e = 0;
+    for (let b = 0; b < k; b++) {
+      for (let a = 0; a < k; a++) {
+        if (mark[b * k + a]) {
+          nzRow[e] = b;
+          nzCol[e] = a;
+          e++;
+        }
+      }
+    }
+
+    this.w = {
+      n,
+      L,
+      k,
+      m1,
+      invSqrtM: 1 / Math.sqrt(m),
+      tokens,
+      labels: Float64Array.from(data.y),
+      nzRow,
+      nzCol,
+      nnz,
+      Gam: new Float64Array(k * k),
+      gu: new Float64Array(k),
+      P: new Float64Array(L * L),
+      Fl: new Float64Array(L),
+      F: new Float64Array(n),
+      sampleLoss: new Float64Array(n),
+      T1: new Float64Array(k * k),
+      T2: new Float64Array(k * k),
+      T3: new Float64Array(k * k),
+    };
+  }
+
+  /** Number of (key, query) token pairs where Gam can be nonzero. */
+  get gamNonzeros(): number {
+    return this.w.nnz;
+  }
+
+  private checkState(name: string, y: Float64Array): void {
+    if (y.length !== this.size) {
+      throw new UsageError(`${name} has length ${y.length}, expected 4k^2 + k + 1 = ${this.size} for k = ${this.k} tokens`);
+    }
+  }
+
+  private runKernel(y: Float64Array, wantGrad: boolean): number {
+    this.checkState('Level G state', y);
+    const loss = sampleKernel(this.w, y, wantGrad);
+    const { F, labels, n } = this.w;
+    let min = Infinity;
+    for (let i = 0; i < n; i++) {
+      const mgn = labels[i] * F[i];
+      if (mgn < min) min = mgn;
+    }
+    this.lastMinMargin = min;
+    return loss;
+  }
+
+  /** The mean loss at state y (no gradient). */
+  loss(y: Float64Array): number {
+    return this.runKernel(y, false);
+  }
+
+  /** min_i y_i F_i at state y (one forward pass). */
+  minMargin(y: Float64Array): number {
+    this.runKernel(y, false);
+    return this.lastMinMargin;
+  }
+
+  /** Outputs and losses at state y (fresh arrays; not for hot loops). */
+  outputs(y: Float64Array): GramOutputs {
+    const loss = this.runKernel(y, false);
+    const { F, sampleLoss, labels, n } = this.w;
+    const sum = [0, 0, 0, 0];
+    const count = [0, 0, 0, 0];
+    const margins = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const t = this.data.type[i] - 1;
+      sum[t] += sampleLoss[i];
+      count[t]++;
+      margins[i] = labels[i] * F[i];
+    }
+    const lossByType = [0, 1, 2, 3].map((t) => sum[t] / count[t]) as [number, number, number, number];
+    return { F: F.slice(), loss, lossByType, margins, sampleLoss: sampleLoss.slice() };
+  }
+
+  /** Gradient flow: dydt = -grad L in the Gram variables. Allocation-free; t is unused (autonomous). */
+  field(_t: number, y: Float64Array, dydt: Float64Array): void {
+    this.checkState('dydt', dydt);
+    this.runKernel(y, true);
+    gramField(this.w, y, dydt);
+  }
+
+  /** One exact full-batch GD step with rate eta from y into yNext (yNext must not be y). */
+  gdStep(eta: number, y: Float64Array, yNext: Float64Array): void {
+    if (overlaps(y, yNext)) {
+      throw new UsageError('gdStep: yNext must be a different buffer from y (the map reads y while writing yNext)');
+    }
+    if (!Number.isFinite(eta)) throw new UsageError(`learning rate eta must be finite (got ${eta})`);
+    this.checkState('yNext', yNext);
+    this.runKernel(y, true);
+    gramGdMap(this.w, eta, y, yNext);
+  }
+
+  /** Loss, per-type losses, G, scores, min margin and the invariants at y (./observables.ts). */
+  observe(y: Float64Array): GramObservation {
+    return observeGram(this, y);
+  }
+
+  /**
+   * The two flow invariants, tr A - tr B and tr C - s/m1, each with a scale for relative drift
+   * (tr A + tr B and tr C + s/m1).
+   */
+  invariants(y: Float64Array): { groups: [Float64Array, Float64Array]; scales: [number, number] } {
+    this.checkState('Level G state', y);
+    const inv = gramInvariants(y, this.layout, this.m1);
+    const { k, layout: lay } = this;
+    let scaleQK = 0;
+    let scaleV = Math.abs(y[lay.s]) / this.m1;
+    for (let i = 0; i < k; i++) {
+      scaleQK += Math.abs(y[lay.A + i * k + i]) + Math.abs(y[lay.B + i * k + i]);
+      scaleV += Math.abs(y[lay.C + i * k + i]);
+    }
+    return { groups: [Float64Array.of(inv.QK), Float64Array.of(inv.V)], scales: [scaleQK, scaleV] };
+  }
+
+  /** The state as named arrays (S, A, B, C: k x k; u: k; s: 1) and the vocabulary id of each local token. */
+  finalArrays(y: Float64Array): Record<string, { shape: number[]; data: Float64Array | Int32Array }> {
+    this.checkState('Level G state', y);
+    const { k, layout: lay } = this;
+    const block = (off: number, len: number): Float64Array => y.slice(off, off + len);
+    return {
+      S: { shape: [k, k], data: block(lay.S, k * k) },
+      A: { shape: [k, k], data: block(lay.A, k * k) },
+      B: { shape: [k, k], data: block(lay.B, k * k) },
+      C: { shape: [k, k], data: block(lay.C, k * k) },
+      u: { shape: [k], data: block(lay.u, k) },
+      s: { shape: [1], data: block(lay.s, 1) },
+      token_ids: { shape: [k], data: this.index.globalOf.slice() },
+    };
+  }
+
+  /** Gam = dL/dS (k x k, key b row, query a column) and gu = dL/du at y (fresh copies). */
+  gramGrad(y: Float64Array): { Gam: Float64Array; gu: Float64Array; loss: number } {
+    const loss = this.runKernel(y, true);
+    return { Gam: this.w.Gam.slice(0, this.k * this.k), gu: this.w.gu.slice(0, this.k), loss };
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Initial Level G states for any width m without forming m x k matrices.
+ *
+ * With Gaussian initialisation (W_Q, W_K, W_V entries N(0, s0^2), W entries N(0, s1^2), a = +-1)
+ * the m x (3k+1) matrix X = [Q K V r] (Q = W_Q M etc., r = W^T a) has independent rows
+ * N(0, Sigma), Sigma = diag(s0^2 I_3k, s1^2 m1): r_c = sum_j a_j W_jc has variance m1 s1^2 and
+ * distinct c use distinct columns of W. So the joint Gram X^T X is Wishart_{3k+1}(m, Sigma), and
+ * the Level G state is read off its blocks (S = K^T Q, A = Q^T Q, ..., u = V^T r, s = r^T r).
+ *
+ * Sampling (p = 3k + 1):
+ * - Bartlett (m >= p): X^T X has the law of D T T^T D with D = Sigma^(1/2) and T lower
+ *   triangular, T_ii = sqrt(chi2(m - i)) (0-based i), T_ij ~ N(0, 1) below the diagonal
+ *   (Bartlett 1933; e.g. Anderson, An Introduction to Multivariate Statistical Analysis,
+ *   Thm 7.2.1). O(p^3) whatever m is.
+ * - direct (any m): draw X and form X^T X, O(m p^2).
+ * Draw order (so a seed fixes the state): Bartlett row by row, i = 0..p-1, the i normals
+ * T_i0..T_i,i-1 then the chi-square of T_ii; direct row by row of X.
+ */
+import { Dataset } from '../data/dataset.js';
+import { UsageError } from '../errors.js';
+import { Rng } from '../random/rng.js';
+import { sampleChiSquare } from './gamma.js';
+import { gramLayout, tokenIndex } from './layout.js';
+
+export type WishartMethod = 'auto' | 'bartlett' | 'direct';
+
+export interface GramInitConfig {
+  readonly data: Dataset;
+  readonly m: number;
+  readonly m1: number;
+  readonly s0: number;
+  readonly s1: number;
+}
+
+export interface GramSampleConfig extends GramInitConfig {
+  readonly seed: number;
+  /** 'auto' (default): Bartlett when m >= 3k + 1, direct otherwise */
+  readonly method?: WishartMethod;
+}
+
+function checkConfig(c: GramInitConfig): void {
+  if (!Number.isInteger(c.m) || c.m < 1) throw new UsageError(`m must be a positive integer (got ${c.m})`);
+  if (!Number.isInteger(c.m1) || c.m1 < 1) throw new UsageError(`m1 must be a positive integer (got ${c.m1})`);
+  for (const key of ['s0', 's1'] as const) {
+    if (!Number.isFinite(c[key]) || c[key] < 0) throw new UsageError(`${key} must be a finite number >= 0 (got ${c[key]})`);
+  }
+}
+
+/**
+ * A draw of Wishart_p(m, diag(sigma)^2) as a dense p x p row-major matrix.
+ * Exported for the moment tests; sampleGramState is the entry point.
+ */
+export function sampleWishartDiag(rng: Rng, m: number, sigma: Float64Array, method: 'bartlett' | 'direct'): Float64Array {
+  const p = sigma.length;
+  const G = new Float64Array(p * p);
+  if (method === 'bartlett') {
+    if (m < p) throw new UsageError(`the Bartlett decomposition needs m >= p = ${p} (got m = ${m}); use method 'direct' or 'auto'`);
+    const T = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) {
+      for (let j = 0; j < i; j++) T[i * p + j] = rng.normal();
+      T[i * p + i] = Math.sqrt(sampleChiSquare(rng, m - i));
+    }
+    for (let i = 0; i < p; i++) {
+      for (let j = 0; j <= i; j++) {
+        let s = 0;
+        for (let l = 0; l <= j; l++) s += T[i * p + l] * T[j * p + l];
+        const v = sigma[i] * sigma[j] * s;
+        G[i * p + j] = v;
+        G[j * p + i] = v;
+      }
+    }
+    return G;
+  }
+  const row = new Float64Array(p);
+  for (let r = 0; r < m; r++) {
+    for (let j = 0; j < p; j++) row[j] = sigma[j] * rng.normal();
+    for (let i = 0; i < p; i++) {
+      const xi = row[i];
+      for (let j = 0; j <= i; j++) G[i * p + j] += xi * row[j];
+    }
+  }
+  for (let i = 0; i < p; i++) for (let j = 0; j < i; j++) G[j * p + i] = G[i * p + j];
+  return G;
+}
+
+/** A random Level G state with the exact law of the Gram variables at Gaussian initialisation. */
+export function sampleGramState(c: GramSampleConfig): Float64Array {
+  checkConfig(c);
+  if (!Number.isInteger(c.seed)) throw new UsageError(`seed must be an integer (got ${c.seed})`);
+  const method = c.method ?? 'auto';
+  if (method !== 'auto' && method !== 'bartlett' && method !== 'direct') {
+    throw new UsageError(`method must be 'auto', 'bartlett' or 'direct' (got '${String(method)}')`);
+  }
+  const { k } = tokenIndex(c.data);
+  const p = 3 * k + 1;
+  const sigma = new Float64Array(p);
+  sigma.fill(c.s0, 0, 3 * k);
+  sigma[3 * k] = c.s1 * Math.sqrt(c.m1);
+  const use = method === 'auto' ? (c.m >= p ? 'bartlett' : 'direct') : method;
+  const G = sampleWishartDiag(new Rng(`wishart:${c.seed}`), c.m, sigma, use);
+
+  // blocks of [Q K V r]: Q = columns 0..k-1, K = k..2k-1, V = 2k..3k-1, r = 3k
+  const lay = gramLayout(k);
+  const y = new Float64Array(lay.size);
+  const at = (i: number, j: number): number => G[i * p + j];
+  for (let b = 0; b < k; b++) {
+    for (let a = 0; a < k; a++) {
+      y[lay.S + b * k + a] = at(k + b, a);
+      y[lay.A + b * k + a] = at(b, a);
+      y[lay.B + b * k + a] = at(k + b, k + a);
+      y[lay.C + b * k + a] = at(2 * k + b, 2 * k + a);
+    }
+    y[lay.u + b] = at(2 * k + b, 3 * k);
+  }
+  y[lay.s] = at(3 * k, 3 * k);
+  return y;
+}
+
+/** E[state] at Gaussian initialisation: A = B = C = s0^2 m I, S = 0, u = 0, s = s1^2 m1 m. */
+export function meanGramState(c: GramInitConfig): Float64Array {
+  checkConfig(c);
+  const { k } = tokenIndex(c.data);
+  const lay = gramLayout(k);
+  const y = new Float64Array(lay.size);
+  const diag = c.s0 * c.s0 * c.m;
+  for (let i = 0; i < k; i++) {
+    y[lay.A + i * k + i] = diag;
+    y[lay.B + i * k + i] = diag;
+    y[lay.C + i * k + i] = diag;
+  }
+  y[lay.s] = c.s1 * c.s1 * c.m1 * c.m;
+  return y;
+}

@@ -1,0 +1,45 @@
+/**
+ * The generated files of Level G, for `coflow derive` and for the golden test:
+ *   src/gram/generated/gramField.ts   the vector field, GD map and per-sample kernel
+ *   derivations/model.md              the model, the loss, the Gram variables
+ *   derivations/gram-flow.md          the derived flow and GD equations, invariants, derivatives
+ * Generation first re-runs the checks the text relies on: the per-sample closed forms against
+ * mathjs's derivatives (throws on a mismatch), closure of every derived equation (throws inside
+ * deriveGramSystem), and exact conservation of the two invariants by the flow.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { deriveGramSystem } from './derivation/gramSystem.js';
+import { generateGramFlowDoc, generateModelDoc } from './emit/docs.js';
+import { generateGramFieldSource } from './emit/gramCode.js';
+import { assertSampleFormulas } from './sample/verify.js';
+
+export const GRAM_ARTIFACT_PATHS = ['src/gram/generated/gramField.ts', 'derivations/model.md', 'derivations/gram-flow.md'] as const;
+
+/** Pure: returns relative path -> file contents; writes nothing. */
+export function generateGramArtifacts(): Map<string, string> {
+  assertSampleFormulas();
+  const sys = deriveGramSystem();
+  if (!sys.flowInvariantRates.QK.isZero() || !sys.flowInvariantRates.V.isZero()) {
+    throw new Error(
+      `Gram derivation: invariants not conserved: d/dt(trA - trB) = ${sys.flowInvariantRates.QK}, d/dt(m1 trC - s) = ${sys.flowInvariantRates.V}`,
+    );
+  }
+  return new Map<string, string>([
+    [GRAM_ARTIFACT_PATHS[0], generateGramFieldSource(sys)],
+    [GRAM_ARTIFACT_PATHS[1], generateModelDoc()],
+    [GRAM_ARTIFACT_PATHS[2], generateGramFlowDoc(sys)],
+  ]);
+}
+
+/** Writes the artifacts under rootDir (the repository root); returns the paths written. */
+export function writeGramArtifacts(rootDir: string): string[] {
+  const written: string[] = [];
+  for (const [rel, text] of generateGramArtifacts()) {
+    const path = join(rootDir, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+    written.push(path);
+  }
+  return written;
+}
