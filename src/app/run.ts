@@ -8,7 +8,7 @@ import { generateDataset } from '../data/generate.js';
 import { UsageError } from '../errors.js';
 import { writeBytesAtomic } from '../io/atomic.js';
 import { readDatasetNpz, readParamsNpz, writeDatasetNpz } from '../io/files.js';
-import { f8Array } from '../io/npy.js';
+import { f8Array, i4Array } from '../io/npy.js';
 import { writeNpz } from '../io/npz.js';
 import { Params } from '../model/params.js';
 import { RNG_ALGORITHM } from '../random/rng.js';
@@ -167,7 +167,7 @@ function writeOutputs(dir: string, dyn: ReturnType<typeof buildStart>['dynamics'
   writeText(join(dir, 'trajectory.csv'), r.trajectory.toCsv());
   const arrays = dyn.finalArrays(r.y);
   const entries: Record<string, ReturnType<typeof f8Array>> = {};
-  for (const [k, v] of Object.entries(arrays)) entries[k] = f8Array(v.data, v.shape);
+  for (const [k, v] of Object.entries(arrays)) entries[k] = v.data instanceof Int32Array ? i4Array(v.data, v.shape) : f8Array(v.data, v.shape);
   entries.t = f8Array(Float64Array.of(r.t));
   writeNpz(join(dir, 'final.npz'), entries);
   const summary = {

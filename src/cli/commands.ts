@@ -4,6 +4,7 @@ import { resolveSettings } from '../config/resolve.js';
 import { parseChoiceFlag, parseIntFlag, parseNumberFlag } from './parse.js';
 import { dataCommand, gradCommand, initCommand } from '../app/files.js';
 import { resumeCommand, runCommand } from '../app/run.js';
+import { deriveCommand } from '../app/derive.js';
 import { UsageError } from '../errors.js';
 
 /** Flags shared by every command that builds a data set or parameters from a preset. */
@@ -68,6 +69,13 @@ export function registerCommands(program: Command): void {
     .action((opts: { params: string; data: string; out: string; check?: boolean }) =>
       gradCommand(opts.params, opts.data, opts.out, opts.check === true),
     );
+
+  program
+    .command('derive')
+    .description('regenerate the derivation documents (Markdown + LaTeX) from the symbolic stage')
+    .option('--out <dir>', 'directory for the documents', 'derivations')
+    .option('--code <root>', 'also regenerate the Level G code (src/gram/generated) under this repository root')
+    .action((opts: { out: string; code?: string }) => deriveCommand(opts.out, opts.code));
 
   settingFlags(
     program

@@ -27,5 +27,8 @@ export interface Dynamics {
    */
   invariants(y: Float64Array): { groups: [Float64Array, Float64Array]; scales: [number, number] };
   /** named arrays for final.npz */
-  finalArrays(y: Float64Array): Record<string, { shape: number[]; data: Float64Array }>;
+  finalArrays(y: Float64Array): FinalArrays;
 }
+
+/** Named arrays (float64 or int32) for a run's final.npz. */
+export type FinalArrays = Record<string, { shape: number[]; data: Float64Array | Int32Array }>;

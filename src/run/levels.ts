@@ -1,10 +1,17 @@
 import { ResolvedSettings } from '../config/resolve.js';
 import { Dataset } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
+import { liftParams } from '../gram/lift.js';
+import { meanGramState, sampleGramState } from '../gram/wishart.js';
 import { initParams } from '../model/init.js';
 import { Params } from '../model/params.js';
+import { datasetOrbits } from '../reduced/orbits.js';
+import { orthogonalParams } from '../reduced/orthogonal.js';
+import { TypeSystem } from '../reduced/typeSystem.js';
 import { Dynamics } from './dynamics.js';
 import { FullDynamics } from './fullDynamics.js';
+import { GramDynamics } from './gramDynamics.js';
+import { TypeDynamics } from './typeDynamics.js';
 
 /** A level's dynamics and its starting state. */
 export interface RunStart {
@@ -14,24 +21,59 @@ export interface RunStart {
   description: string;
 }
 
+const STARTS_BY_LEVEL = {
+  full: ['gaussian', 'orthogonal'],
+  gram: ['gaussian', 'wishart', 'orthogonal', 'mean'],
+  type: ['mean'],
+} as const;
+
 /**
  * Builds the dynamics of the requested level and its starting state (`--init`):
- * - full: gaussian (paper init, or the given --params), orthogonal (realises the mean state);
- * - gram: gaussian (lift of sampled weights), wishart (exact Gram law, any m), mean;
- * - type: mean only (Level T is exact for the mean start; design.md section 1).
+ * - full: gaussian (paper init, or the given --params), orthogonal (weights realising the mean
+ *   Gram state exactly; needs m >= 2k);
+ * - gram: gaussian (the lift of the same Gaussian weights Level F would use), wishart (a draw
+ *   from the exact law of the Gram state, any m, without forming weights), orthogonal (the lift
+ *   of the orthogonal weights), mean (the mean state);
+ * - type: mean only (Level T is exact for the mean start on theory-conforming data; design.md).
  */
 export function buildStart(s: ResolvedSettings, data: Dataset, params?: Params): RunStart {
-  const gaussian = () => params ?? initParams({ m: s.m, m1: s.m1, d: data.d, s0: s.s0, s1: s.s1, seed: s.seed });
+  const allowed: readonly string[] = STARTS_BY_LEVEL[s.level];
+  if (!allowed.includes(s.init)) {
+    throw new UsageError(`--init ${s.init} is not available at --level ${s.level}; use --init ${allowed.join('|')}`);
+  }
   if (params && s.init !== 'gaussian') {
     throw new UsageError(`--params gives the starting weights, so --init must be gaussian (got '${s.init}')`);
   }
+  const scales = `s0=${s.s0}, s1=${s.s1}, seed ${s.seed}`;
+  const gaussian = () => params ?? initParams({ m: s.m, m1: s.m1, d: data.d, s0: s.s0, s1: s.s1, seed: s.seed });
+  const orthogonal = () => orthogonalParams({ data, m: s.m, m1: s.m1, s0: s.s0, s1: s.s1, seed: s.seed });
+  const gaussianText = params ? 'the given parameters' : `Gaussian init (${scales})`;
+
   if (s.level === 'full') {
-    if (s.init === 'gaussian') {
-      const p = gaussian();
-      const dyn = new FullDynamics(data, p);
-      return { dynamics: dyn, y0: dyn.pack(p), description: params ? 'Level F from the given parameters' : `Level F, Gaussian init (s0=${s.s0}, s1=${s.s1}, seed ${s.seed})` };
-    }
-    throw new UsageError(`--init ${s.init} is not available at --level full yet; use --init gaussian`);
+    const p = s.init === 'gaussian' ? gaussian() : orthogonal();
+    const dyn = new FullDynamics(data, p);
+    return { dynamics: dyn, y0: dyn.pack(p), description: `Level F from ${s.init === 'gaussian' ? gaussianText : `the orthogonal init realising the mean state (${scales})`}` };
   }
-  throw new UsageError(`--level ${s.level} is not available yet; use --level full`);
+  if (s.level === 'gram') {
+    const dyn = new GramDynamics(data, s.m, s.m1);
+    const cfg = { data, m: s.m, m1: s.m1, s0: s.s0, s1: s.s1 };
+    switch (s.init) {
+      case 'gaussian':
+        return { dynamics: dyn, y0: liftParams(gaussian(), data), description: `Level G (k=${dyn.model.k}) lifted from ${gaussianText}` };
+      case 'orthogonal':
+        return { dynamics: dyn, y0: liftParams(orthogonal(), data), description: `Level G (k=${dyn.model.k}) lifted from the orthogonal init (${scales})` };
+      case 'wishart':
+        return { dynamics: dyn, y0: sampleGramState({ ...cfg, seed: s.seed }), description: `Level G (k=${dyn.model.k}) from a Wishart draw of the initial Gram state (${scales})` };
+      default:
+        return { dynamics: dyn, y0: meanGramState(cfg), description: `Level G (k=${dyn.model.k}) from the mean state (s0=${s.s0}, s1=${s.s1})` };
+    }
+  }
+  // Level T represents exactly the data sets it was derived for; check this one is one of them.
+  datasetOrbits(data);
+  const system = new TypeSystem({ n: data.n, L: data.L, m: s.m, m1: s.m1 });
+  return {
+    dynamics: new TypeDynamics(system),
+    y0: system.meanState({ s0: s.s0, s1: s.s1 }),
+    description: `Level T (${system.size} orbit variables) from the mean state (s0=${s.s0}, s1=${s.s1})`,
+  };
 }
