@@ -2,9 +2,6 @@ import { Command, Option } from 'commander';
 import { presetNames } from '../config/presets.js';
 import { resolveSettings } from '../config/resolve.js';
 import { parseChoiceFlag, parseIntFlag, parseNumberFlag } from './parse.js';
-import { dataCommand, gradCommand, initCommand } from '../app/files.js';
-import { resumeCommand, runCommand } from '../app/run.js';
-import { deriveCommand } from '../app/derive.js';
 import { UsageError } from '../errors.js';
 
 /** Flags shared by every command that builds a data set or parameters from a preset. */
@@ -49,7 +46,7 @@ export function registerCommands(program: Command): void {
       .description('build a training set (paper Def. 2.1) and write it as .npz (tokens, y, type, d)'),
   )
     .requiredOption('--out <file.npz>', 'output file')
-    .action((opts: SettingFlags & { out: string }) => dataCommand(settingsFrom(opts), opts.out));
+    .action(async (opts: SettingFlags & { out: string }) => (await import('../app/files.js')).dataCommand(settingsFrom(opts), opts.out));
 
   settingFlags(
     program
@@ -57,7 +54,7 @@ export function registerCommands(program: Command): void {
       .description('draw initial parameters (W_Q, W_K, W_V, W, a) and write them as .npz'),
   )
     .requiredOption('--out <file.npz>', 'output file')
-    .action((opts: SettingFlags & { out: string }) => initCommand(settingsFrom(opts), opts.out));
+    .action(async (opts: SettingFlags & { out: string }) => (await import('../app/files.js')).initCommand(settingsFrom(opts), opts.out));
 
   program
     .command('grad')
@@ -66,8 +63,8 @@ export function registerCommands(program: Command): void {
     .requiredOption('--data <file.npz>', 'data set (tokens, y, type)')
     .requiredOption('--out <file.npz>', 'output: loss, F, dWQ, dWK, dWV, dW')
     .option('--check', 'also run the reverse-mode autodiff oracle and print the max relative difference')
-    .action((opts: { params: string; data: string; out: string; check?: boolean }) =>
-      gradCommand(opts.params, opts.data, opts.out, opts.check === true),
+    .action(async (opts: { params: string; data: string; out: string; check?: boolean }) =>
+      (await import('../app/files.js')).gradCommand(opts.params, opts.data, opts.out, opts.check === true),
     );
 
   program
@@ -75,7 +72,7 @@ export function registerCommands(program: Command): void {
     .description('regenerate the derivation documents (Markdown + LaTeX) from the symbolic stage')
     .option('--out <dir>', 'directory for the documents', 'derivations')
     .option('--code <root>', 'also regenerate the Level G code (src/gram/generated) under this repository root')
-    .action((opts: { out: string; code?: string }) => deriveCommand(opts.out, opts.code));
+    .action(async (opts: { out: string; code?: string }) => (await import('../app/derive.js')).deriveCommand(opts.out, opts.code));
 
   settingFlags(
     program
@@ -104,7 +101,9 @@ export function registerCommands(program: Command): void {
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (other flags are ignored)')
     .option('--checkpoint-every <seconds>', 'wall seconds between checkpoints', parseNumberFlag('--checkpoint-every'), 30)
     .option('--quiet', 'no progress bar')
-    .action((opts: SettingFlags & RunFlags) => {
+    .action(async (opts: SettingFlags & RunFlags) => {
+      // Commands load their modules on use, so `coflow --help` starts fast.
+      const { resumeCommand, runCommand } = await import('../app/run.js');
       if (!(opts.checkpointEvery > 0)) throw new UsageError(`--checkpoint-every must be > 0 (got ${opts.checkpointEvery})`);
       if (opts.resume) {
         resumeCommand(opts.resume, opts.quiet === true, opts.checkpointEvery);

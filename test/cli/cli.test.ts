@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -116,5 +116,29 @@ describe('coflow CLI', () => {
       expect(readFileSync(join(killed, f)).equals(readFileSync(join(whole, f))), f).toBe(true);
     }
     expect(existsSync(join(killed, 'checkpoint.json'))).toBe(false);
+  });
+
+  it('coflow derive reproduces the committed derivations byte for byte', () => {
+    const dir = tmp();
+    const r = coflow(['derive', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const committed = readdirSync(join(process.cwd(), 'derivations')).sort();
+    expect(readdirSync(dir).sort()).toEqual(committed);
+    for (const f of committed) {
+      expect(readFileSync(join(dir, f)).equals(readFileSync(join(process.cwd(), 'derivations', f))), f).toBe(true);
+    }
+  });
+
+  it('runs every level from the command line and writes the same columns', () => {
+    const headers: string[] = [];
+    for (const [level, init] of [['full', 'gaussian'], ['gram', 'wishart'], ['type', 'mean']]) {
+      const dir = tmp();
+      const r = coflow(['run', '--preset', 'theory', '--level', level, '--init', init, '--t-end', '10', '--samples', '12', '--quiet', '--out', dir]);
+      expect(r.code, r.stderr).toBe(0);
+      const csv = readFileSync(join(dir, 'trajectory.csv'), 'utf8').split('\n');
+      headers.push(csv[0]);
+      expect(csv.filter((l) => l.length > 0).length).toBe(13);
+    }
+    expect(new Set(headers).size).toBe(1);
   });
 });
