@@ -63,6 +63,31 @@ export function observeParams(p: Params, data: Dataset, lg: LossGrad): Observati
   };
 }
 
+/**
+ * Observation of Level F weights stored token-major (tQ row t = W_Q mu_t, d x m), after a
+ * forward pass of `lg` at those weights (so lg.F, lg.sampleLoss and lg.r are current).
+ */
+export function observeTokenMajor(
+  lg: LossGrad,
+  loss: number,
+  data: Dataset,
+  tQ: Float64Array,
+  tK: Float64Array,
+  tV: Float64Array,
+  m: number,
+): Observation {
+  const row = (X: Float64Array, t: number) => X.subarray(t * m, (t + 1) * m);
+  const dotRows = (x: Float64Array, y: Float64Array) => {
+    let s = 0;
+    for (let c = 0; c < m; c++) s += x[c] * y[c];
+    return s;
+  };
+  const G = [0, 1, 2].map((i) => dotRows(lg.r, row(tV, MU1 + i))) as [number, number, number];
+  const scores = new Float64Array(9);
+  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) scores[3 * i + j] = dotRows(row(tK, i), row(tQ, j));
+  return { loss, lossByType: lossesByType(lg.sampleLoss, data.type), G, scores, minMargin: minMargin(lg.F, data.y) };
+}
+
 /** Number of random directions on which the conserved matrices are probed. */
 export const CONSERVED_PROBES = 8;
 
@@ -82,21 +107,28 @@ export const CONSERVED_PROBES = 8;
  * Returns [trace, probes...] for D1 and for D2, and the scales |W_Q|_F^2 + |W_K|_F^2 and
  * |W|_F^2 + |W_V|_F^2 against which drift is reported.
  */
-export function conservedProbes(p: Params): { groups: [Float64Array, Float64Array]; scales: [number, number] } {
-  const { m, m1, d } = p;
+export function conservedProbes(
+  tQ: Float64Array,
+  tK: Float64Array,
+  tV: Float64Array,
+  W: Float64Array,
+  m: number,
+  m1: number,
+): { groups: [Float64Array, Float64Array]; scales: [number, number] } {
+  // tQ, tK, tV are token-major (d x m: row t = W_Q mu_t), so |W_Q^T v|^2 = sum_t (row_t . v)^2.
   const probes = probeVectors(m);
   const g1 = new Float64Array(CONSERVED_PROBES + 1);
   const g2 = new Float64Array(CONSERVED_PROBES + 1);
-  const q = sumSquares(p.WQ);
-  const k = sumSquares(p.WK);
-  const w = sumSquares(p.W);
-  const v = sumSquares(p.WV);
+  const q = sumSquares(tQ);
+  const k = sumSquares(tK);
+  const w = sumSquares(W);
+  const v = sumSquares(tV);
   g1[0] = q - k;
   g2[0] = w - v;
   for (let j = 0; j < CONSERVED_PROBES; j++) {
     const probe = probes.subarray(j * m, (j + 1) * m);
-    g1[j + 1] = leftNormSq(p.WQ, m, d, probe) - leftNormSq(p.WK, m, d, probe);
-    g2[j + 1] = rightNormSq(p.W, m1, m, probe) - leftNormSq(p.WV, m, d, probe);
+    g1[j + 1] = rowsTimesVectorNormSq(tQ, m, probe) - rowsTimesVectorNormSq(tK, m, probe);
+    g2[j + 1] = rowsTimesVectorNormSq(W.subarray(0, m1 * m), m, probe) - rowsTimesVectorNormSq(tV, m, probe);
   }
   return { groups: [g1, g2], scales: [q + k, w + v] };
 }
@@ -107,23 +139,11 @@ function sumSquares(x: Float64Array): number {
   return s;
 }
 
-/** |X^T v|^2 for a row-major rows x cols matrix X and v in R^rows. */
-function leftNormSq(X: Float64Array, rows: number, cols: number, v: Float64Array): number {
-  const acc = new Float64Array(cols);
-  for (let r = 0; r < rows; r++) {
-    const vr = v[r];
-    const o = r * cols;
-    for (let c = 0; c < cols; c++) acc[c] += vr * X[o + c];
-  }
-  return sumSquares(acc);
-}
-
-/** |X v|^2 for a row-major rows x cols matrix X and v in R^cols. */
-function rightNormSq(X: Float64Array, rows: number, cols: number, v: Float64Array): number {
+/** |X v|^2 for a row-major matrix X with `cols` columns and v in R^cols. */
+function rowsTimesVectorNormSq(X: Float64Array, cols: number, v: Float64Array): number {
   let s = 0;
-  for (let r = 0; r < rows; r++) {
+  for (let o = 0; o < X.length; o += cols) {
     let dot = 0;
-    const o = r * cols;
     for (let c = 0; c < cols; c++) dot += X[o + c] * v[c];
     s += dot * dot;
   }

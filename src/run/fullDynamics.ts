@@ -1,6 +1,6 @@
 import { Dataset } from '../data/dataset.js';
 import { LossGrad, TokenMajorGrad } from '../model/gradient.js';
-import { conservedProbes, minMargin, observeParams } from '../model/observables.js';
+import { conservedProbes, minMargin, observeTokenMajor } from '../model/observables.js';
 import { Params } from '../model/params.js';
 import { Dynamics } from './dynamics.js';
 
@@ -112,11 +112,14 @@ export class FullDynamics implements Dynamics {
   }
 
   observe(y: Float64Array) {
-    return observeParams(this.toParams(y), this.data, this.lg);
+    const v = this.view(y);
+    const loss = this.grad(y, null, 1);
+    return observeTokenMajor(this.lg, loss, this.data, v.tQ, v.tK, v.tV, this.template.m);
   }
 
   invariants(y: Float64Array) {
-    return conservedProbes(this.toParams(y));
+    const v = this.view(y);
+    return conservedProbes(v.tQ, v.tK, v.tV, v.W, this.template.m, this.template.m1);
   }
 
   finalArrays(y: Float64Array) {
