@@ -11,7 +11,7 @@
 import { UsageError } from '../errors.js';
 import { createController, type ControllerKind, type StepController } from './controller.js';
 import { selectInitialStep } from './initialStep.js';
-import { linearCombination } from './kernel.js';
+import { errorNormSq, linearCombination } from './kernel.js';
 import { DOPRI5, type ButcherTableau } from './tableau.js';
 import type { ResumeState, SolverStats, VectorField } from './types.js';
 
@@ -102,8 +102,8 @@ export class Dopri5 {
   private yPrev: Float64Array;
   private yNext: Float64Array;
   private readonly yStage: Float64Array;
-  /** All zeros: the base vector when a combination must produce h * sum alone (error vector). */
-  private readonly zeros: Float64Array;
+  /** errorNormSq's NaN/Inf probe of y_new */
+  private readonly probeOut = new Float64Array(1);
   /** Stage derivatives k_1..k_7 of the last step; K[0] is f(t, y) at the start of the next step. */
   private readonly K: Float64Array[];
   /** True after an accepted step whose K[6] must become the next K[0] (FSAL, swapped lazily so
@@ -176,7 +176,6 @@ export class Dopri5 {
     this.yPrev = Float64Array.from(y0);
     this.yNext = new Float64Array(n);
     this.yStage = new Float64Array(n);
-    this.zeros = new Float64Array(n);
     this.K = [];
     for (let j = 0; j < s; j++) this.K.push(new Float64Array(n));
     this.stageCols = [];
@@ -306,21 +305,12 @@ export class Dopri5 {
       this.f(tNew, yNew, K[s - 1]);
       this.stats.nfev += s - 1;
 
-      // Local error err = h sum_j e_j k_j into the (now free) stage buffer, then its scaled RMS
-      // norm (HNW I, Eq. (4.11)) with weights atol_i + rtol max(|y_i|, |y_new_i|) as in scipy
-      // and DOPRI5.
-      const errVec = yStage;
-      probe += linearCombination(errVec, this.zeros, h, this.eCols, this.eCoef, K, K[s - 1]);
-      let sum = 0;
-      for (let i = 0; i < n; i++) {
-        const yn = yNew[i];
-        const scale = atol[i] + rtol * Math.max(Math.abs(y[i]), Math.abs(yn));
-        const r = errVec[i] / scale;
-        sum += r * r;
-        probe += yn * 0;
-      }
+      // Local error err = h sum_j e_j k_j and its scaled RMS norm (HNW I, Eq. (4.11)) with
+      // weights atol_i + rtol max(|y_i|, |y_new_i|) as in scipy and DOPRI5, in one fused pass.
+      const sum = errorNormSq(h, this.eCols, this.eCoef, K, y, yNew, atol, rtol, this.probeOut);
+      probe += this.probeOut[0];
       const err = Math.sqrt(sum / n);
-      if (probe !== 0 || Number.isNaN(err)) {
+      if (probe !== 0 || !Number.isFinite(err)) {
         return this.finish('non-finite', `non-finite value (NaN or Inf) in the state or derivative during the step from t = ${t} to ${tNew}; last good state is at t = ${t}`);
       }
       if (err <= 1 || this.fixedSteps) {

@@ -94,3 +94,51 @@ export function linearCombination(
     }
   }
 }
+
+/**
+ * The step's error norm without storing the error vector: sum_i (err_i / w_i)^2 with
+ * err_i = h sum_q coef_q K[cols_q]_i and w_i = atol_i + rtol max(|y_i|, |yNew_i|) (HNW I,
+ * Eq. (4.11)). Fusing the error combination with the norm saves writing and re-reading one state
+ * vector per step, which matters because these passes are memory-bound. Also probes yNew for
+ * NaN/Inf like linearCombination (returns the probe in `probe[0]`). A NaN in any stage derivative
+ * reaches the sum, so the caller's isNaN(err) check catches it.
+ */
+export function errorNormSq(
+  h: number,
+  cols: Int32Array,
+  coef: Float64Array,
+  K: readonly Float64Array[],
+  y: Float64Array,
+  yNew: Float64Array,
+  atol: Float64Array,
+  rtol: number,
+  probe: Float64Array,
+): number {
+  const n = y.length;
+  let sum = 0;
+  let p = 0;
+  if (cols.length === 6) {
+    const c0 = coef[0], c1 = coef[1], c2 = coef[2], c3 = coef[3], c4 = coef[4], c5 = coef[5];
+    const k0 = K[cols[0]], k1 = K[cols[1]], k2 = K[cols[2]], k3 = K[cols[3]], k4 = K[cols[4]], k5 = K[cols[5]];
+    for (let i = 0; i < n; i++) {
+      const yn = yNew[i];
+      const e = h * (c0 * k0[i] + c1 * k1[i] + c2 * k2[i] + c3 * k3[i] + c4 * k4[i] + c5 * k5[i]);
+      const r = e / (atol[i] + rtol * Math.max(Math.abs(y[i]), Math.abs(yn)));
+      sum += r * r;
+      p += yn * 0;
+    }
+  } else {
+    // Generic path (the DOPRI5 error weights have 6 nonzero terms; other tableaux land here).
+    const m = cols.length;
+    for (let i = 0; i < n; i++) {
+      const yn = yNew[i];
+      let acc = 0;
+      for (let q = 0; q < m; q++) acc += coef[q] * K[cols[q]][i];
+      const r = (h * acc) / (atol[i] + rtol * Math.max(Math.abs(y[i]), Math.abs(yn)));
+      sum += r * r;
+      p += yn * 0;
+    }
+  }
+  probe[0] = p;
+  return sum;
+}
