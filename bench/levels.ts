@@ -6,7 +6,7 @@ import { resolveSettings } from '../src/config/resolve.js';
 import { generateDataset } from '../src/data/generate.js';
 import { sampleGramState } from '../src/gram/wishart.js';
 import { buildStart } from '../src/run/levels.js';
-import { GramDynamics } from '../src/run/gramDynamics.js';
+import { GramModel } from '../src/gram/flow.js';
 import { runDynamics } from '../src/run/run.js';
 
 function line(label: string, value: string): void {
@@ -24,7 +24,7 @@ function benchGram(): void {
   for (const m of [128, 1_000_000]) {
     const s = resolveSettings('theory', { m, level: 'gram', init: 'wishart' });
     const data = generateDataset({ n: s.n, L: s.L, d: s.d, seed: s.seed, fillers: s.fillers });
-    const dyn = new GramDynamics(data, m, s.m1);
+    const dyn = new GramModel(data, m, s.m1);
     const t0 = performance.now();
     const y0 = sampleGramState({ data, m, m1: s.m1, s0: s.s0, s1: s.s1, seed: s.seed });
     const tEnd = (1000 * 128) / m;

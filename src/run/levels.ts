@@ -10,10 +10,14 @@ import { orthogonalParams } from '../reduced/orthogonal.js';
 import { TypeSystem } from '../reduced/typeSystem.js';
 import { Dynamics } from './dynamics.js';
 import { FullDynamics } from './fullDynamics.js';
-import { GramDynamics } from './gramDynamics.js';
+import { GramModel } from '../gram/flow.js';
 import { TypeDynamics } from './typeDynamics.js';
 
-/** A level's dynamics and its starting state. */
+/**
+ * A level's dynamics and its starting state. Level F is FullDynamics; Level G's GramModel and
+ * Level T's TypeDynamics satisfy the same Dynamics interface (GramModel structurally, so the gram
+ * folder does not depend on this one).
+ */
 export interface RunStart {
   dynamics: Dynamics;
   y0: Float64Array;
@@ -55,17 +59,17 @@ export function buildStart(s: ResolvedSettings, data: Dataset, params?: Params):
     return { dynamics: dyn, y0: dyn.pack(p), description: `Level F from ${s.init === 'gaussian' ? gaussianText : `the orthogonal init realising the mean state (${scales})`}` };
   }
   if (s.level === 'gram') {
-    const dyn = new GramDynamics(data, s.m, s.m1);
+    const dyn: GramModel = new GramModel(data, s.m, s.m1);
     const cfg = { data, m: s.m, m1: s.m1, s0: s.s0, s1: s.s1 };
     switch (s.init) {
       case 'gaussian':
-        return { dynamics: dyn, y0: liftParams(gaussian(), data), description: `Level G (k=${dyn.model.k}) lifted from ${gaussianText}` };
+        return { dynamics: dyn, y0: liftParams(gaussian(), data), description: `Level G (k=${dyn.k}) lifted from ${gaussianText}` };
       case 'orthogonal':
-        return { dynamics: dyn, y0: liftParams(orthogonal(), data), description: `Level G (k=${dyn.model.k}) lifted from the orthogonal init (${scales})` };
+        return { dynamics: dyn, y0: liftParams(orthogonal(), data), description: `Level G (k=${dyn.k}) lifted from the orthogonal init (${scales})` };
       case 'wishart':
-        return { dynamics: dyn, y0: sampleGramState({ ...cfg, seed: s.seed }), description: `Level G (k=${dyn.model.k}) from a Wishart draw of the initial Gram state (${scales})` };
+        return { dynamics: dyn, y0: sampleGramState({ ...cfg, seed: s.seed }), description: `Level G (k=${dyn.k}) from a Wishart draw of the initial Gram state (${scales})` };
       default:
-        return { dynamics: dyn, y0: meanGramState(cfg), description: `Level G (k=${dyn.model.k}) from the mean state (s0=${s.s0}, s1=${s.s1})` };
+        return { dynamics: dyn, y0: meanGramState(cfg), description: `Level G (k=${dyn.k}) from the mean state (s0=${s.s0}, s1=${s.s1})` };
     }
   }
   // Level T represents exactly the data sets it was derived for; check this one is one of them.

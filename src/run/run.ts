@@ -6,19 +6,12 @@ import type { ResumeState } from '../ode/types.js';
 import { odexSolve } from '../ode/odexAdapter.js';
 import { invariantDrift, Trajectory } from '../analysis/trajectory.js';
 import { Dynamics } from './dynamics.js';
+import type { Method, RunSettings } from '../config/presets.js';
 
-export type RunMethod = 'dopri5' | 'gd' | 'odex';
+export type RunMethod = Method;
 
-export interface RunPlan {
-  method: RunMethod;
-  tEnd: number;
-  rtol: number;
-  atol: number;
-  maxSteps: number;
-  lr: number;
-  steps: number;
-  samples: number;
-}
+/** The settings a run's integration needs (see RunSettings for their meaning). */
+export type RunPlan = Pick<RunSettings, 'method' | 'tEnd' | 'rtol' | 'atol' | 'maxSteps' | 'lr' | 'steps' | 'samples'>;
 
 /** Where a run left off, enough to continue it bit-identically (see checkpoint.ts). */
 export interface RunCheckpoint {
@@ -112,10 +105,9 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
   const inv0 = from?.invariants0 ?? dyn.invariants(y0);
   const events: RunEvent[] = from ? from.events.map((e) => ({ ...e })) : [];
   const priorWall = from?.wallSeconds ?? 0;
-  const checkpointMs = (hooks.checkpointSeconds ?? Infinity) * 1000;
-  let lastCheckpoint = performance.now();
   const wall = () => priorWall + (performance.now() - started) / 1000;
   const watch = new BlowUpWatch(dyn);
+  const legs = new LegControl(hooks, watch);
 
   if (plan.method === 'gd') {
     const indices = logStepIndices(plan.steps, plan.samples);
@@ -147,8 +139,7 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
     // Legs end at checkpoints; the next leg starts from the exact iterate, so the run is the
     // same as one without checkpoints.
     for (;;) {
-      let checkpointDue = false;
-      let interrupted = false;
+      legs.startLeg();
       const result = iterateMap({
         map: (k, y, out) => {
           dyn.gdStep(plan.lr, y, out);
@@ -163,21 +154,12 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
         },
         onStep: (k) => {
           if ((k & 63) === 0) hooks.onProgress?.(k / plan.steps, NaN);
-          if (watch.blownUp) return false;
-          if (hooks.shouldStop?.()) {
-            interrupted = true;
-            return false;
-          }
-          if (hooks.onCheckpoint && performance.now() - lastCheckpoint > checkpointMs) {
-            checkpointDue = true;
-            return false;
-          }
-          return true;
+          return legs.continueAfterStep();
         },
       });
-      if (result.status === 'user-stop' && checkpointDue && !interrupted) {
+      if (result.status === 'user-stop' && legs.endedForCheckpoint) {
         hooks.onCheckpoint?.(gdCheckpoint(result.k, result.y));
-        lastCheckpoint = performance.now();
+        legs.checkpointWritten();
         k0 = result.k;
         yStart = result.y;
         continue;
@@ -241,8 +223,7 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
   // Legs end at checkpoints (an accepted step boundary); resuming from the solver's exact state
   // makes the whole run bit-identical to one without checkpoints.
   for (;;) {
-    let checkpointDue = false;
-    let interrupted = false;
+    legs.startLeg();
     const used = resume ? resume.stats.naccepted + resume.stats.nrejected : 0;
     const result = solveIvp({
       f,
@@ -262,22 +243,13 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
       ],
       onStep: (t) => {
         hooks.onProgress?.(progressFraction(t, plan.tEnd), NaN);
-        if (watch.blownUp) return false;
-        if (hooks.shouldStop?.()) {
-          interrupted = true;
-          return false;
-        }
-        if (hooks.onCheckpoint && performance.now() - lastCheckpoint > checkpointMs) {
-          checkpointDue = true;
-          return false;
-        }
-        return true;
+        return legs.continueAfterStep();
       },
     });
     for (const e of result.events) events.push({ name: e.name, t: e.t });
-    if (result.status === 'user-stop' && checkpointDue && !interrupted) {
+    if (result.status === 'user-stop' && legs.endedForCheckpoint) {
       hooks.onCheckpoint?.(flowCheckpoint(result.resume, result.y));
-      lastCheckpoint = performance.now();
+      legs.checkpointWritten();
       resume = result.resume;
       continue;
     }
@@ -320,6 +292,52 @@ class BlowUpWatch {
     // Repeat the last finite value: no sign change, so no spurious event.
     this.blownUp = true;
     return this.last;
+  }
+}
+
+/**
+ * Decides after each step whether the current leg ends: on blow-up, on a stop request
+ * ('interrupted'), or because a checkpoint is due (the run then continues in a new leg from the
+ * exact state, so checkpoints do not change the result).
+ */
+class LegControl {
+  private checkpointDue = false;
+  private interrupted = false;
+  private lastCheckpoint = performance.now();
+  private readonly checkpointMs: number;
+
+  constructor(
+    private readonly hooks: RunHooks,
+    private readonly watch: BlowUpWatch,
+  ) {
+    this.checkpointMs = (hooks.checkpointSeconds ?? Infinity) * 1000;
+  }
+
+  startLeg(): void {
+    this.checkpointDue = false;
+    this.interrupted = false;
+  }
+
+  /** The step hook's answer: true to go on. */
+  continueAfterStep(): boolean {
+    if (this.watch.blownUp) return false;
+    if (this.hooks.shouldStop?.()) {
+      this.interrupted = true;
+      return false;
+    }
+    if (this.hooks.onCheckpoint && performance.now() - this.lastCheckpoint > this.checkpointMs) {
+      this.checkpointDue = true;
+      return false;
+    }
+    return true;
+  }
+
+  get endedForCheckpoint(): boolean {
+    return this.checkpointDue && !this.interrupted;
+  }
+
+  checkpointWritten(): void {
+    this.lastCheckpoint = performance.now();
   }
 }
 

@@ -5,7 +5,7 @@ import { liftParams } from '../../src/gram/lift.js';
 import { initParams } from '../../src/model/init.js';
 import { orthogonalParams } from '../../src/reduced/orthogonal.js';
 import { FullDynamics } from '../../src/run/fullDynamics.js';
-import { GramDynamics } from '../../src/run/gramDynamics.js';
+import { GramModel } from '../../src/gram/flow.js';
 import { buildStart } from '../../src/run/levels.js';
 import { RunPlan, runDynamics } from '../../src/run/run.js';
 import { Trajectory } from '../../src/analysis/trajectory.js';
@@ -13,7 +13,7 @@ import { Trajectory } from '../../src/analysis/trajectory.js';
 const BLOCKS = ['S', 'A', 'B', 'C', 'u', 's'] as const;
 
 /** Max over blocks of max|a - b| / max|b| (each Gram block against its own scale). */
-function blockRelDiff(dyn: GramDynamics, a: Float64Array, b: Float64Array): number {
+function blockRelDiff(dyn: GramModel, a: Float64Array, b: Float64Array): number {
   const fa = dyn.finalArrays(a);
   const fb = dyn.finalArrays(b);
   let worst = 0;
@@ -52,7 +52,7 @@ describe('levels side by side (design.md section 2, checks 3 and 4)', () => {
     const p = initParams({ m: s.m, m1: s.m1, d: s.d, s0: s.s0, s1: s.s1, seed: s.seed });
     const plan: RunPlan = { method: 'gd', tEnd: 1, rtol: 1, atol: 1, maxSteps: 1, lr: s.lr, steps: 3000, samples: 30 };
     const full = new FullDynamics(data, p);
-    const gram = new GramDynamics(data, s.m, s.m1);
+    const gram = new GramModel(data, s.m, s.m1);
     const rf = runDynamics(full, full.pack(p), plan);
     const rg = runDynamics(gram, liftParams(p, data), plan);
     expect(rf.status).toBe('success');
@@ -68,7 +68,7 @@ describe('levels side by side (design.md section 2, checks 3 and 4)', () => {
     const p = initParams({ m: 16, m1: 12, d: 40, s0: 0.4, s1: 0.4, seed: 2 });
     const plan: RunPlan = { method: 'dopri5', tEnd: 50, rtol: 1e-10, atol: 1e-12, maxSteps: 1e6, lr: 1, steps: 1, samples: 30 };
     const full = new FullDynamics(data, p);
-    const gram = new GramDynamics(data, 16, 12);
+    const gram = new GramModel(data, 16, 12);
     const rf = runDynamics(full, full.pack(p), plan);
     const rg = runDynamics(gram, liftParams(p, data), plan);
     const diff = columnsRelDiff(rf.trajectory, rg.trajectory, OBSERVED);
