@@ -28,7 +28,7 @@ function benchGram(): void {
     const t0 = performance.now();
     const y0 = sampleGramState({ data, m, m1: s.m1, s0: s.s0, s1: s.s1, seed: s.seed });
     const tEnd = (1000 * 128) / m;
-    const r = runDynamics(dyn, y0, { method: 'dopri5', tEnd, rtol: 1e-8, atol: 1e-10, maxSteps: s.maxSteps, lr: s.lr, steps: s.steps, samples: s.samples });
+    const r = runDynamics(dyn, y0, { method: 'dopri5', tEnd, rtol: 1e-8, atol: 1e-10, maxSteps: s.maxSteps, controller: s.controller, lr: s.lr, steps: s.steps, samples: s.samples });
     const seconds = (performance.now() - t0) / 1000;
     const dy = new Float64Array(dyn.size);
     const e0 = performance.now();
@@ -48,7 +48,7 @@ function benchType(): void {
     const t0 = performance.now();
     const start = buildStart(s, data);
     const tEnd = (1000 * 128) / m;
-    const r = runDynamics(start.dynamics, start.y0, { method: 'dopri5', tEnd, rtol: 1e-8, atol: 1e-10, maxSteps: s.maxSteps, lr: s.lr, steps: s.steps, samples: s.samples });
+    const r = runDynamics(start.dynamics, start.y0, { method: 'dopri5', tEnd, rtol: 1e-8, atol: 1e-10, maxSteps: s.maxSteps, controller: s.controller, lr: s.lr, steps: s.steps, samples: s.samples });
     const ms = performance.now() - t0;
     line(`m = ${m} (t_end = ${tEnd})`, `${ms.toFixed(1)} ms, nfev ${r.stats.nfev}, ${start.dynamics.size} variables, final loss ${start.dynamics.loss(r.y).toExponential(4)}`);
   }

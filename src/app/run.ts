@@ -139,7 +139,7 @@ function execute(
     outcome = runDynamics(
       start.dynamics,
       start.y0,
-      { method: s.method, tEnd: s.tEnd, rtol: s.rtol, atol: s.atol, maxSteps: s.maxSteps, lr: s.lr, steps: s.steps, samples: s.samples },
+      { method: s.method, tEnd: s.tEnd, rtol: s.rtol, atol: s.atol, maxSteps: s.maxSteps, controller: s.controller, lr: s.lr, steps: s.steps, samples: s.samples },
       {
         onProgress: bar ? (f, loss) => bar.update(f, loss) : undefined,
         onCheckpoint: (c) => writeCheckpoint(o.out, c),

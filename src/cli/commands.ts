@@ -94,6 +94,7 @@ export function registerCommands(program: Command): void {
     .option('--rtol <x>', 'relative tolerance (flow)', parseNumberFlag('--rtol'))
     .option('--atol <x>', 'absolute tolerance (flow)', parseNumberFlag('--atol'))
     .option('--max-steps <int>', 'step budget of the integrator', parseIntFlag('--max-steps'))
+    .addOption(new Option('--controller <kind>', 'step-size controller: I (as scipy RK45) | PI (Hairer)').argParser(parseChoiceFlag('--controller', ['I', 'PI'] as const)))
     .option('--lr <eta>', 'GD learning rate', parseNumberFlag('--lr'))
     .option('--steps <int>', 'GD steps', parseIntFlag('--steps'))
     .option('--samples <int>', 'trajectory rows (log-spaced in time, plus t = 0)', parseIntFlag('--samples'))
@@ -110,7 +111,7 @@ export function registerCommands(program: Command): void {
         return;
       }
       if (!opts.out) throw new UsageError('--out <dir> is required (the directory for config.json, trajectory.csv, final.npz)');
-      const { params, data, out, resume, checkpointEvery, quiet, level, init, method, tEnd, rtol, atol, maxSteps, lr, steps, samples, ...settingFlags } = opts;
+      const { params, data, out, resume, checkpointEvery, quiet, level, init, method, tEnd, rtol, atol, maxSteps, controller, lr, steps, samples, ...settingFlags } = opts;
       void resume;
       const s = resolveSettings(settingFlags.preset, {
         ...withoutPreset(settingFlags),
@@ -121,6 +122,7 @@ export function registerCommands(program: Command): void {
         rtol,
         atol,
         maxSteps,
+        controller,
         lr,
         steps,
         samples,
@@ -139,6 +141,7 @@ type RunFlags = {
   rtol?: number;
   atol?: number;
   maxSteps?: number;
+  controller?: 'I' | 'PI';
   lr?: number;
   steps?: number;
   samples?: number;

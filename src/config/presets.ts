@@ -4,6 +4,7 @@ import { InitScheme } from '../model/init.js';
 export type Level = 'full' | 'gram' | 'type';
 export type Method = 'dopri5' | 'gd' | 'odex';
 export type Start = 'gaussian' | 'wishart' | 'orthogonal' | 'mean';
+export type Controller = 'I' | 'PI';
 
 /**
  * Every setting of a run. A preset fills all of them; each can be overridden by a CLI flag of
@@ -25,11 +26,17 @@ export interface RunSettings {
   /** the starting state: gaussian (paper), wishart (Level G any m), orthogonal (Level F at the mean state), mean (Level G/T) */
   init: Start;
   method: Method;
-  /** gradient flow: end time, tolerances, step budget */
+  /** gradient flow: end time, tolerances, step budget, step-size controller */
   tEnd: number;
   rtol: number;
   atol: number;
   maxSteps: number;
+  /**
+   * 'I' (elementary, as scipy's RK45) or 'PI' (Hairer's DOPRI5 default). On these smooth,
+   * non-stiff gradient flows 'I' needed 6-11% fewer evaluations at every level and preset tried
+   * (docs/integrator.md), and it makes a run comparable step for step with SciPy's RK45.
+   */
+  controller: Controller;
   /** gradient descent: learning rate and number of steps (flow time = lr * steps) */
   lr: number;
   steps: number;
@@ -66,6 +73,7 @@ export const PRESETS: Record<string, RunSettings> = {
     rtol: 1e-8,
     atol: 1e-10,
     maxSteps: 1_000_000,
+    controller: 'I',
     lr: 0.01,
     steps: 30_000,
     samples: 200,
@@ -86,6 +94,7 @@ export const PRESETS: Record<string, RunSettings> = {
     rtol: 1e-8,
     atol: 1e-10,
     maxSteps: 1_000_000,
+    controller: 'I',
     lr: 0.01,
     steps: 100_000,
     samples: 200,

@@ -37,6 +37,7 @@ export function resolveSettings(preset: string, overrides: Partial<RunSettings>)
   }
   if (!LEVELS.includes(s.level)) throw new UsageError(`--level must be one of ${LEVELS.join('|')} (got '${s.level}')`);
   if (!METHODS.includes(s.method)) throw new UsageError(`--method must be one of ${METHODS.join('|')} (got '${s.method}')`);
+  if (s.controller !== 'I' && s.controller !== 'PI') throw new UsageError(`--controller must be I or PI (got '${s.controller}')`);
   if (!STARTS.includes(s.init)) throw new UsageError(`--init must be one of ${STARTS.join('|')} (got '${s.init}')`);
   if (!['theory', 'kaiming', 'explicit'].includes(s.scale)) {
     throw new UsageError(`--scale must be theory|kaiming|explicit (got '${s.scale}')`);

@@ -89,7 +89,7 @@ export function observeTokenMajor(
 }
 
 /** Number of random directions on which the conserved matrices are probed. */
-export const CONSERVED_PROBES = 4;
+export const CONSERVED_PROBES = 2;
 
 /**
  * The two m x m matrices conserved by ANY gradient flow of this model (balancedness; paper.md

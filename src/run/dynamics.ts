@@ -17,8 +17,11 @@ export interface Dynamics {
   readonly lastMinMargin: number;
   /** the loss only (one forward pass) */
   loss(y: Float64Array): number;
-  /** min_i y_i F_i (one forward pass; the margin events' function) */
-  minMargin(y: Float64Array): number;
+  /**
+   * min_i y_i F_i (the margin events' function). With t, an implementation may reuse its last
+   * evaluation if that was field(t, y) on this very buffer.
+   */
+  minMargin(y: Float64Array, t?: number): number;
   observe(y: Float64Array): Observation;
   /**
    * Quantities every gradient flow conserves at this level (Level F: the two m x m balancedness

@@ -28,6 +28,8 @@ export class FullDynamics implements Dynamics {
   private readonly lg: LossGrad;
   private readonly views = new Map<Float64Array, StateViews>();
   private readonly md: number;
+  private evalT = NaN;
+  private evalY: Float64Array | null = null;
   /** the gradient for gdStep */
   private readonly g: Float64Array;
 
@@ -82,13 +84,16 @@ export class FullDynamics implements Dynamics {
     return v;
   }
 
-  private grad(y: Float64Array, out: Float64Array | null, scale: number): number {
+  private grad(y: Float64Array, out: Float64Array | null, scale: number, t = NaN): number {
     const v = this.view(y);
+    // Remember where the last evaluation was (NaN: not at a known time), see minMargin.
+    this.evalT = t;
+    this.evalY = y;
     return this.lg.lossTokenMajor(v.tQ, v.tK, v.tV, v.W, this.template.a, out ? this.view(out).asGrad : null, scale);
   }
 
-  field(_t: number, y: Float64Array, dydt: Float64Array): void {
-    this.grad(y, dydt, -1);
+  field(t: number, y: Float64Array, dydt: Float64Array): void {
+    this.grad(y, dydt, -1, t);
   }
 
   gdStep(lr: number, y: Float64Array, out: Float64Array): void {
@@ -106,8 +111,12 @@ export class FullDynamics implements Dynamics {
     return this.grad(y, null, 1);
   }
 
-  minMargin(y: Float64Array): number {
-    this.grad(y, null, 1);
+  /**
+   * At an integrator node the last field evaluation was f(t_new, y_new) (FSAL), in the same
+   * buffer the margin event is then asked about: reuse its outputs instead of a new forward pass.
+   */
+  minMargin(y: Float64Array, t = NaN): number {
+    if (!(t === this.evalT && y === this.evalY)) this.grad(y, null, 1);
     return this.lastMinMargin;
   }
 

@@ -11,7 +11,7 @@ import type { Method, RunSettings } from '../config/presets.js';
 export type RunMethod = Method;
 
 /** The settings a run's integration needs (see RunSettings for their meaning). */
-export type RunPlan = Pick<RunSettings, 'method' | 'tEnd' | 'rtol' | 'atol' | 'maxSteps' | 'lr' | 'steps' | 'samples'>;
+export type RunPlan = Pick<RunSettings, 'method' | 'tEnd' | 'rtol' | 'atol' | 'maxSteps' | 'controller' | 'lr' | 'steps' | 'samples'>;
 
 /** Where a run left off, enough to continue it bit-identically (see checkpoint.ts). */
 export interface RunCheckpoint {
@@ -218,7 +218,7 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
     events: events.map((e) => ({ ...e })),
     wallSeconds: wall(),
   });
-  const margin = (_t: number, y: Float64Array) => watch.margin(y);
+  const margin = (t: number, y: Float64Array) => watch.margin(y, t);
   let resume = from?.resume;
   // Legs end at checkpoints (an accepted step boundary); resuming from the solver's exact state
   // makes the whole run bit-identical to one without checkpoints.
@@ -232,6 +232,7 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
       rtol: plan.rtol,
       atol: plan.atol,
       maxSteps: Math.max(1, plan.maxSteps - used),
+      ...(resume ? {} : { controller: plan.controller }),
       tEval: grid,
       onSample: (t, y) => {
         const o = observeRow(dyn, traj, inv0, t, null, y);
@@ -282,15 +283,22 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
 class BlowUpWatch {
   blownUp = false;
   private last = 0;
+  private memoT = NaN;
+  private memoY: Float64Array | null = null;
   constructor(private readonly dyn: Dynamics) {}
-  margin(y: Float64Array): number {
-    const v = this.dyn.minMargin(y);
+  margin(y: Float64Array, t = NaN): number {
+    // Both margin events are evaluated at the same node one after the other: compute once.
+    if (t === this.memoT && y === this.memoY) return this.last;
+    const v = this.dyn.minMargin(y, t);
     if (Number.isFinite(v)) {
       this.last = v;
+      this.memoT = t;
+      this.memoY = y;
       return v;
     }
     // Repeat the last finite value: no sign change, so no spurious event.
     this.blownUp = true;
+    this.memoY = null;
     return this.last;
   }
 }
