@@ -88,7 +88,7 @@ export function observeTokenMajor(
   return { loss, lossByType: lossesByType(lg.sampleLoss, data.type), G, scores, minMargin: minMargin(lg.F, data.y) };
 }
 
-/** Number of random directions on which the conserved matrices are probed. */
+/** Number of random directions on which the conserved matrices are probed (rowStats is written for 2). */
 export const CONSERVED_PROBES = 2;
 
 /**
@@ -117,36 +117,47 @@ export function conservedProbes(
 ): { groups: [Float64Array, Float64Array]; scales: [number, number] } {
   // tQ, tK, tV are token-major (d x m: row t = W_Q mu_t), so |W_Q^T v|^2 = sum_t (row_t . v)^2.
   const probes = probeVectors(m);
+  const q = rowStats(tQ, m, probes);
+  const k = rowStats(tK, m, probes);
+  const w = rowStats(W.subarray(0, m1 * m), m, probes);
+  const v = rowStats(tV, m, probes);
   const g1 = new Float64Array(CONSERVED_PROBES + 1);
   const g2 = new Float64Array(CONSERVED_PROBES + 1);
-  const q = sumSquares(tQ);
-  const k = sumSquares(tK);
-  const w = sumSquares(W);
-  const v = sumSquares(tV);
-  g1[0] = q - k;
-  g2[0] = w - v;
-  for (let j = 0; j < CONSERVED_PROBES; j++) {
-    const probe = probes.subarray(j * m, (j + 1) * m);
-    g1[j + 1] = rowsTimesVectorNormSq(tQ, m, probe) - rowsTimesVectorNormSq(tK, m, probe);
-    g2[j + 1] = rowsTimesVectorNormSq(W.subarray(0, m1 * m), m, probe) - rowsTimesVectorNormSq(tV, m, probe);
+  for (let j = 0; j <= CONSERVED_PROBES; j++) {
+    g1[j] = q[j] - k[j];
+    g2[j] = w[j] - v[j];
   }
-  return { groups: [g1, g2], scales: [q + k, w + v] };
+  return { groups: [g1, g2], scales: [q[0] + k[0], w[0] + v[0]] };
+}
+
+/**
+ * One pass over the rows of X (row-major, `cols` columns): [sum of squares, then for each probe
+ * v_j the sum over rows of (row . v_j)^2 = |X v_j|^2].
+ */
+function rowStats(X: Float64Array, cols: number, probes: Float64Array): Float64Array {
+  const out = new Float64Array(CONSERVED_PROBES + 1);
+  const p0 = probes.subarray(0, cols);
+  const p1 = probes.subarray(cols, 2 * cols);
+  for (let o = 0; o < X.length; o += cols) {
+    let sq = 0;
+    let d0 = 0;
+    let d1 = 0;
+    for (let c = 0; c < cols; c++) {
+      const x = X[o + c];
+      sq += x * x;
+      d0 += x * p0[c];
+      d1 += x * p1[c];
+    }
+    out[0] += sq;
+    out[1] += d0 * d0;
+    out[2] += d1 * d1;
+  }
+  return out;
 }
 
 function sumSquares(x: Float64Array): number {
   let s = 0;
   for (let i = 0; i < x.length; i++) s += x[i] * x[i];
-  return s;
-}
-
-/** |X v|^2 for a row-major matrix X with `cols` columns and v in R^cols. */
-function rowsTimesVectorNormSq(X: Float64Array, cols: number, v: Float64Array): number {
-  let s = 0;
-  for (let o = 0; o < X.length; o += cols) {
-    let dot = 0;
-    for (let c = 0; c < cols; c++) dot += X[o + c] * v[c];
-    s += dot * dot;
-  }
   return s;
 }
 
