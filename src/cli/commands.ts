@@ -89,7 +89,7 @@ export function registerCommands(program: Command): void {
     .option('--data <file.npz>', 'use this data set instead of generating one (n, L, d come from the file)')
     .addOption(new Option('--level <level>', 'full (Level F) | gram (Level G) | type (Level T)').argParser(parseChoiceFlag('--level', ['full', 'gram', 'type'] as const)))
     .addOption(new Option('--init <start>', 'gaussian | wishart (gram) | orthogonal (full, gram) | mean (gram, type)').argParser(parseChoiceFlag('--init', ['gaussian', 'wishart', 'orthogonal', 'mean'] as const)))
-    .addOption(new Option('--method <method>', 'dopri5 (ours) | gd (gradient descent) | odex (cross-check)').argParser(parseChoiceFlag('--method', ['dopri5', 'gd', 'odex'] as const)))
+    .addOption(new Option('--method <method>', 'dopri5 (ours) | gd (gradient descent) | odex (independent cross-check; restarts at every recorded row, so slow)').argParser(parseChoiceFlag('--method', ['dopri5', 'gd', 'odex'] as const)))
     .option('--t-end <t>', 'gradient flow end time', parseNumberFlag('--t-end'))
     .option('--rtol <x>', 'relative tolerance (flow)', parseNumberFlag('--rtol'))
     .option('--atol <x>', 'absolute tolerance (flow)', parseNumberFlag('--atol'))
