@@ -45,7 +45,7 @@ export function resolveSettings(preset: string, overrides: Partial<RunSettings>)
   validateDataConfig({ n: s.n, L: s.L, d: s.d, seed: s.seed, fillers: s.fillers });
   positiveInt('--m', s.m);
   positiveInt('--m1', s.m1);
-  positiveInt('--samples', s.samples);
+  if (!Number.isInteger(s.samples) || s.samples < 2) throw new UsageError(`--samples must be an integer >= 2 (t = 0 and the end at least; got ${s.samples})`);
   positiveInt('--steps', s.steps);
   positiveInt('--max-steps', s.maxSteps);
   positiveFinite('--lr', s.lr);

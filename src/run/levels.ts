@@ -25,6 +25,9 @@ export interface RunStart {
   description: string;
 }
 
+/** Largest number of weight entries formed (2^27 doubles = 1 GiB). */
+const MAX_WEIGHT_ENTRIES = 2 ** 27;
+
 const STARTS_BY_LEVEL = {
   full: ['gaussian', 'orthogonal'],
   gram: ['gaussian', 'wishart', 'orthogonal', 'mean'],
@@ -47,6 +50,14 @@ export function buildStart(s: ResolvedSettings, data: Dataset, params?: Params):
   }
   if (params && s.init !== 'gaussian') {
     throw new UsageError(`--params gives the starting weights, so --init must be gaussian (got '${s.init}')`);
+  }
+  // Weights are m x d (three of them) and m1 x m: refuse sizes that cannot fit in memory here,
+  // and say which start avoids forming them.
+  const weightEntries = 3 * s.m * data.d + s.m1 * s.m;
+  if ((s.level === 'full' || s.init === 'gaussian' || s.init === 'orthogonal') && !params && weightEntries > MAX_WEIGHT_ENTRIES) {
+    throw new UsageError(
+      `--m ${s.m} --m1 ${s.m1} needs ${(weightEntries * 8 / 2 ** 30).toFixed(1)} GiB of weights; use --level gram --init wishart (or mean), which never forms them`,
+    );
   }
   const scales = `s0=${s.s0}, s1=${s.s1}, seed ${s.seed}`;
   const gaussian = () => params ?? initParams({ m: s.m, m1: s.m1, d: data.d, s0: s.s0, s1: s.s1, seed: s.seed });

@@ -34,6 +34,9 @@ describe('coflow CLI', () => {
       [['grad', '--params', join(dir, 'missing.npz'), '--data', join(dir, 'missing.npz'), '--out', join(dir, 'g.npz')], /missing\.npz/],
       [['run', '--fillers', 'distinct', '--out', join(dir, 'e')], /fillers=distinct needs d >= 163/],
       [['run', '--method', 'rk4', '--out', join(dir, 'f')], /--method must be one of/],
+      [['run', '--preset', 'theory', '--level', 'gram', '--m', '1000000', '--out', join(dir, 'g')], /GiB of weights; use --level gram --init wishart/],
+      [['run', '--samples', '1', '--out', join(dir, 'h')], /--samples must be an integer >= 2/],
+      [['run', '--preset', 'paper-fig1', '--level', 'type', '--init', 'mean', '--out', join(dir, 'i')], /not theory-conforming/],
     ];
     for (const [args, message] of cases) {
       const r = coflow(args);
@@ -41,7 +44,7 @@ describe('coflow CLI', () => {
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     }
-    for (const name of ['a', 'b', 'c', 'd.npz', 'g.npz', 'e', 'f']) expect(existsSync(join(dir, name)), name).toBe(false);
+    for (const name of ['a', 'b', 'c', 'd.npz', 'g.npz', 'e', 'f', 'g', 'h', 'i']) expect(existsSync(join(dir, name)), name).toBe(false);
   });
 
   it('data -> init -> grad --check: the written gradient equals an in-process computation from the same files', () => {

@@ -50,7 +50,7 @@ describe('levels side by side (design.md section 2, checks 3 and 4)', () => {
     const s = resolveSettings('paper-fig1', {});
     const data = generateDataset({ n: s.n, L: s.L, d: s.d, seed: s.seed, fillers: s.fillers });
     const p = initParams({ m: s.m, m1: s.m1, d: s.d, s0: s.s0, s1: s.s1, seed: s.seed });
-    const plan: RunPlan = { method: 'gd', tEnd: 1, rtol: 1, atol: 1, maxSteps: 1, lr: s.lr, steps: 3000, samples: 30 };
+    const plan: RunPlan = { method: 'gd', tEnd: 1, rtol: 1, atol: 1, maxSteps: 1, controller: 'I', lr: s.lr, steps: 3000, samples: 30 };
     const full = new FullDynamics(data, p);
     const gram = new GramModel(data, s.m, s.m1);
     const rf = runDynamics(full, full.pack(p), plan);
@@ -66,7 +66,7 @@ describe('levels side by side (design.md section 2, checks 3 and 4)', () => {
   it('Level F and Level G gradient flows from the same weights agree within the integrator tolerance', () => {
     const data = generateDataset({ n: 12, L: 5, d: 40, seed: 1, fillers: 'distinct' });
     const p = initParams({ m: 16, m1: 12, d: 40, s0: 0.4, s1: 0.4, seed: 2 });
-    const plan: RunPlan = { method: 'dopri5', tEnd: 50, rtol: 1e-10, atol: 1e-12, maxSteps: 1e6, lr: 1, steps: 1, samples: 30 };
+    const plan: RunPlan = { method: 'dopri5', tEnd: 50, rtol: 1e-10, atol: 1e-12, maxSteps: 1e6, controller: 'I', lr: 1, steps: 1, samples: 30 };
     const full = new FullDynamics(data, p);
     const gram = new GramModel(data, 16, 12);
     const rf = runDynamics(full, full.pack(p), plan);
@@ -89,7 +89,7 @@ describe('levels side by side (design.md section 2, checks 3 and 4)', () => {
     const runAt = (level: 'full' | 'gram' | 'type', init: 'orthogonal' | 'mean') => {
       const s = resolveSettings('theory', { ...base, level, init, method: 'dopri5' });
       const start = buildStart(s, data);
-      return runDynamics(start.dynamics, start.y0, { method: 'dopri5', tEnd: s.tEnd, rtol: s.rtol, atol: s.atol, maxSteps: s.maxSteps, lr: s.lr, steps: s.steps, samples: s.samples });
+      return runDynamics(start.dynamics, start.y0, { method: 'dopri5', tEnd: s.tEnd, rtol: s.rtol, atol: s.atol, maxSteps: s.maxSteps, controller: s.controller, lr: s.lr, steps: s.steps, samples: s.samples });
     };
     const f = runAt('full', 'orthogonal');
     const g = runAt('gram', 'mean');

@@ -9,7 +9,7 @@ const data = generateDataset({ n: 12, L: 4, d: 40, seed: 2, fillers: 'distinct' 
 const p0 = initParams({ m: 8, m1: 6, d: 40, s0: 0.5, s1: 0.5, seed: 4 });
 
 function plan(over: Partial<RunPlan>): RunPlan {
-  return { method: 'dopri5', tEnd: 20, rtol: 1e-8, atol: 1e-10, maxSteps: 100000, lr: 0.05, steps: 400, samples: 40, ...over };
+  return { method: 'dopri5', tEnd: 20, rtol: 1e-8, atol: 1e-10, maxSteps: 100000, controller: 'I', lr: 0.05, steps: 400, samples: 40, ...over };
 }
 
 describe('runDynamics at Level F', () => {
