@@ -16,8 +16,11 @@ async function main(argv: string[]): Promise<number> {
         '(Yang, Kailkhura, Wang, Liang, NeurIPS 2024), made executable.',
     )
     .exitOverride()
-    .showHelpAfterError('(run coflow --help or coflow <command> --help)')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      // commander's own parse errors, as one line like ours: "coflow: <problem> (see --help)".
+      outputError: (s, write) => write(`coflow: ${s.replace(/^error: /, '').replace(/\n+/g, ' ').trim()} (see coflow --help)\n`),
+    });
   registerCommands(program);
   try {
     await program.parseAsync(argv);

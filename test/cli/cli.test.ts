@@ -36,6 +36,7 @@ describe('coflow CLI', () => {
       [['run', '--method', 'rk4', '--out', join(dir, 'f')], /--method must be one of/],
       [['run', '--preset', 'theory', '--level', 'gram', '--m', '1000000', '--out', join(dir, 'g')], /GiB of weights; use --level gram --init wishart/],
       [['run', '--samples', '1', '--out', join(dir, 'h')], /--samples must be an integer >= 2/],
+      [['run', '--mm', '3', '--out', join(dir, 'j')], /unknown option '--mm'/],
       [['run', '--preset', 'paper-fig1', '--level', 'type', '--init', 'mean', '--out', join(dir, 'i')], /not theory-conforming/],
     ];
     for (const [args, message] of cases) {
@@ -43,8 +44,9 @@ describe('coflow CLI', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
-    for (const name of ['a', 'b', 'c', 'd.npz', 'g.npz', 'e', 'f', 'g', 'h', 'i']) expect(existsSync(join(dir, name)), name).toBe(false);
+    for (const name of ['a', 'b', 'c', 'd.npz', 'g.npz', 'e', 'f', 'g', 'h', 'i', 'j']) expect(existsSync(join(dir, name)), name).toBe(false);
   });
 
   it('data -> init -> grad --check: the written gradient equals an in-process computation from the same files', () => {
