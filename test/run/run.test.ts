@@ -120,4 +120,41 @@ describe('runDynamics at Level F', () => {
     for (let i = 0; i < dp.y.length; i++) looseDiff = Math.max(looseDiff, Math.abs(loose.y[i] - ox.y[i]));
     expect(looseDiff).toBeGreaterThan(1e-7);
   });
+
+  it('the full m x m matrices W_Q W_Q^T - W_K W_K^T and W^T W - W_V W_V^T drift by < 100 rtol over a flow', () => {
+    // Formed in full here (the trajectory columns probe them): max |D(T) - D(0)| / max |terms(0)|.
+    const { m, m1, d } = p0;
+    const gram = (X: Float64Array, rows: number, cols: number, byRows: boolean) => {
+      const n = byRows ? rows : cols;
+      const G = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          if (byRows) for (let c = 0; c < cols; c++) s += X[i * cols + c] * X[j * cols + c];
+          else for (let r = 0; r < rows; r++) s += X[r * cols + i] * X[r * cols + j];
+          G[i * n + j] = s;
+        }
+      }
+      return G;
+    };
+    const D = (q: ReturnType<typeof initParams>) => {
+      const qq = gram(q.WQ, m, d, true);
+      const kk = gram(q.WK, m, d, true);
+      const ww = gram(q.W, m1, m, false);
+      const vv = gram(q.WV, m, d, true);
+      return { d1: qq.map((v, i) => v - kk[i]), d2: ww.map((v, i) => v - vv[i]), scale1: Math.max(...qq.map(Math.abs), ...kk.map(Math.abs)), scale2: Math.max(...ww.map(Math.abs), ...vv.map(Math.abs)) };
+    };
+    const rtol = 1e-9;
+    const dyn = new FullDynamics(data, p0);
+    const out = runDynamics(dyn, dyn.pack(p0), plan({ rtol, atol: 1e-11 }));
+    const a = D(p0);
+    const b = D(dyn.toParams(out.y));
+    const drift1 = Math.max(...a.d1.map((v, i) => Math.abs(v - b.d1[i]))) / a.scale1;
+    const drift2 = Math.max(...a.d2.map((v, i) => Math.abs(v - b.d2[i]))) / a.scale2;
+    expect(drift1).toBeLessThan(100 * rtol);
+    expect(drift2).toBeLessThan(100 * rtol);
+    // Negative control: the weights themselves moved by far more than that.
+    const moved = Math.max(...Array.from(dyn.toParams(out.y).WQ, (v, i) => Math.abs(v - p0.WQ[i])));
+    expect(moved).toBeGreaterThan(1e4 * 100 * rtol);
+  });
 });
