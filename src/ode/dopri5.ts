@@ -11,7 +11,7 @@
 import { UsageError } from '../errors.js';
 import { createController, type ControllerKind, type StepController } from './controller.js';
 import { selectInitialStep } from './initialStep.js';
-import { errorNormSq, linearCombination } from './kernel.js';
+import { SimdKernels, StageMemory } from './simd.js';
 import { DOPRI5, type ButcherTableau } from './tableau.js';
 import type { ResumeState, SolverStats, VectorField } from './types.js';
 
@@ -103,13 +103,17 @@ export class Dopri5 {
   private yNext: Float64Array;
   private readonly yStage: Float64Array;
   /**
-   * Stage derivatives k_1..k_7 of the last step, all in one buffer (see kernel.ts): stage j is
-   * Kbuf[kOff[j] ..], also exposed as the view K[j] that f writes into. K[0] is f(t, y) at the
-   * start of the next step.
+   * Stage derivatives k_1..k_7 of the last step: views K[j] (which f writes into) on the solver's
+   * WebAssembly memory, at byte offsets kPtr[j] for the SIMD kernels (simd.ts). K[0] is f(t, y)
+   * at the start of the next step.
    */
-  private readonly Kbuf: Float64Array;
-  private readonly kOff: Int32Array;
   private readonly K: Float64Array[];
+  private readonly kPtr: Int32Array;
+  /** Every vector of the solver lives in this memory; the kernels work on it. */
+  private readonly mem: StageMemory;
+  private readonly kernels: SimdKernels;
+  /** denseAt's result when the caller's buffer is not in `mem` */
+  private readonly denseScratch: Float64Array;
   /** True after an accepted step whose K[6] must become the next K[0] (FSAL, swapped lazily so
    * denseAt can still use all stages of the finished step). */
   private fsalPending = false;
@@ -148,7 +152,11 @@ export class Dopri5 {
     this.direction = this.tEnd >= t0 ? 1 : -1;
     this.rtol = requireFinite('rtol', opts.rtol);
     if (this.rtol < 0) throw new UsageError(`rtol must be >= 0, got ${this.rtol}`);
-    this.atol = new Float64Array(n);
+    const s = this.tab.stages;
+    // y_cur, y_prev, y_next, y_stage, atol, dense scratch, and the stage derivatives.
+    this.mem = new StageMemory(n, 6 + s);
+    this.kernels = new SimdKernels(this.mem);
+    this.atol = this.mem.take();
     if (typeof opts.atol === 'number') {
       this.atol.fill(requireFinite('atol', opts.atol));
     } else if (opts.atol instanceof Float64Array && opts.atol.length === n) {
@@ -156,6 +164,7 @@ export class Dopri5 {
     } else {
       throw new UsageError(`atol must be a number or a Float64Array of length ${n} (one per component)`);
     }
+    this.mem.pad(this.atol, 1);
     for (let i = 0; i < n; i++) {
       // atol > 0 keeps the error weights atol + rtol |y| positive when a component is exactly 0.
       if (!(this.atol[i] > 0) || !Number.isFinite(this.atol[i])) throw new UsageError(`atol[${i}] must be finite and > 0, got ${this.atol[i]}`);
@@ -175,18 +184,16 @@ export class Dopri5 {
     if (this.fixedSteps && !resume && opts.h0 === undefined) throw new UsageError("controller 'fixed' needs h0 (the constant step size)");
     if (resume) this.controller.restore(resume.controller);
 
-    const s = this.tab.stages;
-    this.yCur = Float64Array.from(y0);
-    this.yPrev = Float64Array.from(y0);
-    this.yNext = new Float64Array(n);
-    this.yStage = new Float64Array(n);
-    this.Kbuf = new Float64Array(s * n);
-    this.kOff = new Int32Array(s);
+    this.yCur = this.mem.take();
+    this.yCur.set(y0);
+    this.yPrev = this.mem.take();
+    this.yPrev.set(y0);
+    this.yNext = this.mem.take();
+    this.yStage = this.mem.take();
+    this.denseScratch = this.mem.take();
     this.K = [];
-    for (let j = 0; j < s; j++) {
-      this.kOff[j] = j * n;
-      this.K.push(this.Kbuf.subarray(j * n, (j + 1) * n));
-    }
+    for (let j = 0; j < s; j++) this.K.push(this.mem.take());
+    this.kPtr = Int32Array.from(this.K, (k) => k.byteOffset);
     this.stageCols = [];
     this.stageCoef = [];
     for (let i = 0; i < s; i++) {
@@ -272,9 +279,9 @@ export class Dopri5 {
       const first = K[0];
       K[0] = K[s - 1];
       K[s - 1] = first;
-      const firstOff = this.kOff[0];
-      this.kOff[0] = this.kOff[s - 1];
-      this.kOff[s - 1] = firstOff;
+      const firstPtr = this.kPtr[0];
+      this.kPtr[0] = this.kPtr[s - 1];
+      this.kPtr[s - 1] = firstPtr;
       this.fsalPending = false;
     }
     const n = this.n;
@@ -307,19 +314,18 @@ export class Dopri5 {
       this.attempts++;
 
       // Stages 2..s-1 (stage s is f(tNew, yNew) by FSAL).
-      const Kbuf = this.Kbuf;
-      const kOff = this.kOff;
+      const { kernels, kPtr } = this;
       for (let st = 1; st < s - 1; st++) {
-        linearCombination(yStage, y, h, this.stageCols[st], this.stageCoef[st], Kbuf, kOff);
+        kernels.linearCombination(yStage, y, h, this.stageCols[st], this.stageCoef[st], kPtr);
         this.f(t + c[st] * h, yStage, K[st]);
       }
-      linearCombination(yNew, y, h, this.bCols, this.bCoef, Kbuf, kOff);
+      kernels.linearCombination(yNew, y, h, this.bCols, this.bCoef, kPtr);
       this.f(tNew, yNew, K[s - 1]);
       this.stats.nfev += s - 1;
 
       // Local error err = h sum_j e_j k_j and its scaled RMS norm (HNW I, Eq. (4.11)) with
       // weights atol_i + rtol max(|y_i|, |y_new_i|) as in scipy and DOPRI5, in one fused pass.
-      const sum = errorNormSq(h, this.eCols, this.eCoef, Kbuf, kOff, y, yNew, atol, rtol);
+      const sum = kernels.errorNormSq(h, this.eCols, this.eCoef, kPtr, y, yNew, atol, rtol);
       const err = Math.sqrt(sum / n);
       // Any NaN/Inf in a stage derivative or in y_new reaches err (see kernel.ts).
       if (!Number.isFinite(err)) {
@@ -375,7 +381,12 @@ export class Dopri5 {
       const p = P[cols[q]];
       w[q] = h * theta * (p[0] + theta * (p[1] + theta * (p[2] + theta * p[3])));
     }
-    linearCombination(out, this.yPrev, 1, cols, w, this.Kbuf, this.kOff);
+    if (out.buffer === this.mem.memory.buffer) {
+      this.kernels.linearCombination(out, this.yPrev, 1, cols, w, this.kPtr);
+    } else {
+      this.kernels.linearCombination(this.denseScratch, this.yPrev, 1, cols, w, this.kPtr);
+      out.set(this.denseScratch);
+    }
   }
 
   /** A copy of everything needed to continue bit-identically from the current point. */

@@ -1,0 +1,104 @@
+/**
+ * A minimal WebAssembly binary writer: just enough to build small numeric kernels (typed
+ * functions over an imported linear memory, with SIMD) from TypeScript, with no assembler or
+ * toolchain at install or run time. Encoding per the WebAssembly core spec, section 5 (binary
+ * format) and the fixed-width SIMD proposal (opcodes 0xFD ...).
+ */
+
+export const I32 = 0x7f;
+export const F64 = 0x7c;
+export const V128 = 0x7b;
+export type ValType = typeof I32 | typeof F64 | typeof V128;
+
+/** Unsigned LEB128. */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 (32-bit values). */
+export function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+function name(s: string): number[] {
+  const bytes = Array.from(new TextEncoder().encode(s));
+  return [...uleb(bytes.length), ...bytes];
+}
+
+function section(id: number, bytes: number[]): number[] {
+  return [id, ...uleb(bytes.length), ...bytes];
+}
+
+/** Instruction encoders (only those the kernels use). */
+export const op = {
+  localGet: (i: number) => [0x20, ...uleb(i)],
+  localSet: (i: number) => [0x21, ...uleb(i)],
+  i32Const: (v: number) => [0x41, ...sleb(v)],
+  i32Add: [0x6a],
+  i32GeU: [0x4f],
+  f64Add: [0xa0],
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  end: [0x0b],
+  /** v128.load / v128.store with 16-byte alignment and a constant offset */
+  v128Load: (offset = 0) => [0xfd, ...uleb(0x00), 0x04, ...uleb(offset)],
+  v128Store: (offset = 0) => [0xfd, ...uleb(0x0b), 0x04, ...uleb(offset)],
+  f64x2Splat: [0xfd, ...uleb(0x14)],
+  f64x2ExtractLane: (lane: number) => [0xfd, ...uleb(0x21), lane],
+  f64x2Abs: [0xfd, ...uleb(0xec)],
+  f64x2Add: [0xfd, ...uleb(0xf0)],
+  f64x2Mul: [0xfd, ...uleb(0xf2)],
+  f64x2Div: [0xfd, ...uleb(0xf3)],
+  f64x2Max: [0xfd, ...uleb(0xf5)],
+};
+
+export interface FunctionSpec {
+  name: string;
+  params: ValType[];
+  results: ValType[];
+  /** extra locals, in order after the parameters */
+  locals: ValType[];
+  /** the body, without the final `end` */
+  body: number[];
+}
+
+/** A module importing `env.memory` (at least `minPages` 64 KiB pages) and exporting `functions`. */
+export function buildModule(functions: FunctionSpec[], minPages = 1): Uint8Array<ArrayBuffer> {
+  const types = functions.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]);
+  const bodies = functions.map((f) => {
+    const localGroups = f.locals.map((t) => [...uleb(1), t]);
+    const code = [...vec(localGroups), ...f.body, ...op.end];
+    return [...uleb(code.length), ...code];
+  });
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(minPages)]])),
+    ...section(3, vec(functions.map((_, i) => uleb(i)))),
+    ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(bodies)),
+  ];
+  return new Uint8Array(bytes);
+}
