@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { logisticLoss, logisticWeight } from './logistic.js';
 import { PairTable } from './pairTable.js';
+import { PairKernels } from './simdPairs.js';
 import { ParamGrad, Params } from './params.js';
 
 /**
@@ -36,6 +37,8 @@ export class LossGrad {
   /** scaled score of each distinct pair, and dL/dS summed per pair */
   private readonly z: Float64Array;
   private readonly gam: Float64Array;
+  /** the pair loops as WebAssembly SIMD kernels; z and gam live in their memory */
+  private readonly simd: PairKernels;
   /** dL/du per token (u_t = G(mu_t)) */
   private readonly gu: Float64Array;
   private readonly dr: Float64Array;
@@ -72,8 +75,9 @@ export class LossGrad {
     this.P = new Float64Array(L * L);
     this.Fl = new Float64Array(L);
     this.pairs = new PairTable(data);
-    this.z = new Float64Array(this.pairs.count);
-    this.gam = new Float64Array(this.pairs.count);
+    this.simd = new PairKernels(this.pairs, data.d, m);
+    this.z = this.simd.z;
+    this.gam = this.simd.gam;
     this.gu = new Float64Array(data.d);
     const dm = data.d * m;
     this.tQ = new Float64Array(dm);
@@ -155,10 +159,10 @@ export class LossGrad {
       for (let c = 0; c < m; c++) s += r[c] * tV[o + c];
       u[used[j]] = s;
     }
-    // z_ba = <W_K mu_b, W_Q mu_a> / sqrt(m) once per distinct co-occurring pair.
-    const pk = pairs.key;
-    const pq = pairs.query;
-    for (let id = 0; id < pairs.count; id++) z[id] = dot(tK, pk[id] * m, tQ, pq[id] * m, m) * invSqrtM;
+    // z_ba = <W_K mu_b, W_Q mu_a> / sqrt(m) once per distinct co-occurring pair (SIMD kernel).
+    const simd = this.simd;
+    simd.load(tQ, tK);
+    simd.scores(invSqrtM);
     if (out) {
       gam.fill(0);
       gu.fill(0);
@@ -219,10 +223,10 @@ export class LossGrad {
     if (!out) return total / n;
     const { gQ, gK, gV, dW } = out;
 
-    // dW_Q mu_a = sum_b Gam[b, a] W_K mu_b / sqrt(m), one row per query token (CSR by query).
-    accumulateRows(pairs.queryToken, pairs.queryStart, pairs.byQuery, pk, gam, tK, m, scale * invSqrtM, gQ);
-    // dW_K mu_b = sum_a Gam[b, a] W_Q mu_a / sqrt(m), one row per key token (CSR by key).
-    accumulateRows(pairs.keyToken, pairs.keyStart, pairs.byKey, pq, gam, tQ, m, scale * invSqrtM, gK);
+    // dW_Q mu_a = sum_b Gam[b, a] W_K mu_b / sqrt(m) (rows by query token) and
+    // dW_K mu_b = sum_a Gam[b, a] W_Q mu_a / sqrt(m) (rows by key token), SIMD kernels; rows of
+    // tokens absent from the data come back 0.
+    simd.gradients(scale * invSqrtM, gQ, gK);
     // u_t = r . v_t: dv_t = gu_t r, dr = sum_t gu_t v_t.
     dr.fill(0);
     for (let j = 0; j < used.length; j++) {
@@ -237,14 +241,7 @@ export class LossGrad {
     }
     // Tokens absent from the data get no gradient.
     const unused = pairs.unused;
-    for (let j = 0; j < unused.length; j++) {
-      const o = unused[j] * m;
-      for (let c = 0; c < m; c++) {
-        gQ[o + c] = 0;
-        gK[o + c] = 0;
-        gV[o + c] = 0;
-      }
-    }
+    for (let j = 0; j < unused.length; j++) gV.fill(0, unused[j] * m, (unused[j] + 1) * m);
     // dL/dW = a (dL/dr)^T since r = W^T a. With a_j = +-1 (the model's a) every row is one of
     // two vectors, copied with set() (memcpy speed) instead of multiplied element by element.
     const { drPlus, drMinus } = this;
@@ -261,71 +258,6 @@ export class LossGrad {
     }
     return total / n;
   }
-}
-
-/**
- * out[token row] = scale * sum over the token's pairs of coef[pair] * src[other token row], for
- * each token in `tokens` (compressed rows `start`/`ids`; `other[pair]` is the pair's other
- * token). Pairs are taken four at a time so the output row is loaded and stored a quarter as
- * often (V8 does not vectorise; fewer memory round trips is what makes this loop fast).
- */
-function accumulateRows(
-  tokens: Int32Array,
-  start: Int32Array,
-  ids: Int32Array,
-  other: Int32Array,
-  coef: Float64Array,
-  src: Float64Array,
-  m: number,
-  scale: number,
-  out: Float64Array,
-): void {
-  for (let j = 0; j < tokens.length; j++) {
-    const o = tokens[j] * m;
-    out.fill(0, o, o + m);
-    let q = start[j];
-    const end = start[j + 1];
-    for (; q + 3 < end; q += 4) {
-      const i0 = ids[q];
-      const i1 = ids[q + 1];
-      const i2 = ids[q + 2];
-      const i3 = ids[q + 3];
-      const g0 = coef[i0] * scale;
-      const g1 = coef[i1] * scale;
-      const g2 = coef[i2] * scale;
-      const g3 = coef[i3] * scale;
-      const s0 = other[i0] * m;
-      const s1 = other[i1] * m;
-      const s2 = other[i2] * m;
-      const s3 = other[i3] * m;
-      for (let c = 0; c < m; c++) {
-        out[o + c] += g0 * src[s0 + c] + g1 * src[s1 + c] + g2 * src[s2 + c] + g3 * src[s3 + c];
-      }
-    }
-    for (; q < end; q++) {
-      const id = ids[q];
-      const g = coef[id] * scale;
-      const so = other[id] * m;
-      for (let c = 0; c < m; c++) out[o + c] += g * src[so + c];
-    }
-  }
-}
-
-/** <x[xo .. xo+n), y[yo .. yo+n)> with four partial sums (shorter dependency chains). */
-function dot(x: Float64Array, xo: number, y: Float64Array, yo: number, n: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let c = 0;
-  for (; c + 3 < n; c += 4) {
-    s0 += x[xo + c] * y[yo + c];
-    s1 += x[xo + c + 1] * y[yo + c + 1];
-    s2 += x[xo + c + 2] * y[yo + c + 2];
-    s3 += x[xo + c + 3] * y[yo + c + 3];
-  }
-  for (; c < n; c++) s0 += x[xo + c] * y[yo + c];
-  return s0 + s1 + s2 + s3;
 }
 
 /** r = W^T a for a row-major rows x cols matrix W, four rows at a time. */
