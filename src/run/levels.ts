@@ -25,8 +25,11 @@ export interface RunStart {
   description: string;
 }
 
-/** Largest number of weight entries formed (2^27 doubles = 1 GiB). */
-const MAX_WEIGHT_ENTRIES = 2 ** 27;
+/**
+ * Largest number of weight entries formed: 2^24 doubles (128 MiB). The integrator keeps about 13
+ * state-sized vectors in one 32-bit WebAssembly memory (src/ode/simd.ts, at most 2 GiB).
+ */
+const MAX_WEIGHT_ENTRIES = 2 ** 24;
 
 const STARTS_BY_LEVEL = {
   full: ['gaussian', 'orthogonal'],
@@ -56,7 +59,7 @@ export function buildStart(s: ResolvedSettings, data: Dataset, params?: Params):
   const weightEntries = 3 * s.m * data.d + s.m1 * s.m;
   if ((s.level === 'full' || s.init === 'gaussian' || s.init === 'orthogonal') && !params && weightEntries > MAX_WEIGHT_ENTRIES) {
     throw new UsageError(
-      `--m ${s.m} --m1 ${s.m1} needs ${(weightEntries * 8 / 2 ** 30).toFixed(1)} GiB of weights; use --level gram --init wishart (or mean), which never forms them`,
+      `--m ${s.m} --m1 ${s.m1} means ${weightEntries} weights, above the ${MAX_WEIGHT_ENTRIES} coflow forms; use --level gram --init wishart (or mean), which never forms them`,
     );
   }
   const scales = `s0=${s.s0}, s1=${s.s1}, seed ${s.seed}`;
