@@ -10,6 +10,7 @@
  * length so that every vector starts on a 16-byte boundary and the SIMD loops need no scalar tail;
  * padding entries stay 0 (and atol's padding is 1, so the padded error terms are 0 / 1).
  */
+import { UsageError } from '../errors.js';
 import { buildModule, F64, FunctionSpec, I32, op, V128, ValType } from '../wasm/emit.js';
 
 /** Most nonzero coefficients one combination may have (DOPRI5 needs 7). */
@@ -125,7 +126,9 @@ export class StageMemory {
   ) {
     this.nPad = n + (n & 1);
     const bytes = count * this.nPad * 8;
-    if (bytes > 2 ** 31) throw new RangeError(`state too large for the SIMD kernels: ${count} vectors of ${n} values`);
+    if (bytes > 2 ** 31) {
+      throw new UsageError(`a state of ${n} values is too large for the integrator (its ${count} vectors must fit 2 GiB); reduce the problem size`);
+    }
     this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
   }
 
