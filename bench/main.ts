@@ -116,7 +116,7 @@ function benchGd(): void {
   line('speed-up for 30,000 steps (PyTorch per-step x 30,000 / coflow)', `${((perStep * 30000) / ours).toFixed(1)}x  (acceptance >= 5x, aim 10x)`);
 }
 
-const sections: Record<string, () => void> = { gradient: benchGradient, flow: benchFlow, gd: benchGd, ...benchLevels };
+const sections: Record<string, () => void | Promise<void>> = { gradient: benchGradient, flow: benchFlow, gd: benchGd, ...benchLevels };
 const onlyArg = process.argv.indexOf('--only');
 const chosen = onlyArg >= 0 ? (process.argv[onlyArg + 1] ?? '').split(',') : Object.keys(sections);
 for (const name of chosen) {
@@ -125,5 +125,5 @@ for (const name of chosen) {
     process.stderr.write(`bench: unknown section '${name}'; choose from ${Object.keys(sections).join(', ')}\n`);
     process.exit(2);
   }
-  run();
+  await run();
 }

@@ -13,7 +13,7 @@ import { writeNpz } from '../io/npz.js';
 import { Params } from '../model/params.js';
 import { RNG_ALGORITHM } from '../random/rng.js';
 import { hasCheckpoint, readCheckpoint, removeCheckpoint, writeCheckpoint } from '../run/checkpoint.js';
-import { buildStart } from '../run/levels.js';
+import { buildStart, RunStart } from '../run/levels.js';
 import { RunOutcome, runDynamics } from '../run/run.js';
 import { checkCompatible } from './files.js';
 import { coflowVersion } from './version.js';
@@ -99,9 +99,9 @@ function progressBar(quiet: boolean, label: string) {
  * trajectory.csv, final.npz, summary.json; during the run, checkpoint.{npz,json} every
  * `checkpointSeconds`, removed when the run ends (kept if it was interrupted).
  */
-export function runCommand(settings: ResolvedSettings, o: RunCommandOptions): RunOutcome {
+export async function runCommand(settings: ResolvedSettings, o: RunCommandOptions): Promise<RunOutcome> {
   const { s, data, params } = loadInputs(settings, o);
-  const start = buildStart(s, data, params);
+  const start = await buildStart(s, data, params);
   if (existsSync(o.out) && !statSync(o.out).isDirectory()) throw new UsageError(`--out ${o.out} exists and is not a directory; choose another path`);
   mkdirSync(o.out, { recursive: true });
   writeText(join(o.out, 'config.json'), configJson(s, o));
@@ -111,7 +111,7 @@ export function runCommand(settings: ResolvedSettings, o: RunCommandOptions): Ru
 }
 
 /** `coflow run --resume DIR`: continues from DIR's last checkpoint with DIR's config.json. */
-export function resumeCommand(dir: string, quiet: boolean, checkpointSeconds: number): RunOutcome {
+export async function resumeCommand(dir: string, quiet: boolean, checkpointSeconds: number): Promise<RunOutcome> {
   const configPath = join(dir, 'config.json');
   if (!existsSync(configPath)) throw new UsageError(`--resume ${dir}: no config.json there; give the directory of an earlier run`);
   if (!hasCheckpoint(dir)) throw new UsageError(`--resume ${dir}: no checkpoint there (the run finished, or never wrote one)`);
@@ -119,7 +119,7 @@ export function resumeCommand(dir: string, quiet: boolean, checkpointSeconds: nu
   const s = config.settings;
   const data = readDatasetNpz(join(dir, 'data.npz'));
   const params = config.params.source === 'file' && config.params.path ? readParamsNpz(config.params.path) : undefined;
-  const start = buildStart(s, { ...data, d: s.d }, params);
+  const start = await buildStart(s, { ...data, d: s.d }, params);
   const from = readCheckpoint(dir);
   if (from.y.length !== start.dynamics.size) throw new UsageError(`--resume ${dir}: checkpoint state has ${from.y.length} entries, expected ${start.dynamics.size}`);
   return execute(s, start, { out: dir, quiet, checkpointSeconds }, from);
@@ -127,7 +127,7 @@ export function resumeCommand(dir: string, quiet: boolean, checkpointSeconds: nu
 
 function execute(
   s: ResolvedSettings,
-  start: ReturnType<typeof buildStart>,
+  start: RunStart,
   o: Pick<RunCommandOptions, 'out' | 'quiet' | 'checkpointSeconds'>,
   from: ReturnType<typeof readCheckpoint> | undefined,
 ): RunOutcome {
@@ -163,7 +163,7 @@ function execute(
   return outcome;
 }
 
-function writeOutputs(dir: string, dyn: ReturnType<typeof buildStart>['dynamics'], r: RunOutcome): void {
+function writeOutputs(dir: string, dyn: RunStart['dynamics'], r: RunOutcome): void {
   writeText(join(dir, 'trajectory.csv'), r.trajectory.toCsv());
   const arrays = dyn.finalArrays(r.y);
   const entries: Record<string, ReturnType<typeof f8Array>> = {};

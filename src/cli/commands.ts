@@ -107,7 +107,7 @@ export function registerCommands(program: Command): void {
       const { resumeCommand, runCommand } = await import('../app/run.js');
       if (!(opts.checkpointEvery > 0)) throw new UsageError(`--checkpoint-every must be > 0 (got ${opts.checkpointEvery})`);
       if (opts.resume) {
-        resumeCommand(opts.resume, opts.quiet === true, opts.checkpointEvery);
+        await resumeCommand(opts.resume, opts.quiet === true, opts.checkpointEvery);
         return;
       }
       if (!opts.out) throw new UsageError('--out <dir> is required (the directory for config.json, trajectory.csv, final.npz)');
@@ -127,7 +127,7 @@ export function registerCommands(program: Command): void {
         steps,
         samples,
       });
-      runCommand(s, { out, paramsPath: params, dataPath: data, quiet: quiet === true, checkpointSeconds: checkpointEvery });
+      await runCommand(s, { out, paramsPath: params, dataPath: data, quiet: quiet === true, checkpointSeconds: checkpointEvery });
     });
 }
 

@@ -7,7 +7,6 @@ import { initParams } from '../model/init.js';
 import { Params } from '../model/params.js';
 import { datasetOrbits } from '../reduced/orbits.js';
 import { orthogonalParams } from '../reduced/orthogonal.js';
-import { TypeSystem } from '../reduced/typeSystem.js';
 import { Dynamics } from './dynamics.js';
 import { FullDynamics } from './fullDynamics.js';
 import { GramModel } from '../gram/flow.js';
@@ -46,7 +45,7 @@ const STARTS_BY_LEVEL = {
  *   of the orthogonal weights), mean (the mean state);
  * - type: mean only (Level T is exact for the mean start on theory-conforming data; design.md).
  */
-export function buildStart(s: ResolvedSettings, data: Dataset, params?: Params): RunStart {
+export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Params): Promise<RunStart> {
   const allowed: readonly string[] = STARTS_BY_LEVEL[s.level];
   if (!allowed.includes(s.init)) {
     throw new UsageError(`--init ${s.init} is not available at --level ${s.level}; use --init ${allowed.join('|')}`);
@@ -88,6 +87,8 @@ export function buildStart(s: ResolvedSettings, data: Dataset, params?: Params):
   }
   // Level T represents exactly the data sets it was derived for; check this one is one of them.
   datasetOrbits(data);
+  // Loaded on use: Level T's tables are built with mathjs, which Level F and G runs need not load.
+  const { TypeSystem } = await import('../reduced/typeSystem.js');
   const system = new TypeSystem({ n: data.n, L: data.L, m: s.m, m1: s.m1 });
   return {
     dynamics: new TypeDynamics(system),

@@ -1,5 +1,5 @@
 import { TYPE_LABEL, UNORDERED_ORBITS, ORDERED_ORBITS } from '../reduced/orbits.js';
-import { TypeSystem } from '../reduced/typeSystem.js';
+import type { TypeSystem } from '../reduced/typeSystem.js';
 import { Dynamics, FinalArrays } from './dynamics.js';
 
 /**

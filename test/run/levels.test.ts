@@ -80,20 +80,20 @@ describe('levels side by side (design.md section 2, checks 3 and 4)', () => {
     expect(columnsRelDiff(rq.trajectory, rg.trajectory, OBSERVED)).toBeGreaterThan(1e-3);
   });
 
-  it('Level F from the orthogonal start follows Level T (and Level G from the mean state) within the integrator tolerance', () => {
+  it('Level F from the orthogonal start follows Level T (and Level G from the mean state) within the integrator tolerance', async () => {
     const n = 12;
     const L = 4;
     const d = 3 + fillerSlots(n, L);
     const base = { n, L, d, fillers: 'distinct' as const, m: 48, m1: 8, scale: 'theory' as const, tEnd: 100, rtol: 1e-10, atol: 1e-12, samples: 30 };
     const data = generateDataset({ n, L, d, seed: 0, fillers: 'distinct' });
-    const runAt = (level: 'full' | 'gram' | 'type', init: 'orthogonal' | 'mean') => {
+    const runAt = async (level: 'full' | 'gram' | 'type', init: 'orthogonal' | 'mean') => {
       const s = resolveSettings('theory', { ...base, level, init, method: 'dopri5' });
-      const start = buildStart(s, data);
+      const start = await buildStart(s, data);
       return runDynamics(start.dynamics, start.y0, { method: 'dopri5', tEnd: s.tEnd, rtol: s.rtol, atol: s.atol, maxSteps: s.maxSteps, controller: s.controller, lr: s.lr, steps: s.steps, samples: s.samples });
     };
-    const f = runAt('full', 'orthogonal');
-    const g = runAt('gram', 'mean');
-    const t = runAt('type', 'mean');
+    const f = await runAt('full', 'orthogonal');
+    const g = await runAt('gram', 'mean');
+    const t = await runAt('type', 'mean');
     for (const r of [f, g, t]) expect(r.status).toBe('success');
     expect(columnsRelDiff(f.trajectory, t.trajectory, OBSERVED)).toBeLessThan(1e-7);
     expect(columnsRelDiff(g.trajectory, t.trajectory, OBSERVED)).toBeLessThan(1e-7);
@@ -111,9 +111,9 @@ describe('levels side by side (design.md section 2, checks 3 and 4)', () => {
     }
   });
 
-  it('Level T refuses data it does not describe (repeated fillers), naming the problem', () => {
+  it('Level T refuses data it does not describe (repeated fillers), naming the problem', async () => {
     const s = resolveSettings('paper-fig1', { level: 'type', init: 'mean' });
     const data = generateDataset({ n: s.n, L: s.L, d: s.d, seed: 0, fillers: 'repeat' });
-    expect(() => buildStart(s, data)).toThrow(/filler/);
+    await expect(buildStart(s, data)).rejects.toThrow(/filler/);
   });
 });
