@@ -59,15 +59,6 @@ export class Trajectory {
     for (const r of this.rows) lines.push(r.map(formatNumber).join(','));
     return lines.join('\n') + '\n';
   }
-
-  static fromCsv(text: string): Trajectory {
-    const lines = text.trim().split('\n');
-    const header = lines[0].split(',');
-    const t = new Trajectory(header.includes('step'));
-    if (t.columns.join(',') !== header.join(',')) throw new Error('trajectory.csv: unexpected header');
-    for (const line of lines.slice(1)) t.rows.push(line.split(',').map(parseNumber));
-    return t;
-  }
 }
 
 export function formatNumber(x: number): string {
@@ -75,12 +66,6 @@ export function formatNumber(x: number): string {
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   return String(x);
-}
-
-export function parseNumber(s: string): number {
-  if (s === 'inf') return Infinity;
-  if (s === '-inf') return -Infinity;
-  return Number(s);
 }
 
 /** Relative drift of each conserved group: max |I(t) - I(0)| / scale(0). */

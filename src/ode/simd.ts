@@ -16,6 +16,23 @@ import { buildModule, F64, FunctionSpec, I32, op, V128, ValType } from '../wasm/
 /** Most nonzero coefficients one combination may have (DOPRI5 needs 7). */
 export const MAX_TERMS = 8;
 
+/** Locals lC(q) = splat(param pC(q)) for q < K: the coefficients as f64x2. */
+function splatAll(K: number, pC: (q: number) => number, lC: (q: number) => number): number[] {
+  const code: number[] = [];
+  for (let q = 0; q < K; q++) code.push(...op.localGet(pC(q)), ...op.f64x2Splat, ...op.localSet(lC(q)));
+  return code;
+}
+
+/** Pushes sum_q k_q[i] * c_q (two lanes at byte offset i), summed left to right. */
+function weightedStages(K: number, pK: (q: number) => number, lI: number, lC: (q: number) => number): number[] {
+  const code: number[] = [];
+  for (let q = 0; q < K; q++) {
+    code.push(...op.localGet(pK(q)), ...op.localGet(lI), ...op.i32Add, ...op.v128Load(), ...op.localGet(lC(q)), ...op.f64x2Mul);
+    if (q > 0) code.push(...op.f64x2Add);
+  }
+  return code;
+}
+
 /**
  * lc{K}(out, base, k_0..k_{K-1}, nBytes, h, c_0..c_{K-1}):
  *   out_i = base_i + (sum_q c_q k_q,i) * h, summed left to right (as the JS it replaced).
@@ -33,13 +50,10 @@ function combinationKernel(K: number): FunctionSpec {
   const lC = (q: number) => nParams + 2 + q;
   const lAcc = nParams + 2 + K;
   const body: number[] = [...op.localGet(pH), ...op.f64x2Splat, ...op.localSet(lH)];
-  for (let q = 0; q < K; q++) body.push(...op.localGet(pC(q)), ...op.f64x2Splat, ...op.localSet(lC(q)));
+  body.push(...splatAll(K, pC, lC));
   body.push(...op.i32Const(0), ...op.localSet(lI), ...op.block, ...op.loop);
   body.push(...op.localGet(lI), ...op.localGet(pN), ...op.i32GeU, ...op.brIf(1));
-  for (let q = 0; q < K; q++) {
-    body.push(...op.localGet(pK(q)), ...op.localGet(lI), ...op.i32Add, ...op.v128Load(), ...op.localGet(lC(q)), ...op.f64x2Mul);
-    if (q > 0) body.push(...op.f64x2Add);
-  }
+  body.push(...weightedStages(K, pK, lI, lC));
   body.push(...op.localSet(lAcc));
   body.push(...op.localGet(pOut), ...op.localGet(lI), ...op.i32Add);
   body.push(...op.localGet(pBase), ...op.localGet(lI), ...op.i32Add, ...op.v128Load());
@@ -75,13 +89,10 @@ function errorNormKernel(K: number): FunctionSpec {
 
   const body: number[] = [...op.localGet(pH), ...op.f64x2Splat, ...op.localSet(lH)];
   body.push(...op.localGet(pRtol), ...op.f64x2Splat, ...op.localSet(lR));
-  for (let q = 0; q < K; q++) body.push(...op.localGet(pC(q)), ...op.f64x2Splat, ...op.localSet(lC(q)));
+  body.push(...splatAll(K, pC, lC));
   body.push(...op.i32Const(0), ...op.localSet(lI), ...op.block, ...op.loop);
   body.push(...op.localGet(lI), ...op.localGet(pN), ...op.i32GeU, ...op.brIf(1));
-  for (let q = 0; q < K; q++) {
-    body.push(...op.localGet(pK(q)), ...op.localGet(lI), ...op.i32Add, ...op.v128Load(), ...op.localGet(lC(q)), ...op.f64x2Mul);
-    if (q > 0) body.push(...op.f64x2Add);
-  }
+  body.push(...weightedStages(K, pK, lI, lC));
   // e = acc * h
   body.push(...op.localGet(lH), ...op.f64x2Mul, ...op.localSet(lE));
   // w = atol + rtol * max(|y|, |yNew|); r = e / w; sum += r * r

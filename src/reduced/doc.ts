@@ -364,12 +364,3 @@ export function generateTypeLevelDoc(): string {
   ];
   return lines.join('\n');
 }
-
-/** Writes `derivations/type-level.md` under rootDir; returns the path. */
-export function writeTypeLevelDoc(rootDir: string): string {
-  const dir = join(rootDir, 'derivations');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, 'type-level.md');
-  writeFileSync(path, generateTypeLevelDoc());
-  return path;
-}

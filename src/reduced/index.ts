@@ -4,7 +4,7 @@
  */
 export { TypeSystem, type TypeSystemConfig, type TypeOutputs } from './typeSystem.js';
 export { orthogonalParams, orthonormalColumns, type OrthogonalInit } from './orthogonal.js';
-export { generateTypeLevelDoc, writeTypeLevelDoc } from './doc.js';
+export { generateTypeLevelDoc } from './doc.js';
 export { expandToGram, restrictFromGram } from './gramBridge.js';
 export {
   CLASS_NAMES,

@@ -7,8 +7,6 @@
  * mathjs's derivatives (throws on a mismatch), closure of every derived equation (throws inside
  * deriveGramSystem), and exact conservation of the two invariants by the flow.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { deriveGramSystem } from './derivation/gramSystem.js';
 import { generateGramFlowDoc, generateModelDoc } from './emit/docs.js';
 import { generateGramFieldSource } from './emit/gramCode.js';
@@ -30,16 +28,4 @@ export function generateGramArtifacts(): Map<string, string> {
     [GRAM_ARTIFACT_PATHS[1], generateModelDoc()],
     [GRAM_ARTIFACT_PATHS[2], generateGramFlowDoc(sys)],
   ]);
-}
-
-/** Writes the artifacts under rootDir (the repository root); returns the paths written. */
-export function writeGramArtifacts(rootDir: string): string[] {
-  const written: string[] = [];
-  for (const [rel, text] of generateGramArtifacts()) {
-    const path = join(rootDir, rel);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-    written.push(path);
-  }
-  return written;
 }

@@ -21,4 +21,4 @@ export { SAMPLE_DEFINITIONS, SAMPLE_FORMULAS } from './sample/closedForm.js';
 export type { IndexedFormula, SampleFormulas } from './sample/closedForm.js';
 export { SAMPLE_VERIFY_TOLERANCE, assertSampleFormulas, verifySampleFormulas } from './sample/verify.js';
 export type { SampleCheck, SampleVerifyOptions } from './sample/verify.js';
-export { GRAM_ARTIFACT_PATHS, generateGramArtifacts, writeGramArtifacts } from './artifacts.js';
+export { GRAM_ARTIFACT_PATHS, generateGramArtifacts } from './artifacts.js';

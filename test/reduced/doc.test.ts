@@ -1,6 +1,6 @@
 /**
  * Golden test: derivations/type-level.md is exactly what generateTypeLevelDoc() produces. If the
- * derivation changes, regenerate the file with writeTypeLevelDoc(<repo root>) and review the diff.
+ * derivation changes, regenerate the file with `coflow derive` and review the diff.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
