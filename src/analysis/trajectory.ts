@@ -1,46 +1,17 @@
-import { Observation } from '../model/observables.js';
-
 /**
- * The recorded trajectory of a run: one row per sample time, the same columns at every level
- * (issue #3's trajectory.csv). `score_k{i}_q{j}` is mu_i^T W_K^T W_Q mu_j, unscaled (key i,
- * query j). `drift_QK` and `drift_VW` are the relative drifts of the two conserved quantities
- * since t = 0 (max |I(t) - I(0)| / scale(0)); for an exact gradient flow they are zero, so they
- * measure integration error (for GD they measure the O(lr^2) per-step defect).
+ * The recorded trajectory of a run: one row per sample time, with the columns of
+ * src/observe/derive.ts (docs/observables.md), the same names at every level. `drift_QK` and
+ * `drift_VW` are the relative drifts of the two conserved quantities since t = 0
+ * (max |I(t) - I(0)| / scale(0)); for an exact gradient flow they are zero, so they measure
+ * integration error (for GD they measure the O(lr^2) per-step defect).
  */
-export const SCORE_COLUMNS: string[] = [];
-for (let i = 1; i <= 3; i++) for (let j = 1; j <= 3; j++) SCORE_COLUMNS.push(`score_k${i}_q${j}`);
-
-export function trajectoryColumns(withStep: boolean): string[] {
-  return [
-    't',
-    ...(withStep ? ['step'] : []),
-    'loss',
-    'loss_I1',
-    'loss_I2',
-    'loss_I3',
-    'loss_I4',
-    'G1',
-    'G2',
-    'G3',
-    ...SCORE_COLUMNS,
-    'minMargin',
-    'drift_QK',
-    'drift_VW',
-  ];
-}
-
 export class Trajectory {
-  readonly columns: string[];
   readonly rows: number[][] = [];
 
-  constructor(readonly withStep: boolean) {
-    this.columns = trajectoryColumns(withStep);
-  }
+  constructor(readonly columns: readonly string[]) {}
 
-  add(t: number, step: number | null, o: Observation, drift: [number, number]): void {
-    const row = [t];
-    if (this.withStep) row.push(step ?? NaN);
-    row.push(o.loss, ...o.lossByType, ...o.G, ...o.scores, o.minMargin, drift[0], drift[1]);
+  add(row: number[]): void {
+    if (row.length !== this.columns.length) throw new Error(`trajectory row has ${row.length} values for ${this.columns.length} columns`);
     this.rows.push(row);
   }
 

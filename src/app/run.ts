@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { ResolvedSettings } from '../config/resolve.js';
 import { Dataset } from '../data/dataset.js';
-import { generateDataset } from '../data/generate.js';
+import { generateDataset, generateTestSet } from '../data/generate.js';
 import { UsageError } from '../errors.js';
 import { writeBytesAtomic } from '../io/atomic.js';
 import { readDatasetNpz, readParamsNpz, writeDatasetNpz } from '../io/files.js';
@@ -48,7 +48,7 @@ function configJson(s: ResolvedSettings, o: RunCommandOptions): string {
 }
 
 /** Reads and checks the optional input files; the settings then take n, L, d from the data. */
-function loadInputs(s: ResolvedSettings, o: RunCommandOptions): { s: ResolvedSettings; data: Dataset; params?: Params } {
+function loadInputs(s: ResolvedSettings, o: RunCommandOptions): { s: ResolvedSettings; data: Dataset; params?: Params; test?: Dataset } {
   let data: Dataset;
   let settings = s;
   const params = o.paramsPath ? readParamsNpz(o.paramsPath) : undefined;
@@ -64,7 +64,13 @@ function loadInputs(s: ResolvedSettings, o: RunCommandOptions): { s: ResolvedSet
     settings = { ...settings, d };
   }
   if (params) settings = { ...settings, m: params.m, m1: params.m1 };
-  return { s: settings, data, params };
+  return { s: settings, data, params, test: testSetOf(settings, data) };
+}
+
+/** The held-out set of `--test-n`: drawn from the data distribution with its own seed stream. */
+function testSetOf(s: ResolvedSettings, data: Dataset): Dataset | undefined {
+  const testN = s.testN ?? 0;
+  return testN > 0 ? generateTestSet({ n: testN, L: data.L, d: data.d, seed: s.seed }) : undefined;
 }
 
 function progressBar(quiet: boolean, label: string) {
@@ -100,12 +106,14 @@ function progressBar(quiet: boolean, label: string) {
  * `checkpointSeconds`, removed when the run ends (kept if it was interrupted).
  */
 export async function runCommand(settings: ResolvedSettings, o: RunCommandOptions): Promise<RunOutcome> {
-  const { s, data, params } = loadInputs(settings, o);
-  const start = await buildStart(s, data, params);
+  const { s, data, params, test } = loadInputs(settings, o);
+  const start = await buildStart(s, data, params, test);
   if (existsSync(o.out) && !statSync(o.out).isDirectory()) throw new UsageError(`--out ${o.out} exists and is not a directory; choose another path`);
   mkdirSync(o.out, { recursive: true });
   writeText(join(o.out, 'config.json'), configJson(s, o));
   writeDatasetNpz(join(o.out, 'data.npz'), data);
+  if (test) writeDatasetNpz(join(o.out, 'test.npz'), test);
+  writeState(join(o.out, 'initial.npz'), start.dynamics, start.y0, 0, s.method === 'gd' ? 0 : undefined);
   removeCheckpoint(o.out);
   return execute(s, start, o, undefined);
 }
@@ -119,7 +127,7 @@ export async function resumeCommand(dir: string, quiet: boolean, checkpointSecon
   const s = config.settings;
   const data = readDatasetNpz(join(dir, 'data.npz'));
   const params = config.params.source === 'file' && config.params.path ? readParamsNpz(config.params.path) : undefined;
-  const start = await buildStart(s, { ...data, d: s.d }, params);
+  const start = await buildStart(s, { ...data, d: s.d }, params, testSetOf(s, { ...data, d: s.d }));
   const from = readCheckpoint(dir);
   if (from.y.length !== start.dynamics.size) throw new UsageError(`--resume ${dir}: checkpoint state has ${from.y.length} entries, expected ${start.dynamics.size}`);
   return execute(s, start, { out: dir, quiet, checkpointSeconds }, from);
@@ -142,10 +150,12 @@ function execute(
       { method: s.method, tEnd: s.tEnd, rtol: s.rtol, atol: s.atol, maxSteps: s.maxSteps, controller: s.controller, lr: s.lr, steps: s.steps, samples: s.samples },
       {
         onProgress: bar ? (f, loss) => bar.update(f, loss) : undefined,
+        onRow: snapshotWriter(o.out, start.dynamics, s),
         onCheckpoint: (c) => writeCheckpoint(o.out, c),
         checkpointSeconds: o.checkpointSeconds,
       },
       from,
+      start.probe,
     );
   } finally {
     bar?.stop();
@@ -163,22 +173,57 @@ function execute(
   return outcome;
 }
 
-function writeOutputs(dir: string, dyn: RunStart['dynamics'], r: RunOutcome): void {
-  writeText(join(dir, 'trajectory.csv'), r.trajectory.toCsv());
-  const arrays = dyn.finalArrays(r.y);
+/** A state as .npz: the level's named arrays, its time t and (GD) its step. */
+function writeState(path: string, dyn: RunStart['dynamics'], y: Float64Array, t: number, step?: number): void {
+  const arrays = dyn.finalArrays(y);
   const entries: Record<string, ReturnType<typeof f8Array>> = {};
   for (const [k, v] of Object.entries(arrays)) entries[k] = v.data instanceof Int32Array ? i4Array(v.data, v.shape) : f8Array(v.data, v.shape);
-  entries.t = f8Array(Float64Array.of(r.t));
-  writeNpz(join(dir, 'final.npz'), entries);
+  entries.t = f8Array(Float64Array.of(t));
+  if (step !== undefined) entries.step = i4Array(Int32Array.of(step));
+  writeNpz(path, entries);
+}
+
+/**
+ * The recorded rows whose state is also written (`--snapshots N`): N of the log-spaced rows after
+ * t = 0, evenly spread in row index (so log-spaced in time), the last row included.
+ */
+export function snapshotRows(samples: number, count: number): number[] {
+  if (count <= 0) return [];
+  if (count === 1) return [samples - 1];
+  return Array.from({ length: count }, (_, j) => 1 + Math.round((j * (samples - 2)) / (count - 1)));
+}
+
+function snapshotWriter(dir: string, dyn: RunStart['dynamics'], s: ResolvedSettings) {
+  const rows = snapshotRows(s.samples, s.snapshots ?? 0);
+  if (rows.length === 0) return undefined;
+  mkdirSync(join(dir, 'snapshots'), { recursive: true });
+  return (index: number, t: number, step: number | null, y: Float64Array) => {
+    const j = rows.indexOf(index);
+    if (j >= 0) writeState(join(dir, 'snapshots', `snapshot_${String(j).padStart(3, '0')}.npz`), dyn, y, t, step ?? undefined);
+  };
+}
+
+function writeOutputs(dir: string, dyn: RunStart['dynamics'], r: RunOutcome): void {
+  writeText(join(dir, 'trajectory.csv'), r.trajectory.toCsv());
+  writeState(join(dir, 'final.npz'), dyn, r.y, r.t);
+  const columns = r.trajectory.columns;
+  const asObject = (row: readonly number[] | undefined) => Object.fromEntries(columns.map((c, j) => [c, jsonNumber(row?.[j])]));
+  const allCorrect = r.events.find((e) => e.name === 'all-correct' && e.row);
   const summary = {
     status: r.status,
     message: r.message,
     t: r.t,
     step: r.step,
     stats: r.stats,
-    events: r.events,
-    final: Object.fromEntries(r.trajectory.columns.map((c, j) => [c, r.trajectory.rows.at(-1)?.[j] ?? null])),
+    events: r.events.map(({ row, ...e }) => (void row, e)),
+    ...(allCorrect ? { allCorrectRow: asObject(allCorrect.row) } : {}),
+    final: asObject(r.trajectory.rows.at(-1)),
   };
   writeText(join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   writeText(join(dir, 'timing.json'), JSON.stringify({ wallSeconds: r.wallSeconds }, null, 2) + '\n');
+}
+
+/** JSON has no NaN or infinity: they are written as null (trajectory.csv keeps nan / inf). */
+function jsonNumber(x: number | undefined): number | null {
+  return x !== undefined && Number.isFinite(x) ? x : null;
 }

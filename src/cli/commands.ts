@@ -15,7 +15,7 @@ function settingFlags(cmd: Command): Command {
     .addOption(new Option('--fillers <mode>', 'filler tokens: distinct (Assumption 2.3) or repeat (paper App. A)').argParser(parseChoiceFlag('--fillers', ['distinct', 'repeat'] as const)))
     .option('--m <int>', 'attention/value width m', parseIntFlag('--m'))
     .option('--m1 <int>', 'MLP width m1', parseIntFlag('--m1'))
-    .addOption(new Option('--scale <scheme>', 'initial scales: theory (s0=1/sqrt(Lm), s1=1/sqrt(m1)) | kaiming (s0=sqrt(2/d), s1=sqrt(2/m))').argParser(parseChoiceFlag('--scale', ['theory', 'kaiming'] as const)))
+    .addOption(new Option('--scale <scheme>', 'initial scales: theory (s0=1/sqrt(Lm), s1=1/sqrt(m1)) | theory-small (s0 1000x smaller, so |F(0)| is small) | kaiming (s0=sqrt(2/d), s1=sqrt(2/m))').argParser(parseChoiceFlag('--scale', ['theory', 'theory-small', 'kaiming'] as const)))
     .option('--s0 <x>', 'std of W_Q, W_K, W_V entries (overrides --scale)', parseNumberFlag('--s0'))
     .option('--s1 <x>', 'std of W entries (overrides --scale)', parseNumberFlag('--s1'));
 }
@@ -29,7 +29,7 @@ export type SettingFlags = {
   fillers?: 'distinct' | 'repeat';
   m?: number;
   m1?: number;
-  scale?: 'theory' | 'kaiming';
+  scale?: 'theory' | 'theory-small' | 'kaiming';
   s0?: number;
   s1?: number;
 };
@@ -74,6 +74,24 @@ export function registerCommands(program: Command): void {
     .option('--code <root>', 'also regenerate the Level G code (src/gram/generated) under this repository root')
     .action(async (opts: { out: string; code?: string }) => (await import('../app/derive.js')).deriveCommand(opts.out, opts.code));
 
+  program
+    .command('check')
+    .description("check the paper's claims on a run directory (written by coflow run); writes claims.json and claims.md into it")
+    .argument('<RUN_DIR>', 'the --out directory of a coflow run')
+    .option('--strict', 'exit 1 if a claim whose hypotheses all hold FAILs')
+    .addHelpText('after', '\nVerdicts: PASS, FAIL, OUTSIDE-HYPOTHESES (a needed hypothesis fails; measured anyway), NOT-EVALUABLE (the run lacks what the claim needs). See docs/claims.md.\nExit codes: 0 the check ran (whatever the verdicts), 1 with --strict and a FAIL, 2 bad input (nothing written).')
+    .action(async (dir: string, opts: { strict?: boolean }) => {
+      const code = (await import('../app/check.js')).checkCommand(dir, opts.strict === true);
+      // main() keeps a non-zero exit code an action has set (src/cli/main.ts).
+      if (code !== 0) process.exitCode = code;
+    });
+
+  program
+    .command('presets')
+    .description("list every preset's settings and which of the theorems' hypotheses it meets or breaks at its defaults (max|F(0)| from its own data and initial weights)")
+    .option('--json', 'print the same as JSON')
+    .action(async (opts: { json?: boolean }) => (await import('../app/presets.js')).presetsCommand(opts.json === true));
+
   settingFlags(
     program
       .command('run')
@@ -98,6 +116,8 @@ export function registerCommands(program: Command): void {
     .option('--lr <eta>', 'GD learning rate', parseNumberFlag('--lr'))
     .option('--steps <int>', 'GD steps', parseIntFlag('--steps'))
     .option('--samples <int>', 'trajectory rows (log-spaced in time, plus t = 0)', parseIntFlag('--samples'))
+    .option('--test-n <int>', 'also draw a held-out test set of this size (own seed stream) and record test_loss, test_error per row (Level F, G)', parseIntFlag('--test-n'))
+    .option('--snapshots <int>', 'also write the state at this many log-spaced recorded rows (snapshots/snapshot_NNN.npz)', parseIntFlag('--snapshots'))
     .option('--out <dir>', 'output directory')
     .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (other flags are ignored)')
     .option('--checkpoint-every <seconds>', 'wall seconds between checkpoints', parseNumberFlag('--checkpoint-every'), 30)
@@ -111,7 +131,7 @@ export function registerCommands(program: Command): void {
         return;
       }
       if (!opts.out) throw new UsageError('--out <dir> is required (the directory for config.json, trajectory.csv, final.npz)');
-      const { params, data, out, resume, checkpointEvery, quiet, level, init, method, tEnd, rtol, atol, maxSteps, controller, lr, steps, samples, ...settingFlags } = opts;
+      const { params, data, out, resume, checkpointEvery, quiet, level, init, method, tEnd, rtol, atol, maxSteps, controller, lr, steps, samples, testN, snapshots, ...settingFlags } = opts;
       void resume;
       const s = resolveSettings(settingFlags.preset, {
         ...withoutPreset(settingFlags),
@@ -126,6 +146,8 @@ export function registerCommands(program: Command): void {
         lr,
         steps,
         samples,
+        testN,
+        snapshots,
       });
       await runCommand(s, { out, paramsPath: params, dataPath: data, quiet: quiet === true, checkpointSeconds: checkpointEvery });
     });
@@ -145,6 +167,8 @@ type RunFlags = {
   lr?: number;
   steps?: number;
   samples?: number;
+  testN?: number;
+  snapshots?: number;
   out?: string;
   resume?: string;
   checkpointEvery: number;

@@ -44,7 +44,8 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv).then(
   (code) => {
-    process.exitCode = code;
+    // An action may have set its own code (run: 3 on an early stop, check --strict: 1); keep it.
+    if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
   },
   (err) => {
     process.stderr.write(`coflow: internal error: ${(err as Error)?.message ?? String(err)}\n`);

@@ -4,7 +4,7 @@ import { initScales } from '../model/init.js';
 import { Level, Method, PRESETS, RunSettings, Start, presetNames } from './presets.js';
 
 /** Settings with s0 and s1 resolved to numbers. */
-export type ResolvedSettings = RunSettings & { s0: number; s1: number; preset: string };
+export type ResolvedSettings = RunSettings & { s0: number; s1: number; preset: string; testN: number; snapshots: number };
 
 const LEVELS: Level[] = ['full', 'gram', 'type'];
 const METHODS: Method[] = ['dopri5', 'gd', 'odex'];
@@ -39,8 +39,8 @@ export function resolveSettings(preset: string, overrides: Partial<RunSettings>)
   if (!METHODS.includes(s.method)) throw new UsageError(`--method must be one of ${METHODS.join('|')} (got '${s.method}')`);
   if (s.controller !== 'I' && s.controller !== 'PI') throw new UsageError(`--controller must be I or PI (got '${s.controller}')`);
   if (!STARTS.includes(s.init)) throw new UsageError(`--init must be one of ${STARTS.join('|')} (got '${s.init}')`);
-  if (!['theory', 'kaiming', 'explicit'].includes(s.scale)) {
-    throw new UsageError(`--scale must be theory|kaiming|explicit (got '${s.scale}')`);
+  if (!['theory', 'theory-small', 'kaiming', 'explicit'].includes(s.scale)) {
+    throw new UsageError(`--scale must be theory|theory-small|kaiming|explicit (got '${s.scale}')`);
   }
   validateDataConfig({ n: s.n, L: s.L, d: s.d, seed: s.seed, fillers: s.fillers });
   positiveInt('--m', s.m);
@@ -63,5 +63,14 @@ export function resolveSettings(preset: string, overrides: Partial<RunSettings>)
   const s1 = overrides.s1 ?? schemeScales.s1;
   if (!Number.isFinite(s0) || s0 <= 0) throw new UsageError(`--s0 must be a finite number > 0 (got ${s0})`);
   if (!Number.isFinite(s1) || s1 <= 0) throw new UsageError(`--s1 must be a finite number > 0 (got ${s1})`);
-  return { ...s, scale: explicitGiven ? 'explicit' : s.scale, s0, s1, preset };
+  const testN = s.testN ?? 0;
+  const snapshots = s.snapshots ?? 0;
+  if (!Number.isInteger(testN) || testN < 0) throw new UsageError(`--test-n must be an integer >= 0 (0: no test set; got ${testN})`);
+  if (testN > 0 && s.level === 'type') {
+    throw new UsageError('--test-n is not available at --level type: Level T represents only the training set\'s symmetry orbits, and a test set\'s tokens break that symmetry; use --level gram or full');
+  }
+  if (!Number.isInteger(snapshots) || snapshots < 0 || snapshots > s.samples - 1) {
+    throw new UsageError(`--snapshots must be an integer in [0, samples - 1 = ${s.samples - 1}] (snapshots are taken at recorded rows; got ${snapshots})`);
+  }
+  return { ...s, scale: explicitGiven ? 'explicit' : s.scale, s0, s1, preset, testN, snapshots };
 }

@@ -26,3 +26,10 @@ export interface Dataset {
   /** sample type 1..4 (I1..I4), length n */
   readonly type: Int32Array;
 }
+
+/** Indices of the samples of each type I1..I4 (index 0..3). */
+export function samplesByType(data: Pick<Dataset, 'type'>): Int32Array[] {
+  const lists: number[][] = [[], [], [], []];
+  data.type.forEach((t, i) => lists[t - 1].push(i));
+  return lists.map((l) => Int32Array.from(l));
+}

@@ -111,3 +111,75 @@ export function generateDataset(c: DataConfig): Dataset {
   }
   return { n, L, d, tokens, y, type };
 }
+
+/** A test set: n i.i.d. samples of the Def. 2.1 distribution (see generateTestSet). */
+export interface TestSetConfig {
+  n: number;
+  L: number;
+  d: number;
+  seed: number;
+}
+
+export function validateTestSetConfig(c: TestSetConfig): void {
+  // The flag is named because this is only ever built from `coflow run --test-n N`.
+  if (!Number.isInteger(c.n) || c.n < 1) throw new UsageError(`--test-n must be a positive integer (got ${c.n})`);
+  checkInteger('L', c.L, 3);
+  checkInteger('d', c.d, 4);
+  if (!Number.isInteger(c.seed)) throw new UsageError(`seed must be an integer (got ${c.seed})`);
+  if (c.d < c.L + 2) {
+    throw new UsageError(
+      `--test-n needs d >= L + 2 = ${c.L + 2} (an I4 sample has L - 1 = ${c.L - 1} distinct fillers from mu_4..mu_d; got d=${c.d})`,
+    );
+  }
+}
+
+/**
+ * Draws a test set: n i.i.d. samples of the distribution of paper Def. 2.1. Unlike the training
+ * set (exact proportions, Assumption 2.3), each sample draws its type independently: I1 with
+ * probability 1/2, I2, I3, I4 with 1/6 each. mu_3 sits at a uniform position, mu_1 / mu_2 at
+ * distinct uniform other positions, and the fillers are a uniform draw without replacement from
+ * mu_4..mu_d (distinct within the sample, independent across samples), so a test sample may hold
+ * tokens that no training sample holds.
+ *
+ * The stream `test:${seed}` is separate from the training set's `data:${seed}`, so the same seed
+ * gives a test set that shares no draws with its training set, and adding a test set to a run
+ * leaves its training set unchanged. Draw order per sample: the type (one int(6)), a shuffle of
+ * the L positions, then the fillers one by one (partial Fisher-Yates over the filler pool).
+ */
+export function generateTestSet(c: TestSetConfig): Dataset {
+  validateTestSetConfig(c);
+  const { n, L, d } = c;
+  const rng = new Rng(`test:${c.seed}`);
+  const tokens = new Int32Array(n * L);
+  const y = new Float64Array(n);
+  const type = new Int32Array(n);
+  // The pool stays a permutation of the filler tokens across samples; a partial Fisher-Yates
+  // from any permutation picks a uniform ordered subset, so no reset is needed.
+  const pool = Int32Array.from({ length: d - 3 }, (_, i) => i + 3);
+  const positions = Int32Array.from({ length: L }, (_, i) => i);
+  const special = new Int32Array(3);
+  for (let i = 0; i < n; i++) {
+    // int(6) in {0,1,2} -> I1 (1/2), 3 -> I2, 4 -> I3, 5 -> I4 (1/6 each): exact rational
+    // probabilities, no comparison of a uniform against rounded thresholds.
+    const roll = rng.int(6);
+    const sampleType = roll < 3 ? 1 : roll - 1;
+    type[i] = sampleType;
+    y[i] = sampleType === 1 ? 1 : -1;
+    let ns = 0;
+    special[ns++] = MU3;
+    if (sampleType === 1 || sampleType === 2) special[ns++] = MU1;
+    if (sampleType === 1 || sampleType === 3) special[ns++] = MU2;
+    rng.shuffle(positions);
+    const base = i * L;
+    for (let s = 0; s < ns; s++) tokens[base + positions[s]] = special[s];
+    for (let s = ns; s < L; s++) {
+      const k = s - ns;
+      const pick = k + rng.int(pool.length - k);
+      const tmp = pool[k];
+      pool[k] = pool[pick];
+      pool[pick] = tmp;
+      tokens[base + positions[s]] = pool[k];
+    }
+  }
+  return { n, L, d, tokens, y, type };
+}

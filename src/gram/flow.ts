@@ -4,12 +4,12 @@
  * the equations are generated code (./generated/gramField.ts, from src/symbolic); this class
  * owns the buffers and the data-dependent structure (token index, nonzero pattern of Gam).
  */
-import { Dataset } from '../data/dataset.js';
+import { Dataset, samplesByType } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
 import { GramWorkspace } from './buffers.js';
 import { gramField, gramGdMap, sampleKernel } from './generated/gramField.js';
-import { GramLayout, TokenIndex, gramLayout, tokenIndex } from './layout.js';
-import { GramObservation, gramInvariants, observeGram } from './observables.js';
+import { ExtraTokens, GramLayout, TokenIndex, gramLayout, tokenIndex } from './layout.js';
+import { gramInvariants } from './invariants.js';
 
 export interface GramOutputs {
   /** per-sample outputs F_i */
@@ -22,6 +22,16 @@ export interface GramOutputs {
   readonly margins: Float64Array;
   /** per-sample losses */
   readonly sampleLoss: Float64Array;
+}
+
+export interface GramModelOptions {
+  /**
+   * Tokens to track beyond the training data's own, e.g. a test set's (`test.tokens` as is:
+   * repeats are fine). They occur in no training sample, so they receive no gradient of their
+   * own and leave the training tokens' dynamics unchanged, but their Gram entries with the
+   * training tokens evolve, which a test set's outputs need (./testSet.ts).
+   */
+  readonly extraTokens?: ExtraTokens;
 }
 
 function positiveInteger(name: string, v: number): void {
@@ -50,10 +60,11 @@ export class GramModel {
     readonly data: Dataset,
     readonly m: number,
     readonly m1: number,
+    options: GramModelOptions = {},
   ) {
     positiveInteger('m', m);
     positiveInteger('m1', m1);
-    this.index = tokenIndex(data);
+    this.index = tokenIndex(data, options.extraTokens);
     const k = this.index.k;
     this.k = k;
     this.layout = gramLayout(k);
@@ -61,7 +72,9 @@ export class GramModel {
     const { n, L } = data;
     const tokens = this.index.sampleLocal;
 
-    // Gam[b, a] can be nonzero only if b (key) and a (query) occur in one sample.
+    // Gam[b, a] can be nonzero only if b (key) and a (query) occur in one sample; a tracked
+    // token of no sample is thus in no pair, and the generated code, which loops over this
+    // pattern and over gu, leaves it without gradient of its own.
     const mark = new Uint8Array(k * k);
     for (let i = 0; i < n; i++) {
       for (let p = 0; p < L; p++) {
@@ -176,9 +189,23 @@ export class GramModel {
     gramGdMap(this.w, eta, y, yNext);
   }
 
-  /** Loss, per-type losses, G, scores, min margin and the invariants at y (./observables.ts). */
-  observe(y: Float64Array): GramObservation {
-    return observeGram(this, y);
+  private typeSamples: Int32Array[] | null = null;
+
+  /**
+   * G(mu_1..3) at y and the mean losses of I2 and I3 of the last evaluation (which must have been
+   * at y), into out[0..4] (the run's event signals). Allocation-free after the first call.
+   */
+  lastSignals(y: Float64Array, out: Float64Array): void {
+    const local = this.index.localOf;
+    for (let i = 0; i < 3; i++) out[i] = local[i] >= 0 ? y[this.layout.u + local[i]] : NaN;
+    if (!this.typeSamples) this.typeSamples = samplesByType(this.data).slice(1, 3);
+    const loss = this.w.sampleLoss;
+    for (let j = 0; j < 2; j++) {
+      const idx = this.typeSamples[j];
+      let sum = 0;
+      for (let i = 0; i < idx.length; i++) sum += loss[idx[i]];
+      out[3 + j] = sum / idx.length;
+    }
   }
 
   /**

@@ -3,8 +3,7 @@ export { GRAM_BLOCK_ORDER, checkDataset, gramLayout, tokenIndex } from './layout
 export type { GramLayout, TokenIndex } from './layout.js';
 export { GramModel } from './flow.js';
 export type { GramOutputs } from './flow.js';
-export { gramInvariants, observeGram, scoreName } from './observables.js';
-export type { GramObservation } from './observables.js';
+export { gramInvariants } from './invariants.js';
 export { liftParams } from './lift.js';
 export { meanGramState, sampleGramState, sampleWishartDiag } from './wishart.js';
 export type { GramInitConfig, GramSampleConfig, WishartMethod } from './wishart.js';

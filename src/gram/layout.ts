@@ -6,6 +6,11 @@
  * distinct tokens sorted ascending by vocabulary id, so mu_1, mu_2, mu_3 (ids 0, 1, 2) are local
  * 0, 1, 2 whenever they occur.
  *
+ * Extra tokens (e.g. those of a test set) can be tracked as well. Their own columns of W_Q, W_K,
+ * W_V never move, but their Gram entries with the data's tokens do (A[x, a] = <Q_x, Q_a> moves
+ * with Q_a), and the Gram flow covers them exactly: a token in no training sample has zero rows
+ * and columns of Gam and a zero entry of gu, so adding it changes nothing else.
+ *
  * One Float64Array holds the state, blocks in this order, matrices row-major:
  *   S (k x k, S[b*k + a] = <K_b, Q_a>, key b, query a), A = Q^T Q, B = K^T K, C = V^T V (k x k),
  *   u = V^T r (k), s = r^T r (1).
@@ -28,13 +33,13 @@ export interface GramLayout {
 }
 
 export function gramLayout(k: number): GramLayout {
-  if (!Number.isInteger(k) || k < 1) throw new UsageError(`k (number of distinct data tokens) must be a positive integer (got ${k})`);
+  if (!Number.isInteger(k) || k < 1) throw new UsageError(`k (number of tracked tokens) must be a positive integer (got ${k})`);
   const kk = k * k;
   return { k, size: 4 * kk + k + 1, S: 0, A: kk, B: 2 * kk, C: 3 * kk, u: 4 * kk, s: 4 * kk + k };
 }
 
 export interface TokenIndex {
-  /** number of distinct tokens in the data set */
+  /** number of tracked tokens: the distinct tokens of the data set and any extra tokens */
   readonly k: number;
   /** vocabulary id of each local token (ascending) */
   readonly globalOf: Int32Array;
@@ -63,11 +68,28 @@ export function checkDataset(data: Dataset): void {
   }
 }
 
-export function tokenIndex(data: Dataset): TokenIndex {
+/** Token ids to track beyond the data's own (e.g. a test set's tokens; repeats are fine). */
+export type ExtraTokens = Int32Array | readonly number[];
+
+/**
+ * The tracked token set: the tokens of `data` together with `extraTokens`, sorted ascending by
+ * vocabulary id. Without extra tokens (or with extra tokens that all occur in the data) the result
+ * is the data's own index.
+ */
+export function tokenIndex(data: Dataset, extraTokens?: ExtraTokens): TokenIndex {
   checkDataset(data);
   const { d } = data;
   const present = new Uint8Array(d);
   for (let i = 0; i < data.tokens.length; i++) present[data.tokens[i]] = 1;
+  if (extraTokens !== undefined) {
+    for (let i = 0; i < extraTokens.length; i++) {
+      const t = extraTokens[i];
+      if (!(Number.isInteger(t) && t >= 0 && t < d)) {
+        throw new UsageError(`extraTokens[${i}] = ${t} is not a token id in [0, d=${d}); extra tokens must be 0-based vocabulary ids of the same vocabulary`);
+      }
+      present[t] = 1;
+    }
+  }
   const localOf = new Int32Array(d).fill(-1);
   let k = 0;
   for (let t = 0; t < d; t++) if (present[t]) localOf[t] = k++;

@@ -1,13 +1,13 @@
 /**
  * Level F -> Level G: the Gram state of given weights. With one-hot embeddings Q = W_Q M is the
- * column gather of W_Q at the k data tokens (M = [mu_t for the data tokens]), likewise K, V;
+ * column gather of W_Q at the k tracked tokens (M = [mu_t for those tokens]), likewise K, V;
  * r = W^T a. Then S = K^T Q, A = Q^T Q, B = K^T K, C = V^T V, u = V^T r, s = r^T r.
  * Cost O(m k^2 + m1 m).
  */
 import { Dataset } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
 import { Params } from '../model/params.js';
-import { gramLayout, tokenIndex } from './layout.js';
+import { ExtraTokens, gramLayout, tokenIndex } from './layout.js';
 
 function checkParams(p: Params, data: Dataset): void {
   const { m, m1, d } = p;
@@ -24,11 +24,14 @@ function checkParams(p: Params, data: Dataset): void {
   }
 }
 
-/** The Level G state of the weights p on the data set's tokens. */
-export function liftParams(p: Params, data: Dataset): Float64Array {
+/**
+ * The Level G state of the weights p on the data set's tokens and any extra tokens (the same
+ * tracked set as GramModel(data, m, m1, { extraTokens })).
+ */
+export function liftParams(p: Params, data: Dataset, extraTokens?: ExtraTokens): Float64Array {
   checkParams(p, data);
   const { m, m1, d } = p;
-  const { k, globalOf } = tokenIndex(data);
+  const { k, globalOf } = tokenIndex(data, extraTokens);
   const lay = gramLayout(k);
   // token-major gathers: q[a*m + c] = W_Q[c, token a]
   const gather = (Wx: Float64Array): Float64Array => {

@@ -14,13 +14,14 @@
  *   Thm 7.2.1). O(p^3) whatever m is.
  * - direct (any m): draw X and form X^T X, O(m p^2).
  * Draw order (so a seed fixes the state): Bartlett row by row, i = 0..p-1, the i normals
- * T_i0..T_i,i-1 then the chi-square of T_ii; direct row by row of X.
+ * T_i0..T_i,i-1 then the chi-square of T_ii; direct row by row of X. With extra tracked tokens
+ * their columns come after the data's (see sampleGramState).
  */
 import { Dataset } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
 import { Rng } from '../random/rng.js';
 import { sampleChiSquare } from './gamma.js';
-import { gramLayout, tokenIndex } from './layout.js';
+import { ExtraTokens, gramLayout, tokenIndex } from './layout.js';
 
 export type WishartMethod = 'auto' | 'bartlett' | 'direct';
 
@@ -30,6 +31,8 @@ export interface GramInitConfig {
   readonly m1: number;
   readonly s0: number;
   readonly s1: number;
+  /** tokens tracked beyond the data's own (as GramModelOptions.extraTokens); none by default */
+  readonly extraTokens?: ExtraTokens;
 }
 
 export interface GramSampleConfig extends GramInitConfig {
@@ -51,14 +54,36 @@ function checkConfig(c: GramInitConfig): void {
  * Exported for the moment tests; sampleGramState is the entry point.
  */
 export function sampleWishartDiag(rng: Rng, m: number, sigma: Float64Array, method: 'bartlett' | 'direct'): Float64Array {
+  return sampleWishartNested(() => rng, m, sigma, sigma.length, method);
+}
+
+/**
+ * A draw of Wishart_p(m, diag(sigma)^2) whose leading p0 x p0 block is, bit for bit, the draw
+ * sampleWishartDiag(newRng(), m, sigma[0..p0), method) makes. So appending columns (extra
+ * tracked tokens) never changes the draw of the first ones. `newRng` must return a fresh
+ * generator on the same stream at every call (the direct method replays the stream once).
+ *
+ * - Bartlett, generalised to m < p (needs m >= p0): Gram-Schmidt on the columns x_0, x_1, ... of
+ *   an m x p standard normal X in order. Column i < m has i N(0, 1) coordinates on the earlier
+ *   directions and a residual of squared length chi2(m - i); once m directions span R^m, a
+ *   column i >= m is m N(0, 1) coordinates and nothing else. So X^T X = T T^T with row i of T
+ *   holding min(i, m) normals and, if i < m, T_ii = sqrt(chi2(m - i)); for m >= p this is the
+ *   usual decomposition, and rows are drawn in order, so the first p0 rows are the p0-draw.
+ * - direct: the m x p0 block row by row (as for p0 alone), then the m x (p - p0) block row by row
+ *   from the continuing stream, while a second generator replays the first block's rows to form
+ *   the cross products: O(p) memory whatever m is.
+ */
+function sampleWishartNested(newRng: () => Rng, m: number, sigma: Float64Array, p0: number, method: 'bartlett' | 'direct'): Float64Array {
   const p = sigma.length;
   const G = new Float64Array(p * p);
+  const rng = newRng();
   if (method === 'bartlett') {
-    if (m < p) throw new UsageError(`the Bartlett decomposition needs m >= p = ${p} (got m = ${m}); use method 'direct' or 'auto'`);
+    if (m < p0) throw new UsageError(`the Bartlett decomposition needs m >= p = ${p0} (got m = ${m}); use method 'direct' or 'auto'`);
     const T = new Float64Array(p * p);
     for (let i = 0; i < p; i++) {
-      for (let j = 0; j < i; j++) T[i * p + j] = rng.normal();
-      T[i * p + i] = Math.sqrt(sampleChiSquare(rng, m - i));
+      const below = Math.min(i, m);
+      for (let j = 0; j < below; j++) T[i * p + j] = rng.normal();
+      if (i < m) T[i * p + i] = Math.sqrt(sampleChiSquare(rng, m - i));
     }
     for (let i = 0; i < p; i++) {
       for (let j = 0; j <= i; j++) {
@@ -73,17 +98,37 @@ export function sampleWishartDiag(rng: Rng, m: number, sigma: Float64Array, meth
   }
   const row = new Float64Array(p);
   for (let r = 0; r < m; r++) {
-    for (let j = 0; j < p; j++) row[j] = sigma[j] * rng.normal();
-    for (let i = 0; i < p; i++) {
+    for (let j = 0; j < p0; j++) row[j] = sigma[j] * rng.normal();
+    for (let i = 0; i < p0; i++) {
       const xi = row[i];
       for (let j = 0; j <= i; j++) G[i * p + j] += xi * row[j];
+    }
+  }
+  if (p0 < p) {
+    const replay = newRng();
+    for (let r = 0; r < m; r++) {
+      for (let j = 0; j < p0; j++) row[j] = sigma[j] * replay.normal();
+      for (let j = p0; j < p; j++) row[j] = sigma[j] * rng.normal();
+      for (let i = p0; i < p; i++) {
+        const xi = row[i];
+        for (let j = 0; j <= i; j++) G[i * p + j] += xi * row[j];
+      }
     }
   }
   for (let i = 0; i < p; i++) for (let j = 0; j < i; j++) G[j * p + i] = G[i * p + j];
   return G;
 }
 
-/** A random Level G state with the exact law of the Gram variables at Gaussian initialisation. */
+/**
+ * A random Level G state with the exact law of the Gram variables at Gaussian initialisation,
+ * on the data's tokens and any extra tokens (c.extraTokens).
+ *
+ * The Wishart columns are ordered [Q K V] of the data's k0 tokens, r, then [Q K V] of the extra
+ * tokens (any order of columns gives the same law, Sigma being diagonal). The extra columns come
+ * last so that the data tokens' block is the same draw with or without extra tokens: a run that
+ * adds a test set starts from the same training state. 'auto' picks Bartlett when
+ * m >= 3 k0 + 1 (exactly the choice without extra tokens), direct otherwise.
+ */
 export function sampleGramState(c: GramSampleConfig): Float64Array {
   checkConfig(c);
   if (!Number.isInteger(c.seed)) throw new UsageError(`seed must be an integer (got ${c.seed})`);
@@ -91,35 +136,58 @@ export function sampleGramState(c: GramSampleConfig): Float64Array {
   if (method !== 'auto' && method !== 'bartlett' && method !== 'direct') {
     throw new UsageError(`method must be 'auto', 'bartlett' or 'direct' (got '${String(method)}')`);
   }
-  const { k } = tokenIndex(c.data);
+  const idx = tokenIndex(c.data, c.extraTokens);
+  const k = idx.k;
+  const inData = new Uint8Array(k);
+  for (let i = 0; i < idx.sampleLocal.length; i++) inData[idx.sampleLocal[i]] = 1;
+  let k0 = 0;
+  for (let a = 0; a < k; a++) k0 += inData[a];
+  const ke = k - k0;
+  const p0 = 3 * k0 + 1;
   const p = 3 * k + 1;
+  // col[X * k + a]: the Wishart column of block X (0 = Q, 1 = K, 2 = V) of local token a
+  const col = new Int32Array(3 * k);
+  let jd = 0;
+  let je = 0;
+  for (let a = 0; a < k; a++) {
+    for (let X = 0; X < 3; X++) col[X * k + a] = inData[a] ? X * k0 + jd : p0 + X * ke + je;
+    if (inData[a]) jd++;
+    else je++;
+  }
+  const rCol = 3 * k0;
   const sigma = new Float64Array(p);
-  sigma.fill(c.s0, 0, 3 * k);
-  sigma[3 * k] = c.s1 * Math.sqrt(c.m1);
-  const use = method === 'auto' ? (c.m >= p ? 'bartlett' : 'direct') : method;
-  const G = sampleWishartDiag(new Rng(`wishart:${c.seed}`), c.m, sigma, use);
+  sigma.fill(c.s0);
+  sigma[rCol] = c.s1 * Math.sqrt(c.m1);
+  const use = method === 'auto' ? (c.m >= p0 ? 'bartlett' : 'direct') : method;
+  const stream = `wishart:${c.seed}`;
+  const G = sampleWishartNested(() => new Rng(stream), c.m, sigma, p0, use);
 
-  // blocks of [Q K V r]: Q = columns 0..k-1, K = k..2k-1, V = 2k..3k-1, r = 3k
   const lay = gramLayout(k);
   const y = new Float64Array(lay.size);
   const at = (i: number, j: number): number => G[i * p + j];
   for (let b = 0; b < k; b++) {
+    const qb = col[b];
+    const kb = col[k + b];
+    const vb = col[2 * k + b];
     for (let a = 0; a < k; a++) {
-      y[lay.S + b * k + a] = at(k + b, a);
-      y[lay.A + b * k + a] = at(b, a);
-      y[lay.B + b * k + a] = at(k + b, k + a);
-      y[lay.C + b * k + a] = at(2 * k + b, 2 * k + a);
+      y[lay.S + b * k + a] = at(kb, col[a]);
+      y[lay.A + b * k + a] = at(qb, col[a]);
+      y[lay.B + b * k + a] = at(kb, col[k + a]);
+      y[lay.C + b * k + a] = at(vb, col[2 * k + a]);
     }
-    y[lay.u + b] = at(2 * k + b, 3 * k);
+    y[lay.u + b] = at(vb, rCol);
   }
-  y[lay.s] = at(3 * k, 3 * k);
+  y[lay.s] = at(rCol, rCol);
   return y;
 }
 
-/** E[state] at Gaussian initialisation: A = B = C = s0^2 m I, S = 0, u = 0, s = s1^2 m1 m. */
+/**
+ * E[state] at Gaussian initialisation: A = B = C = s0^2 m I, S = 0, u = 0, s = s1^2 m1 m, on the
+ * data's tokens and any extra tokens (c.extraTokens).
+ */
 export function meanGramState(c: GramInitConfig): Float64Array {
   checkConfig(c);
-  const { k } = tokenIndex(c.data);
+  const { k } = tokenIndex(c.data, c.extraTokens);
   const lay = gramLayout(k);
   const y = new Float64Array(lay.size);
   const diag = c.s0 * c.s0 * c.m;

@@ -11,8 +11,12 @@ import { brentRoot } from './rootfind.js';
 
 /** A scalar function whose zero crossings are events. */
 export interface EventSpec {
-  /** Event function; must not modify y (a solver-owned buffer). */
-  g: (t: number, y: Float64Array) => number;
+  /**
+   * Event function; must not modify y or dydt (solver-owned buffers). At an accepted step's end
+   * dydt is f(t, y), which the solver has already computed (first-same-as-last), so a g that needs
+   * the field costs no evaluation there; on the dense output (root finding) dydt is absent.
+   */
+  g: (t: number, y: Float64Array, dydt?: Float64Array) => number;
   /** +1: only crossings from negative to positive; -1: positive to negative; 0 (default): both. */
   direction?: -1 | 0 | 1;
   /** Stop the solve at this event (default false). */
@@ -96,7 +100,7 @@ export class EventLocator {
     for (let e = 0; e < this.specs.length; e++) {
       const spec = this.specs[e];
       const g0 = this.gOld[e];
-      const g1 = checkValue(spec, this.names[e], t, spec.g(t, solver.y));
+      const g1 = checkValue(spec, this.names[e], t, spec.g(t, solver.y, solver.dydt));
       this.gNew[e] = g1;
       const up = g0 < 0 && g1 >= 0;
       const down = g0 > 0 && g1 <= 0;

@@ -95,13 +95,20 @@ export class TypeKernel {
   /** attention probability of one key of each kind (last evaluation) */
   readonly kindP: Float64Array;
 
-  private readonly groupType: Int32Array;
-  private readonly groupSize: Float64Array;
-  private readonly groupStart: Int32Array;
-  private readonly groupF: Float64Array;
-  private readonly kindKeyClass: Int32Array;
-  private readonly kindOrbit: Int32Array;
-  private readonly kindCount: Float64Array;
+  /** read by the observation probe (src/observe/type.ts) */
+  readonly groupType: Int32Array;
+  /** read by the observation probe (src/observe/type.ts) */
+  readonly groupSize: Float64Array;
+  /** read by the observation probe (src/observe/type.ts) */
+  readonly groupStart: Int32Array;
+  /** read by the observation probe (src/observe/type.ts) */
+  readonly groupF: Float64Array;
+  /** read by the observation probe (src/observe/type.ts) */
+  readonly kindKeyClass: Int32Array;
+  /** read by the observation probe (src/observe/type.ts) */
+  readonly kindOrbit: Int32Array;
+  /** read by the observation probe (src/observe/type.ts) */
+  readonly kindCount: Float64Array;
   private readonly kindReverse: Float64Array;
   private readonly kindPairSamples: Float64Array;
   private readonly kindKeySamples: Float64Array;

@@ -42,6 +42,11 @@ export function writeCheckpoint(dir: string, c: RunCheckpoint): void {
     inv0_b: f8Array(c.invariants0.groups[1]),
   };
   if (c.resume?.dydt) entries.dydt = f8Array(c.resume.dydt);
+  if (c.trackPrev) entries.track_prev = f8Array(c.trackPrev);
+  // Event rows (all-correct) may hold NaN, which JSON cannot: they go into the .npz.
+  c.events.forEach((e, i) => {
+    if (e.row) entries[`event_row_${i}`] = f8Array(Float64Array.from(e.row));
+  });
   const bytes = encodeNpz(entries);
   writeBytesAtomic(join(dir, CHECKPOINT_NPZ), bytes);
   const meta: CheckpointMeta = {
@@ -58,7 +63,7 @@ export function writeCheckpoint(dir: string, c: RunCheckpoint): void {
         }
       : undefined,
     scales: c.invariants0.scales,
-    events: c.events,
+    events: c.events.map(({ row, ...e }) => (void row, e)),
     wallSeconds: c.wallSeconds,
     columns: cols,
     marginPrev: c.marginPrev === undefined || Number.isNaN(c.marginPrev) ? null : c.marginPrev,
@@ -109,9 +114,10 @@ export function readCheckpoint(dir: string): RunCheckpoint {
     step: meta.step,
     rows,
     invariants0: { groups: [get('inv0_a'), get('inv0_b')], scales: meta.scales },
-    events: meta.events,
+    events: meta.events.map((e, i) => (npz.has(`event_row_${i}`) ? { ...e, row: Array.from(get(`event_row_${i}`)) } : e)),
     wallSeconds: meta.wallSeconds,
     marginPrev: meta.marginPrev === null ? NaN : meta.marginPrev,
+    ...(npz.has('track_prev') ? { trackPrev: get('track_prev') } : {}),
   };
 }
 

@@ -1,9 +1,14 @@
-import { Observation } from '../model/observables.js';
+/**
+ * Indices of the event signals a level reports cheaply from its last evaluation
+ * (Dynamics.lastSignals): G(mu_1..3) and the mean losses of the one-target types I2, I3.
+ */
+export const SIGNALS = { G1: 0, G2: 1, G3: 2, lossI2: 3, lossI3: 4, count: 5 } as const;
 
 /**
  * One level of the training dynamics as the run machinery sees it: a state vector, the
  * gradient-flow vector field (-grad L in these variables), the exact full-batch GD map, and the
- * observables. Level F, G and T each implement it, so every method and every recording works at
+ * conserved quantities. What a run records comes from the level's observation probe
+ * (src/observe), not from here. Level F, G and T each implement it, so every method and every recording works at
  * every level and trajectories can be laid side by side.
  */
 export interface Dynamics {
@@ -22,7 +27,11 @@ export interface Dynamics {
    * evaluation if that was field(t, y) on this very buffer.
    */
   minMargin(y: Float64Array, t?: number): number;
-  observe(y: Float64Array): Observation;
+  /**
+   * Writes SIGNALS at y into out (G1, G2, G3, loss_I2, loss_I3); y must be the state of the most
+   * recent field / gdStep / loss / minMargin evaluation, whose outputs it reuses. Allocation-free.
+   */
+  lastSignals(y: Float64Array, out: Float64Array): void;
   /**
    * Quantities every gradient flow conserves at this level (Level F: the two m x m balancedness
    * matrices; Level G/T: tr A - tr B and tr C - s/m1), and for each of the two groups a scale
@@ -35,3 +44,10 @@ export interface Dynamics {
 
 /** Named arrays (float64 or int32) for a run's final.npz. */
 export type FinalArrays = Record<string, { shape: number[]; data: Float64Array | Int32Array }>;
+
+/** Mean of x over the given indices (NaN for none). */
+export function meanOver(x: Float64Array, idx: Int32Array): number {
+  let s = 0;
+  for (let i = 0; i < idx.length; i++) s += x[idx[i]];
+  return s / idx.length;
+}

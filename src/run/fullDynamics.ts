@@ -1,8 +1,8 @@
-import { Dataset } from '../data/dataset.js';
+import { Dataset, samplesByType } from '../data/dataset.js';
 import { LossGrad, TokenMajorGrad } from '../model/gradient.js';
-import { conservedProbes, minMargin, observeTokenMajor } from '../model/observables.js';
+import { conservedProbes, minMargin } from '../model/conserved.js';
 import { Params } from '../model/params.js';
-import { Dynamics } from './dynamics.js';
+import { Dynamics, SIGNALS, meanOver } from './dynamics.js';
 
 /** Views of a Level F state: token-major W_Q^T, W_K^T, W_V^T (d x m each) and W (m1 x m). */
 interface StateViews {
@@ -32,6 +32,8 @@ export class FullDynamics implements Dynamics {
   private evalY: Float64Array | null = null;
   /** the gradient for gdStep */
   private readonly g: Float64Array;
+  /** the samples of each type I1..I4 */
+  private readonly ofType: Int32Array[];
 
   constructor(
     readonly data: Dataset,
@@ -42,6 +44,7 @@ export class FullDynamics implements Dynamics {
     this.size = 3 * this.md + m1 * m;
     this.lg = new LossGrad(data, m, m1);
     this.g = new Float64Array(this.size);
+    this.ofType = samplesByType(data);
   }
 
   /** The state of `p`. */
@@ -120,10 +123,19 @@ export class FullDynamics implements Dynamics {
     return this.lastMinMargin;
   }
 
-  observe(y: Float64Array) {
+  lastSignals(y: Float64Array, out: Float64Array): void {
+    // r = W^T a and the per-sample losses are those of the last evaluation, at y.
     const v = this.view(y);
-    const loss = this.grad(y, null, 1);
-    return observeTokenMajor(this.lg, loss, this.data, v.tQ, v.tK, v.tV, this.template.m);
+    const { m } = this.template;
+    const r = this.lg.r;
+    for (let i = 0; i < 3; i++) {
+      let s = 0;
+      const o = i * m;
+      for (let c = 0; c < m; c++) s += r[c] * v.tV[o + c];
+      out[SIGNALS.G1 + i] = s;
+    }
+    out[SIGNALS.lossI2] = meanOver(this.lg.sampleLoss, this.ofType[1]);
+    out[SIGNALS.lossI3] = meanOver(this.lg.sampleLoss, this.ofType[2]);
   }
 
   invariants(y: Float64Array) {

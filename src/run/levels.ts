@@ -11,6 +11,9 @@ import { Dynamics } from './dynamics.js';
 import { FullDynamics } from './fullDynamics.js';
 import { GramModel } from '../gram/flow.js';
 import { TypeDynamics } from './typeDynamics.js';
+import { GramTestSet } from '../gram/testSet.js';
+import { Probe } from '../observe/primitives.js';
+import { probeFor } from './probes.js';
 
 /**
  * A level's dynamics and its starting state. Level F is FullDynamics; Level G's GramModel and
@@ -19,6 +22,8 @@ import { TypeDynamics } from './typeDynamics.js';
  */
 export interface RunStart {
   dynamics: Dynamics;
+  /** what the run records at every row (src/observe) */
+  probe: Probe;
   y0: Float64Array;
   /** one line saying how the start was built */
   description: string;
@@ -45,7 +50,7 @@ const STARTS_BY_LEVEL = {
  *   of the orthogonal weights), mean (the mean state);
  * - type: mean only (Level T is exact for the mean start on theory-conforming data; design.md).
  */
-export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Params): Promise<RunStart> {
+export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Params, test?: Dataset): Promise<RunStart> {
   const allowed: readonly string[] = STARTS_BY_LEVEL[s.level];
   if (!allowed.includes(s.init)) {
     throw new UsageError(`--init ${s.init} is not available at --level ${s.level}; use --init ${allowed.join('|')}`);
@@ -69,20 +74,24 @@ export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Pa
   if (s.level === 'full') {
     const p = s.init === 'gaussian' ? gaussian() : orthogonal();
     const dyn = new FullDynamics(data, p);
-    return { dynamics: dyn, y0: dyn.pack(p), description: `Level F from ${s.init === 'gaussian' ? gaussianText : `the orthogonal init realising the mean state (${scales})`}` };
+    return { dynamics: dyn, probe: probeFor(dyn, test ? { data: test } : undefined), y0: dyn.pack(p), description: `Level F from ${s.init === 'gaussian' ? gaussianText : `the orthogonal init realising the mean state (${scales})`}` };
   }
   if (s.level === 'gram') {
-    const dyn: GramModel = new GramModel(data, s.m, s.m1);
-    const cfg = { data, m: s.m, m1: s.m1, s0: s.s0, s1: s.s1 };
+    // A test set's tokens are tracked too: their Gram rows evolve exactly (src/gram/layout.ts).
+    const extraTokens = test?.tokens;
+    const dyn: GramModel = new GramModel(data, s.m, s.m1, { extraTokens });
+    const probe = probeFor(dyn, test ? { data: test, gram: new GramTestSet(dyn, test) } : undefined);
+    const cfg = { data, m: s.m, m1: s.m1, s0: s.s0, s1: s.s1, extraTokens };
+    const at = (y0: Float64Array, description: string): RunStart => ({ dynamics: dyn, probe, y0, description });
     switch (s.init) {
       case 'gaussian':
-        return { dynamics: dyn, y0: liftParams(gaussian(), data), description: `Level G (k=${dyn.k}) lifted from ${gaussianText}` };
+        return at(liftParams(gaussian(), data, extraTokens), `Level G (k=${dyn.k}) lifted from ${gaussianText}`);
       case 'orthogonal':
-        return { dynamics: dyn, y0: liftParams(orthogonal(), data), description: `Level G (k=${dyn.k}) lifted from the orthogonal init (${scales})` };
+        return at(liftParams(orthogonal(), data, extraTokens), `Level G (k=${dyn.k}) lifted from the orthogonal init (${scales})`);
       case 'wishart':
-        return { dynamics: dyn, y0: sampleGramState({ ...cfg, seed: s.seed }), description: `Level G (k=${dyn.k}) from a Wishart draw of the initial Gram state (${scales})` };
+        return at(sampleGramState({ ...cfg, seed: s.seed }), `Level G (k=${dyn.k}) from a Wishart draw of the initial Gram state (${scales})`);
       default:
-        return { dynamics: dyn, y0: meanGramState(cfg), description: `Level G (k=${dyn.k}) from the mean state (s0=${s.s0}, s1=${s.s1})` };
+        return at(meanGramState(cfg), `Level G (k=${dyn.k}) from the mean state (s0=${s.s0}, s1=${s.s1})`);
     }
   }
   // Level T represents exactly the data sets it was derived for; check this one is one of them.
@@ -90,8 +99,11 @@ export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Pa
   // Loaded on use: Level T's tables are built with mathjs, which Level F and G runs need not load.
   const { TypeSystem } = await import('../reduced/typeSystem.js');
   const system = new TypeSystem({ n: data.n, L: data.L, m: s.m, m1: s.m1 });
+  if (test) throw new UsageError('--test-n is not available at --level type (a test set breaks the symmetry Level T is built on); use --level gram or full');
+  const dynamics = new TypeDynamics(system);
   return {
-    dynamics: new TypeDynamics(system),
+    dynamics,
+    probe: probeFor(dynamics),
     y0: system.meanState({ s0: s.s0, s1: s.s1 }),
     description: `Level T (${system.size} orbit variables) from the mean state (s0=${s.s0}, s1=${s.s1})`,
   };

@@ -1,11 +1,13 @@
-import { Observation } from '../model/observables.js';
 import { solveIvp } from '../ode/solveIvp.js';
 import { iterateMap } from '../ode/iterate.js';
 import { logGridFromZero, logStepIndices } from '../ode/grid.js';
 import type { ResumeState } from '../ode/types.js';
 import { odexSolve } from '../ode/odexAdapter.js';
 import { invariantDrift, Trajectory } from '../analysis/trajectory.js';
-import { Dynamics } from './dynamics.js';
+import { Observer, typeLossRates } from '../observe/derive.js';
+import type { Probe } from '../observe/primitives.js';
+import { Dynamics, SIGNALS } from './dynamics.js';
+import { probeFor } from './probes.js';
 import type { Method, RunSettings } from '../config/presets.js';
 
 export type RunMethod = Method;
@@ -30,13 +32,32 @@ export interface RunCheckpoint {
   wallSeconds: number;
   /** gradient descent: min margin of the iterate before `step` (for event detection across legs) */
   marginPrev?: number;
+  /** gradient descent: the event signals of the iterates before `step` (GdEventTracker.state) */
+  trackPrev?: Float64Array;
 }
 
 export interface RunEvent {
   name: string;
   t: number;
   step?: number;
+  /** the full trajectory row at the event (all-correct only) */
+  row?: number[];
 }
+
+/**
+ * Events besides the margin ones (Thm 3.1 and its lemmas): G(mu_3) turns negative, G1 + G3 and
+ * G2 + G3 turn negative (Thm 3.2's Phase 2 signs), and the maxima of the one-target losses
+ * loss_I2, loss_I3 (Phase 1's rise then fall).
+ */
+export const SIGN_EVENTS: readonly { name: string; value: (sig: Float64Array) => number }[] = [
+  { name: 'G3-negative', value: (g) => g[SIGNALS.G3] },
+  { name: 'G1+G3-negative', value: (g) => g[SIGNALS.G1] + g[SIGNALS.G3] },
+  { name: 'G2+G3-negative', value: (g) => g[SIGNALS.G2] + g[SIGNALS.G3] },
+];
+export const PEAK_EVENTS: readonly { name: string; signal: number; type: number }[] = [
+  { name: 'peak-loss_I2', signal: SIGNALS.lossI2, type: 2 },
+  { name: 'peak-loss_I3', signal: SIGNALS.lossI3, type: 3 },
+];
 
 export type RunStatus = 'success' | 'non-finite' | 'step-too-small' | 'max-steps' | 'interrupted';
 
@@ -60,6 +81,8 @@ export interface RunHooks {
   onProgress?: (fraction: number, loss: number) => void;
   /** asked after every step; true stops the run at a step boundary ('interrupted') */
   shouldStop?: () => boolean;
+  /** called after each recorded row with its index, time and state (y is reused: copy what you keep) */
+  onRow?: (index: number, t: number, step: number | null, y: Float64Array) => void;
   /** called every `checkpointSeconds` of wall time with a resumable checkpoint */
   onCheckpoint?: (c: RunCheckpoint) => void;
   checkpointSeconds?: number;
@@ -79,50 +102,74 @@ export function flowGrid(plan: RunPlan): Float64Array {
 }
 
 function observeRow(
+  observer: Observer,
   dyn: Dynamics,
   traj: Trajectory,
   inv0: RunCheckpoint['invariants0'],
   t: number,
   step: number | null,
   y: Float64Array,
-): Observation {
-  const o = dyn.observe(y);
-  traj.add(t, step, o, invariantDrift(inv0, dyn.invariants(y)));
-  return o;
+  hooks: RunHooks,
+): number {
+  traj.add(observer.row(t, step, y, invariantDrift(inv0, dyn.invariants(y))));
+  hooks.onRow?.(traj.rows.length - 1, t, step, y);
+  return traj.rows[traj.rows.length - 1][traj.columns.indexOf('loss')];
 }
 
 /**
- * Runs one level's dynamics with the chosen method, recording the trajectory and the events
- * "every sample classified correctly" (min margin crosses 0 upward, Thm 3.1) and, when it
- * happens, "a sample misclassified again" (downward). Everything computed is returned whatever
- * the ending, with a status and a one-line message.
+ * Runs one level's dynamics with the chosen method, recording the trajectory (every column of
+ * src/observe, from the level's probe) and the events: "every sample classified correctly" (min
+ * margin crosses 0 upward, Thm 3.1; with the full row at that moment) and "a sample misclassified
+ * again" (downward), SIGN_EVENTS and PEAK_EVENTS. Flows locate them on the dense output; GD at the
+ * exact iterate. Everything computed is returned whatever the ending, with a status and a
+ * one-line message.
  */
-export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hooks: RunHooks = {}, from?: RunCheckpoint): RunOutcome {
+export function runDynamics(
+  dyn: Dynamics,
+  y0: Float64Array,
+  plan: RunPlan,
+  hooks: RunHooks = {},
+  from?: RunCheckpoint,
+  probe: Probe = probeFor(dyn),
+): RunOutcome {
   const started = performance.now();
   const withStep = plan.method === 'gd';
-  const traj = new Trajectory(withStep);
+  // Movements are measured from the run's starting state, also when resuming.
+  const observer = new Observer(probe, y0, withStep);
+  const traj = new Trajectory(observer.columns);
   if (from) for (const r of from.rows) traj.rows.push(r.slice());
   const inv0 = from?.invariants0 ?? dyn.invariants(y0);
-  const events: RunEvent[] = from ? from.events.map((e) => ({ ...e })) : [];
+  const events: RunEvent[] = from ? from.events.map((e) => ({ ...e, row: e.row?.slice() })) : [];
   const priorWall = from?.wallSeconds ?? 0;
   const wall = () => priorWall + (performance.now() - started) / 1000;
   const watch = new BlowUpWatch(dyn);
   const legs = new LegControl(hooks, watch);
+  const record = (t: number, step: number | null, y: Float64Array) => observeRow(observer, dyn, traj, inv0, t, step, y, hooks);
+  const rowAt = (t: number, step: number | null, y: Float64Array) => observer.row(t, step, y, invariantDrift(inv0, dyn.invariants(y)));
 
   if (plan.method === 'gd') {
     const indices = logStepIndices(plan.steps, plan.samples);
-    // Margin events come from the gradient's own forward pass: map(k, y_k) computes F(y_k), so
-    // the sign of min_i y_i F_i at iterate k costs nothing extra (reported at the first iterate
-    // with the new sign, like iterateMap's events).
+    // Events come from the gradient's own forward pass: map(k, y_k) evaluates the model at y_k,
+    // so min margin, G and the per-type losses of iterate k cost (almost) nothing extra; each
+    // event is reported at the first iterate with the new sign (a peak: at the maximal iterate).
     let marginPrev = from?.marginPrev ?? NaN;
-    const detect = (k: number, mk: number) => {
+    const tracker = new GdEventTracker(from?.trackPrev);
+    const sig = new Float64Array(SIGNALS.count);
+    const detect = (k: number, mk: number, y: Float64Array | null) => {
       if (!Number.isFinite(mk)) {
         watch.blownUp = true;
         return;
       }
-      if (marginPrev <= 0 && mk > 0) events.push({ name: 'all-correct', t: k * plan.lr, step: k });
+      if (marginPrev <= 0 && mk > 0) {
+        const row = y ? rowAt(k * plan.lr, k, y) : undefined;
+        events.push({ name: 'all-correct', t: k * plan.lr, step: k, ...(row ? { row } : {}) });
+      }
       if (marginPrev > 0 && mk <= 0) events.push({ name: 'misclassified', t: k * plan.lr, step: k });
       marginPrev = mk;
+      if (y) {
+        dyn.lastSignals(y, sig);
+        tracker.update(k, sig, (name, step) => events.push({ name, t: step * plan.lr, step }));
+      }
     };
     const gdCheckpoint = (k: number, y: Float64Array): RunCheckpoint => ({
       method: 'gd',
@@ -133,6 +180,7 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
       events: events.map((e) => ({ ...e })),
       wallSeconds: wall(),
       marginPrev,
+      trackPrev: tracker.state.slice(),
     });
     let k0 = from?.step ?? 0;
     let yStart = from?.y ?? y0;
@@ -143,14 +191,14 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
       const result = iterateMap({
         map: (k, y, out) => {
           dyn.gdStep(plan.lr, y, out);
-          detect(k, dyn.lastMinMargin);
+          detect(k, dyn.lastMinMargin, y);
         },
         ...(k0 > 0 ? { resumeFrom: { k: k0, y: yStart } } : { y0: yStart }),
         steps: plan.steps,
         sampleAt: indices,
         onSample: (k, y) => {
-          const o = observeRow(dyn, traj, inv0, k * plan.lr, k, y);
-          hooks.onProgress?.(k / plan.steps, o.loss);
+          const loss = record(k * plan.lr, k, y);
+          hooks.onProgress?.(k / plan.steps, loss);
         },
         onStep: (k) => {
           if ((k & 63) === 0) hooks.onProgress?.(k / plan.steps, NaN);
@@ -164,7 +212,10 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
         yStart = result.y;
         continue;
       }
-      if (result.status === 'success') detect(result.k, watch.margin(result.y));
+      if (result.status === 'success') {
+        const mk = watch.margin(result.y);
+        detect(result.k, mk, Number.isFinite(mk) ? result.y : null);
+      }
       let status: RunStatus = result.status === 'user-stop' ? 'interrupted' : result.status === 'non-finite' ? 'non-finite' : 'success';
       let message = result.message;
       if (watch.blownUp) {
@@ -193,7 +244,7 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
     // odex (Hairer's ODEX, Gragg-Bulirsch-Stoer extrapolation) is the independent cross-check
     // integrator: no events, no progress, no resume (it does not support them).
     const r = odexSolve({ f, n: dyn.size, t0: 0, y0, tOut: grid, rtol: plan.rtol, atol: plan.atol, maxSteps: plan.maxSteps });
-    for (let i = 0; i < r.samples.length; i++) observeRow(dyn, traj, inv0, grid[i], null, r.samples[i]);
+    for (let i = 0; i < r.samples.length; i++) record(grid[i], null, r.samples[i]);
     const ok = r.status === 'success';
     const last = r.samples.length > 0 ? r.samples[r.samples.length - 1] : y0;
     return {
@@ -219,6 +270,7 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
     wallSeconds: wall(),
   });
   const margin = (t: number, y: Float64Array) => watch.margin(y, t);
+  const signals = new FlowSignals(dyn, probe, watch, events, from?.resume?.t ?? 0, from?.resume?.y ?? y0);
   let resume = from?.resume;
   // Legs end at checkpoints (an accepted step boundary); resuming from the solver's exact state
   // makes the whole run bit-identical to one without checkpoints.
@@ -235,19 +287,25 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
       ...(resume ? {} : { controller: plan.controller }),
       tEval: grid,
       onSample: (t, y) => {
-        const o = observeRow(dyn, traj, inv0, t, null, y);
-        hooks.onProgress?.(progressFraction(t, plan.tEnd), o.loss);
+        const loss = record(t, null, y);
+        hooks.onProgress?.(progressFraction(t, plan.tEnd), loss);
       },
       events: [
         { name: 'all-correct', g: margin, direction: 1 },
         { name: 'misclassified', g: margin, direction: -1 },
+        ...SIGN_EVENTS.map((e) => ({ name: e.name, g: (t: number, y: Float64Array) => e.value(signals.at(t, y)), direction: -1 as const })),
+        ...PEAK_EVENTS.map((e, j) => ({ name: e.name, g: (t: number, y: Float64Array, dydt?: Float64Array) => signals.peakRate(j, t, y, dydt), direction: -1 as const })),
       ],
-      onStep: (t) => {
+      onStep: (t, y) => {
+        signals.afterStep(t, y);
         hooks.onProgress?.(progressFraction(t, plan.tEnd), NaN);
         return legs.continueAfterStep();
       },
     });
-    for (const e of result.events) events.push({ name: e.name, t: e.t });
+    for (const e of result.events) {
+      const row = e.name === 'all-correct' ? rowAt(e.t, null, e.y) : undefined;
+      events.push({ name: e.name, t: e.t, ...(row ? { row } : {}) });
+    }
     if (result.status === 'user-stop' && legs.endedForCheckpoint) {
       hooks.onCheckpoint?.(flowCheckpoint(result.resume, result.y));
       legs.checkpointWritten();
@@ -271,6 +329,127 @@ export function runDynamics(dyn: Dynamics, y0: Float64Array, plan: RunPlan, hook
       wallSeconds: wall(),
       checkpoint: flowCheckpoint(result.resume, result.y),
     };
+  }
+}
+
+/**
+ * GD events at exact iterates: SIGN_EVENTS at the first iterate with a negative value after a
+ * non-negative one, PEAK_EVENTS at an iterate whose loss exceeds both neighbours' (reported once
+ * the next iterate shows the fall). Its state (the previous iterates' values) goes into
+ * checkpoints, so a resumed run finds the same events.
+ */
+class GdEventTracker {
+  /** [previous value of each SIGN_EVENT, then per PEAK_EVENT: previous and the one before] */
+  readonly state: Float64Array;
+
+  constructor(prev?: Float64Array) {
+    this.state = new Float64Array(SIGN_EVENTS.length + 2 * PEAK_EVENTS.length).fill(NaN);
+    if (prev && prev.length === this.state.length) this.state.set(prev);
+  }
+
+  update(k: number, sig: Float64Array, emit: (name: string, step: number) => void): void {
+    const st = this.state;
+    SIGN_EVENTS.forEach((e, j) => {
+      const v = e.value(sig);
+      if (st[j] >= 0 && v < 0) emit(e.name, k);
+      st[j] = v;
+    });
+    PEAK_EVENTS.forEach((e, j) => {
+      const o = SIGN_EVENTS.length + 2 * j;
+      const v = sig[e.signal];
+      // st[o] = value at k - 1, st[o + 1] = value at k - 2: iterate k - 1 is a strict local max.
+      if (st[o] > st[o + 1] && st[o] > v) emit(e.name, k - 1);
+      st[o + 1] = st[o];
+      st[o] = v;
+    });
+  }
+}
+
+/**
+ * Event functions of a flow, evaluated on the dense output: G values (SIGN_EVENTS) from the
+ * level's last evaluation at (t, y), computed once per (t, y) for all of them; and
+ * d(loss_It)/dt (PEAK_EVENTS, a maximum is a downward zero crossing) from the field and the
+ * probe's output rates (at a node with the solver's own f(t, y)). A peak event is evaluated only
+ * until it has been found or Phase 1 has ended: afterwards its function is a negative constant,
+ * so it costs nothing in Phase 2.
+ */
+class FlowSignals {
+  private readonly sig = new Float64Array(SIGNALS.count);
+  private readonly dydt: Float64Array;
+  private readonly rates = new Float64Array(4);
+  private memoT = NaN;
+  private memoY: Float64Array | null = null;
+  private rateT = NaN;
+  private rateY: Float64Array | null = null;
+
+  constructor(
+    private readonly dyn: Dynamics,
+    private readonly probe: Probe,
+    private readonly watch: BlowUpWatch,
+    events: readonly RunEvent[],
+    tStart: number,
+    yStart: Float64Array,
+  ) {
+    this.dydt = new Float64Array(dyn.size);
+    const over = watch.margin(yStart, tStart) > 0;
+    this.done = PEAK_EVENTS.map((e) => over || events.some((r) => r.name === e.name));
+    this.node = PEAK_EVENTS.map(() => NaN);
+    this.prevNode = PEAK_EVENTS.map(() => NaN);
+  }
+
+  /**
+   * After each accepted step: a peak function that went from positive to non-positive between the
+   * last two nodes has just been located by the solver, so switch it off.
+   */
+  afterStep(t: number, y: Float64Array): void {
+    // The one-target losses rise and fall during Phase 1 (Thm 3.1): once a node has every sample
+    // classified correctly (Phase 1 over), stop looking for their peaks. Decided from the node's
+    // own state, so a run resumed at this node decides the same (see the constructor).
+    const phase1Over = this.watch.margin(y, t) > 0;
+    PEAK_EVENTS.forEach((_, j) => {
+      if (phase1Over || (this.prevNode[j] > 0 && this.node[j] <= 0)) this.done[j] = true;
+    });
+  }
+
+  at(t: number, y: Float64Array): Float64Array {
+    if (!(t === this.memoT && y === this.memoY)) {
+      // margin() evaluates the model at (t, y) unless that was its last evaluation.
+      this.watch.margin(y, t);
+      this.dyn.lastSignals(y, this.sig);
+      this.memoT = t;
+      this.memoY = y;
+    }
+    return this.sig;
+  }
+
+  /** PEAK_EVENTS already found (their functions are then constant). */
+  private readonly done: boolean[];
+  /** the peak functions at the last two nodes (node calls are the ones given dydt) */
+  private readonly node: number[];
+  private readonly prevNode: number[];
+
+  peakRate(j: number, t: number, y: Float64Array, dydt?: Float64Array): number {
+    if (this.done[j]) return -1;
+    const type = PEAK_EVENTS[j].type;
+    if (!(t === this.rateT && y === this.rateY)) {
+      const p = this.probe.probe(y);
+      // At a node the solver hands over f(t, y); elsewhere (root finding) evaluate it.
+      if (!dydt) {
+        this.dyn.field(t, y, this.dydt);
+        // The field call replaced the level's last evaluation: the G memo is stale.
+        this.memoY = null;
+      }
+      typeLossRates(p, this.probe.outputRates(y, dydt ?? this.dydt), this.rates);
+      this.rateT = t;
+      this.rateY = y;
+    }
+    const r = this.rates[type - 1];
+    const v = Number.isFinite(r) ? r : -1;
+    if (dydt) {
+      this.prevNode[j] = this.node[j];
+      this.node[j] = v;
+    }
+    return v;
   }
 }
 

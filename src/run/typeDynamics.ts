@@ -1,6 +1,6 @@
 import { TYPE_LABEL, UNORDERED_ORBITS, ORDERED_ORBITS } from '../reduced/orbits.js';
 import type { TypeSystem } from '../reduced/typeSystem.js';
-import { Dynamics, FinalArrays } from './dynamics.js';
+import { Dynamics, FinalArrays, SIGNALS } from './dynamics.js';
 
 /**
  * Level T (the symmetry-reduced system, exact from the mean start; derivations/type-level.md)
@@ -38,15 +38,11 @@ export class TypeDynamics implements Dynamics {
     return this.system.outputs(y).minMargin;
   }
 
-  observe(y: Float64Array) {
-    const o = this.system.outputs(y);
-    return {
-      loss: o.loss,
-      lossByType: o.lossByType as [number, number, number, number],
-      G: [o.G1, o.G2, o.G3] as [number, number, number],
-      scores: Float64Array.from(o.scores.flat()),
-      minMargin: o.minMargin,
-    };
+  lastSignals(y: Float64Array, out: Float64Array): void {
+    const lay = this.system.layout;
+    for (let i = 0; i < 3; i++) out[SIGNALS.G1 + i] = y[lay.u + i];
+    out[SIGNALS.lossI2] = this.system.kernel.lossByType[1];
+    out[SIGNALS.lossI3] = this.system.kernel.lossByType[2];
   }
 
   invariants(y: Float64Array) {
@@ -57,11 +53,17 @@ export class TypeDynamics implements Dynamics {
     };
   }
 
-  /** One array per block, in the orbit order listed in derivations/type-level.md. */
+  /**
+   * One array per block, in the orbit order listed in derivations/type-level.md, and every
+   * variable also under its own name: the orbit label of derivations/type-level.md with its
+   * brackets, commas and semicolons as dots (.npz keys are file names), e.g. `S.mu2.mu1` for
+   * S[mu2,mu1], `A.f1.f1.same-sample` for A[f1,f1;same-sample], `u.mu3`. A reader of final.npz
+   * then needs no table to know what an entry is.
+   */
   finalArrays(y: Float64Array): FinalArrays {
     const lay = this.system.layout;
     const block = (o: number, len: number) => ({ shape: [len], data: y.slice(o, o + len) });
-    return {
+    const out: FinalArrays = {
       S: block(lay.S, ORDERED_ORBITS.length),
       A: block(lay.A, UNORDERED_ORBITS.length),
       B: block(lay.B, UNORDERED_ORBITS.length),
@@ -69,5 +71,9 @@ export class TypeDynamics implements Dynamics {
       u: block(lay.u, 7),
       s: block(lay.s, 1),
     };
+    lay.names.forEach((name, i) => {
+      if (name !== 's') out[name.replace(/[[\],;]+/g, '.').replace(/\.$/, '')] = { shape: [], data: Float64Array.of(y[i]) };
+    });
+    return out;
   }
 }

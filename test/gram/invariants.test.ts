@@ -9,7 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { generateDataset } from '../../src/data/generate.js';
 import { GramModel } from '../../src/gram/flow.js';
 import { liftParams } from '../../src/gram/lift.js';
-import { gramInvariants } from '../../src/gram/observables.js';
+import { gramInvariants } from '../../src/gram/invariants.js';
 import { sampleGramState } from '../../src/gram/wishart.js';
 import { initParams } from '../../src/model/init.js';
 

@@ -1,91 +1,10 @@
-import { Dataset, MU1 } from '../data/dataset.js';
-import { LossGrad } from './gradient.js';
-import { Params } from './params.js';
 import { Rng } from '../random/rng.js';
 
-/**
- * What a trajectory records at one time, the same at every level (full, gram, type):
- * - loss and the mean loss of each sample type I1..I4 (paper Fig. 1(b));
- * - G(mu_1), G(mu_2), G(mu_3) (the "linear MLP function", Lemma 4.1, Thm 3.1);
- * - scores[3 * i + j] = mu_{i+1}^T W_K^T W_Q mu_{j+1}, key i, query j, unscaled (Fig. 1(a), Thm 3.2);
- * - minMargin = min_i y_i F_i (> 0 iff every sample is classified correctly, Thm 3.1).
- */
-export interface Observation {
-  loss: number;
-  lossByType: [number, number, number, number];
-  G: [number, number, number];
-  scores: Float64Array;
-  minMargin: number;
-}
-
-/** Mean of per-sample losses by type (types without samples give NaN). */
-export function lossesByType(sampleLoss: Float64Array, type: Int32Array): [number, number, number, number] {
-  const sum = [0, 0, 0, 0];
-  const count = [0, 0, 0, 0];
-  for (let i = 0; i < sampleLoss.length; i++) {
-    sum[type[i] - 1] += sampleLoss[i];
-    count[type[i] - 1] += 1;
-  }
-  return [0, 1, 2, 3].map((t) => sum[t] / count[t]) as [number, number, number, number];
-}
-
+/** min_i y_i F_i (> 0 iff every sample is classified correctly, Thm 3.1). */
 export function minMargin(F: Float64Array, y: Float64Array): number {
   let min = Infinity;
   for (let i = 0; i < F.length; i++) min = Math.min(min, y[i] * F[i]);
   return min;
-}
-
-/** Observation of Level F parameters (runs one forward pass with `lg`). */
-export function observeParams(p: Params, data: Dataset, lg: LossGrad): Observation {
-  const loss = lg.loss(p);
-  const { m, d } = p;
-  const r = lg.r;
-  const G: [number, number, number] = [0, 0, 0];
-  for (let i = 0; i < 3; i++) {
-    let s = 0;
-    for (let c = 0; c < m; c++) s += r[c] * p.WV[c * d + MU1 + i];
-    G[i] = s;
-  }
-  const scores = new Float64Array(9);
-  for (let i = 0; i < 3; i++) {
-    for (let j = 0; j < 3; j++) {
-      let s = 0;
-      for (let c = 0; c < m; c++) s += p.WK[c * d + i] * p.WQ[c * d + j];
-      scores[3 * i + j] = s;
-    }
-  }
-  return {
-    loss,
-    lossByType: lossesByType(lg.sampleLoss, data.type),
-    G,
-    scores,
-    minMargin: minMargin(lg.F, data.y),
-  };
-}
-
-/**
- * Observation of Level F weights stored token-major (tQ row t = W_Q mu_t, d x m), after a
- * forward pass of `lg` at those weights (so lg.F, lg.sampleLoss and lg.r are current).
- */
-export function observeTokenMajor(
-  lg: LossGrad,
-  loss: number,
-  data: Dataset,
-  tQ: Float64Array,
-  tK: Float64Array,
-  tV: Float64Array,
-  m: number,
-): Observation {
-  const row = (X: Float64Array, t: number) => X.subarray(t * m, (t + 1) * m);
-  const dotRows = (x: Float64Array, y: Float64Array) => {
-    let s = 0;
-    for (let c = 0; c < m; c++) s += x[c] * y[c];
-    return s;
-  };
-  const G = [0, 1, 2].map((i) => dotRows(lg.r, row(tV, MU1 + i))) as [number, number, number];
-  const scores = new Float64Array(9);
-  for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) scores[3 * i + j] = dotRows(row(tK, i), row(tQ, j));
-  return { loss, lossByType: lossesByType(lg.sampleLoss, data.type), G, scores, minMargin: minMargin(lg.F, data.y) };
 }
 
 /** Number of random directions on which the conserved matrices are probed (rowStats is written for 2). */

@@ -1,0 +1,143 @@
+/**
+ * Level G primitives, read from the Gram state (S, A, B, C, u, s; src/gram/layout.ts). The
+ * outputs and attention weights are recomputed here from S and u; dG/dt is read from the Level G
+ * field itself (du/dt = -(s gu + m1 C gu), generated code).
+ */
+import { GramModel } from '../gram/flow.js';
+import { PairTable } from '../model/pairTable.js';
+import { Primitives, Probe, pairClassOf } from './primitives.js';
+
+/** Something that evaluates a held-out set at a Level G state (src/gram/testSet.ts). */
+export interface GramTestEvaluator {
+  evaluate(y: Float64Array): { loss: number; error: number };
+}
+
+export class GramProbe implements Probe {
+  readonly hasTest: boolean;
+  private readonly local: Int32Array;
+  private readonly pairKey: Int32Array;
+  private readonly pairQuery: Int32Array;
+  private readonly fillerLocal: Int32Array;
+  private readonly dydt: Float64Array;
+  private readonly Fdot: Float64Array;
+  private readonly out: Omit<Primitives, 'GfillerMaxAbs' | 's' | 'test'>;
+
+  constructor(
+    private readonly model: GramModel,
+    private readonly testSet?: GramTestEvaluator,
+  ) {
+    const { data } = model;
+    const { n, L } = data;
+    this.hasTest = testSet !== undefined;
+    const local = model.index.localOf;
+    // The training set's tokens at their local (Level G) ids, sample by sample.
+    this.local = Int32Array.from(data.tokens, (t) => local[t]);
+    const pairs = new PairTable(data);
+    this.pairKey = Int32Array.from(pairs.key, (t) => local[t]);
+    this.pairQuery = Int32Array.from(pairs.query, (t) => local[t]);
+    this.fillerLocal = Int32Array.from(pairs.used.filter((t) => t >= 3), (t) => local[t]);
+    this.dydt = new Float64Array(model.size);
+    this.Fdot = new Float64Array(n);
+    this.out = {
+      n,
+      L,
+      groupType: Int32Array.from(data.type),
+      groupCount: new Float64Array(n).fill(1),
+      groupLabel: Float64Array.from(data.y),
+      F: new Float64Array(n),
+      fillerF: new Float64Array(n),
+      G: new Float64Array(3),
+      dG: new Float64Array(3),
+      S: new Float64Array(9),
+      A: new Float64Array(9),
+      B: new Float64Array(9),
+      C: new Float64Array(9),
+      attention: new Float64Array(n * L * L),
+      pairScores: new Float64Array(pairs.count),
+      pairClass: Uint8Array.from(pairs.key, (key, e) => pairClassOf(key, pairs.query[e])),
+    };
+  }
+
+  probe(y: Float64Array): Primitives {
+    const { model, out, local } = this;
+    const { layout: lay, k, data } = model;
+    const { n, L } = data;
+    const P = out.attention;
+    const scale = 1 / Math.sqrt(model.m);
+    const LL = L * L;
+    for (let i = 0; i < n; i++) {
+      const row = i * L;
+      let Fi = 0;
+      for (let l = 0; l < L; l++) {
+        const q = local[row + l];
+        let zmax = -Infinity;
+        for (let p = 0; p < L; p++) zmax = Math.max(zmax, y[lay.S + local[row + p] * k + q] * scale);
+        let Z = 0;
+        for (let p = 0; p < L; p++) {
+          const e = Math.exp(y[lay.S + local[row + p] * k + q] * scale - zmax);
+          P[i * LL + p * L + l] = e;
+          Z += e;
+        }
+        for (let p = 0; p < L; p++) {
+          const w = P[i * LL + p * L + l] / Z;
+          P[i * LL + p * L + l] = w;
+          Fi += w * y[lay.u + local[row + p]];
+        }
+      }
+      out.F[i] = Fi;
+      let filler = 0;
+      for (let p = 0; p < L; p++) {
+        if (data.tokens[row + p] < 3) continue;
+        let colSum = 0;
+        for (let l = 0; l < L; l++) colSum += P[i * LL + p * L + l];
+        filler += colSum * y[lay.u + local[row + p]];
+      }
+      out.fillerF[i] = filler;
+    }
+    for (let e = 0; e < out.pairScores.length; e++) out.pairScores[e] = y[lay.S + this.pairKey[e] * k + this.pairQuery[e]];
+    // The field itself gives dG/dt (the flow's du/dt at mu_1..mu_3).
+    model.field(0, y, this.dydt);
+    const li = model.index.localOf;
+    for (let i = 0; i < 3; i++) {
+      const a = li[i];
+      out.G[i] = a >= 0 ? y[lay.u + a] : NaN;
+      out.dG[i] = a >= 0 ? this.dydt[lay.u + a] : NaN;
+      for (let j = 0; j < 3; j++) {
+        const b = li[j];
+        const at = (block: number) => (a >= 0 && b >= 0 ? y[block + a * k + b] : NaN);
+        out.S[3 * i + j] = at(lay.S);
+        out.A[3 * i + j] = at(lay.A);
+        out.B[3 * i + j] = at(lay.B);
+        out.C[3 * i + j] = at(lay.C);
+      }
+    }
+    let gFill = 0;
+    for (const f of this.fillerLocal) gFill = Math.max(gFill, Math.abs(y[lay.u + f]));
+    const test = this.testSet ? this.testSet.evaluate(y) : null;
+    return { ...out, GfillerMaxAbs: gFill, s: y[lay.s], test: test ? { loss: test.loss, error: test.error } : null };
+  }
+
+  outputRates(y: Float64Array, dydt: Float64Array): Float64Array {
+    const { model, local, Fdot } = this;
+    const { layout: lay, k, data } = model;
+    const { n, L } = data;
+    const P = this.out.attention;
+    const scale = 1 / Math.sqrt(model.m);
+    const LL = L * L;
+    for (let i = 0; i < n; i++) {
+      const row = i * L;
+      let rate = 0;
+      for (let l = 0; l < L; l++) {
+        const q = local[row + l];
+        let Fl = 0;
+        for (let p = 0; p < L; p++) Fl += P[i * LL + p * L + l] * y[lay.u + local[row + p]];
+        for (let p = 0; p < L; p++) {
+          const b = local[row + p];
+          rate += P[i * LL + p * L + l] * ((y[lay.u + b] - Fl) * dydt[lay.S + b * k + q] * scale + dydt[lay.u + b]);
+        }
+      }
+      Fdot[i] = rate;
+    }
+    return Fdot;
+  }
+}
