@@ -2,7 +2,7 @@
  * `npm run bench`: coflow's timings on the paper's problem, side by side with PyTorch and SciPy
  * when /usr/bin/python3 has them (design.md section 4 gives the reference figures). Timings are
  * wall time of the computation only (no process start-up), on whatever else the machine is
- * doing: run it on a quiet machine. Usage: npm run bench [-- --only gradient,flow,gd,gram,type]
+ * doing: run it on a quiet machine. Usage: npm run bench [-- --only gradient,flow,gd,observe,gram,type]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -116,7 +116,40 @@ function benchGd(): void {
   line('speed-up for 30,000 steps (PyTorch per-step x 30,000 / coflow)', `${((perStep * 30000) / ours).toFixed(1)}x  (acceptance >= 5x, aim 10x)`);
 }
 
-const sections: Record<string, () => void | Promise<void>> = { gradient: benchGradient, flow: benchFlow, gd: benchGd, ...benchLevels };
+/**
+ * What recording costs (issue: the observables may cost at most 20% more wall time on these two
+ * runs): the same run with its 200 recorded rows (every column of src/observe, the events) and
+ * with 2 rows (t = 0 and the end; the events are still located). Before the full observation
+ * contract the same runs took 0.27-0.45 s (flow) and 9.4-12.4 s (GD) on the development
+ * machine (README, Benchmarks).
+ */
+function benchObserve(): void {
+  process.stdout.write('Cost of the recorded observables, paper-fig1: 200 rows (all columns) vs 2 rows\n');
+  const { s, data, p } = paperSetup();
+  const dyn = new FullDynamics(data, p);
+  const flow = (samples: number) => ({ ...s, method: 'dopri5' as const, tEnd: 300, rtol: 1e-8, atol: 1e-10, samples });
+  const gd = (samples: number) => ({ ...s, method: 'gd' as const, lr: 0.01, steps: 30000, samples });
+  const time = (plan: Parameters<typeof runDynamics>[2]) => {
+    const t0 = performance.now();
+    runDynamics(dyn, dyn.pack(p), plan);
+    return (performance.now() - t0) / 1000;
+  };
+  time(flow(200));
+  for (const [label, plan] of [['flow to t = 300', flow], ['30,000 GD steps', gd]] as const) {
+    // interleaved, best of 3 each, so background load affects both alike
+    const full: number[] = [];
+    const bare: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      full.push(time(plan(200)));
+      bare.push(time(plan(2)));
+    }
+    const a = Math.min(...full);
+    const b = Math.min(...bare);
+    line(`${label}: 200 rows / 2 rows (best of 3)`, `${a.toFixed(3)} s / ${b.toFixed(3)} s, recording adds ${(((a - b) / b) * 100).toFixed(1)}%  (bound 20%)`);
+  }
+}
+
+const sections: Record<string, () => void | Promise<void>> = { gradient: benchGradient, flow: benchFlow, gd: benchGd, observe: benchObserve, ...benchLevels };
 const onlyArg = process.argv.indexOf('--only');
 const chosen = onlyArg >= 0 ? (process.argv[onlyArg + 1] ?? '').split(',') : Object.keys(sections);
 for (const name of chosen) {

@@ -2,8 +2,10 @@
  * The recorded trajectory of a run: one row per sample time, with the columns of
  * src/observe/derive.ts (docs/observables.md), the same names at every level. `drift_QK` and
  * `drift_VW` are the relative drifts of the two conserved quantities since t = 0
- * (max |I(t) - I(0)| / scale(0)); for an exact gradient flow they are zero, so they measure
- * integration error (for GD they measure the O(lr^2) per-step defect).
+ * (max |I(t) - I(0)| / scale(0)); for an exact gradient flow they are zero, so at Level F they
+ * measure integration error (at Level G/T the invariants are linear in the state and conserved by
+ * every Runge-Kutta step, so they show round-off only; for GD they measure the O(lr^2) per-step
+ * defect).
  */
 export class Trajectory {
   readonly rows: number[][] = [];

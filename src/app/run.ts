@@ -14,7 +14,8 @@ import { Params } from '../model/params.js';
 import { RNG_ALGORITHM } from '../random/rng.js';
 import { hasCheckpoint, readCheckpoint, removeCheckpoint, writeCheckpoint } from '../run/checkpoint.js';
 import { buildStart, RunStart } from '../run/levels.js';
-import { RunOutcome, runDynamics } from '../run/run.js';
+import { RunOutcome, flowGrid, runDynamics } from '../run/run.js';
+import { logStepIndices } from '../ode/grid.js';
 import { checkCompatible } from './files.js';
 import { coflowVersion } from './version.js';
 
@@ -107,6 +108,10 @@ function progressBar(quiet: boolean, label: string) {
  */
 export async function runCommand(settings: ResolvedSettings, o: RunCommandOptions): Promise<RunOutcome> {
   const { s, data, params, test } = loadInputs(settings, o);
+  const rowCount = recordedRowCount(s);
+  if (s.snapshots > rowCount - 1) {
+    throw new UsageError(`--snapshots ${s.snapshots} is more than the ${rowCount - 1} rows this run records after t = 0; use --snapshots <= ${rowCount - 1} or raise --samples`);
+  }
   const start = await buildStart(s, data, params, test);
   if (existsSync(o.out) && !statSync(o.out).isDirectory()) throw new UsageError(`--out ${o.out} exists and is not a directory; choose another path`);
   mkdirSync(o.out, { recursive: true });
@@ -193,8 +198,13 @@ export function snapshotRows(samples: number, count: number): number[] {
   return Array.from({ length: count }, (_, j) => 1 + Math.round((j * (samples - 2)) / (count - 1)));
 }
 
+/** Number of rows a run records: the flow's time grid, or GD's distinct log-spaced iterates (fewer than --samples when small indices coincide). */
+export function recordedRowCount(s: ResolvedSettings): number {
+  return s.method === 'gd' ? logStepIndices(s.steps, s.samples).length : flowGrid(s).length;
+}
+
 function snapshotWriter(dir: string, dyn: RunStart['dynamics'], s: ResolvedSettings) {
-  const rows = snapshotRows(s.samples, s.snapshots ?? 0);
+  const rows = snapshotRows(recordedRowCount(s), s.snapshots ?? 0);
   if (rows.length === 0) return undefined;
   mkdirSync(join(dir, 'snapshots'), { recursive: true });
   return (index: number, t: number, step: number | null, y: Float64Array) => {
@@ -205,7 +215,7 @@ function snapshotWriter(dir: string, dyn: RunStart['dynamics'], s: ResolvedSetti
 
 function writeOutputs(dir: string, dyn: RunStart['dynamics'], r: RunOutcome): void {
   writeText(join(dir, 'trajectory.csv'), r.trajectory.toCsv());
-  writeState(join(dir, 'final.npz'), dyn, r.y, r.t);
+  writeState(join(dir, 'final.npz'), dyn, r.y, r.t, r.step);
   const columns = r.trajectory.columns;
   const asObject = (row: readonly number[] | undefined) => Object.fromEntries(columns.map((c, j) => [c, jsonNumber(row?.[j])]));
   const allCorrect = r.events.find((e) => e.name === 'all-correct' && e.row);

@@ -34,12 +34,19 @@ export const G_OMEGA = 0.1;
 export const LOSS_T1_MIN_FRACTION = 0.2;
 
 /**
- * Thm 3.1 "barely move": each quantity's change by T1, divided by its t = 0 scale, is at most
- * 0.1. The t = 0 scales: s0^2 m for entries of W_Q^T W_Q, W_K^T W_K, W_V^T W_V on mu_1..3 (their
- * diagonal mean); s0^2 sqrt(m) for a score (the std of an entry of W_K^T W_Q); s(0) for
- * s = ||W^T a||^2; 1/L for an attention weight. Thm 3.1's rates are O~(1/m) relative to these
- * scales; at the presets' m = 128 that is 0.008, so 0.1 leaves a polylog factor of about 13
- * (about ln(m)^1.3), and fails a run whose Phase 1 visibly reshapes attention or correlations.
+ * Thm 3.1 "barely move", with the theorem's own rates up to T1 (absolute, at the theory scales):
+ * entries of W_Q^T W_Q and W_K^T W_K change by O~(1/m^2), value (and neuron) correlations by
+ * O~(1/m), scores by O~(m^-3/2 (1/L + 1/sqrt(m))), and the softmax stays within
+ * O(1/(sqrt(m) L) + L/m) of its start. Each change at T1 is divided by its rate times one log
+ * factor max(ln m, 1) (the O~), and the quotient must be <= 1. One log factor, not more: at the
+ * sizes coflow runs (m = 64 .. 1e5) ln(m)^2 already makes the attention bound exceed 1, i.e.
+ * say nothing.
+ */
+export const BARELY_MOVE_MAX = 1;
+/**
+ * s = ||W^T a||^2 sums m1^2 neuron correlations, so its O~(1/m) per-pair rate gives no useful
+ * absolute bound; required instead |s(T1) - s(0)| <= 0.1 s(0), Thm 3.1's "neuron correlations
+ * barely move" read relative to their t = 0 size.
  */
 export const BARELY_MOVE_FRACTION = 0.1;
 

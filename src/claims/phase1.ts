@@ -5,6 +5,7 @@
  */
 import {
   BARELY_MOVE_FRACTION,
+  BARELY_MOVE_MAX,
   G_OMEGA,
   LEMMA41_RATIO_BAND,
   LEMMA42_MAX_RATIO,
@@ -28,23 +29,28 @@ export function thm31(v: RunView): Measurement {
   const cols = ['loss', 'G1', 'G2', 'G3', 'move_A', 'move_B', 'move_C', 's', ...MOVE_S, 'attn_dev_init'];
   const pre = firstMissing(v.needColumns(cols), v.needT1());
   if (pre) return pre;
-  const { s0, s1, m, m1, L } = v.settings;
+  const { s1, m, m1, L } = v.settings;
   const T1 = v.T1 as number;
-  const corrScale = s0 * s0 * m; // t = 0 diagonal of W_Q^T W_Q, W_K^T W_K, W_V^T W_V on mu_1..3
-  const scoreScale = s0 * s0 * Math.sqrt(m); // std of a t = 0 entry of W_K^T W_Q
+  // Thm 3.1's rates up to T1, each with one log factor (bands.ts, BARELY_MOVE_MAX).
+  const log = Math.max(Math.log(m), 1);
+  const corrRate = log / (m * m); // entries of W_Q^T W_Q, W_K^T W_K
+  const valueRate = log / m; // value correlations
+  const scoreRate = log * m ** -1.5 * (1 / L + 1 / Math.sqrt(m));
+  const attnRate = log * (1 / (Math.sqrt(m) * L) + L / m);
   const s0v = v.first('s');
   const moveS = Math.max(...MOVE_S.map((c) => v.atT1(c)));
+  const barely = { min: 0, max: BARELY_MOVE_MAX };
   const checks: Check[] = [
     { name: 'G1(T1)', value: v.atT1('G1'), band: { min: G_OMEGA } },
     { name: 'G2(T1)', value: v.atT1('G2'), band: { min: G_OMEGA } },
     { name: 'G3(T1)', value: v.atT1('G3'), band: { max: -G_OMEGA } },
     { name: 'loss(T1)/loss(0)', value: v.atT1('loss') / v.first('loss'), band: { min: LOSS_T1_MIN_FRACTION } },
-    { name: 'move_A(T1)/(s0^2 m)', value: v.atT1('move_A') / corrScale, band: { min: 0, max: BARELY_MOVE_FRACTION } },
-    { name: 'move_B(T1)/(s0^2 m)', value: v.atT1('move_B') / corrScale, band: { min: 0, max: BARELY_MOVE_FRACTION } },
-    { name: 'move_C(T1)/(s0^2 m)', value: v.atT1('move_C') / corrScale, band: { min: 0, max: BARELY_MOVE_FRACTION } },
+    { name: 'move_A(T1) / (ln m / m^2)', value: v.atT1('move_A') / corrRate, band: barely },
+    { name: 'move_B(T1) / (ln m / m^2)', value: v.atT1('move_B') / corrRate, band: barely },
+    { name: 'move_C(T1) / (ln m / m)', value: v.atT1('move_C') / valueRate, band: barely },
     { name: '|s(T1)-s(0)|/s(0)', value: Math.abs(v.atT1('s') - s0v) / s0v, band: { min: 0, max: BARELY_MOVE_FRACTION } },
-    { name: 'max move_S(T1)/(s0^2 sqrt(m))', value: moveS / scoreScale, band: { min: 0, max: BARELY_MOVE_FRACTION } },
-    { name: 'attn_dev_init(T1) L', value: v.atT1('attn_dev_init') * L, band: { min: 0, max: BARELY_MOVE_FRACTION } },
+    { name: 'max move_S(T1) / (ln m m^-3/2 (1/L + m^-1/2))', value: moveS / scoreRate, band: barely },
+    { name: 'attn_dev_init(T1) / (ln m (1/(sqrt(m) L) + L/m))', value: v.atT1('attn_dev_init') / attnRate, band: barely },
     { name: 'T1 s1^2 m m1', value: T1 * s1 * s1 * m * m1, band: { min: T1_SCALED_BAND[0], max: T1_SCALED_BAND[1] } },
   ];
   return { kind: 'measured', checks, context: `T1 = ${fmt(T1)}${v.run.summary.allCorrectRow ? '' : ' (values at T1 interpolated between rows)'}` };

@@ -1,7 +1,9 @@
 /**
  * Level G primitives, read from the Gram state (S, A, B, C, u, s; src/gram/layout.ts). The
- * outputs and attention weights are recomputed here from S and u; dG/dt is read from the Level G
- * field itself (du/dt = -(s gu + m1 C gu), generated code).
+ * outputs and attention weights are recomputed here from S and u. dG/dt is the u-part of the
+ * Level G field, du/dt = -(s gu + m1 C gu) with gu = dL/du (derivations/gram-flow.md), taken
+ * from gu accumulated here: O(n L^2 + k) instead of a whole field evaluation (O(nnz k), as costly
+ * as a step at k ~ 1000). test/observe compares it with the generated field.
  */
 import { GramModel } from '../gram/flow.js';
 import { PairTable } from '../model/pairTable.js';
@@ -18,7 +20,7 @@ export class GramProbe implements Probe {
   private readonly pairKey: Int32Array;
   private readonly pairQuery: Int32Array;
   private readonly fillerLocal: Int32Array;
-  private readonly dydt: Float64Array;
+  private readonly gu: Float64Array;
   private readonly Fdot: Float64Array;
   private readonly out: Omit<Primitives, 'GfillerMaxAbs' | 's' | 'test'>;
 
@@ -36,7 +38,7 @@ export class GramProbe implements Probe {
     this.pairKey = Int32Array.from(pairs.key, (t) => local[t]);
     this.pairQuery = Int32Array.from(pairs.query, (t) => local[t]);
     this.fillerLocal = Int32Array.from(pairs.used.filter((t) => t >= 3), (t) => local[t]);
-    this.dydt = new Float64Array(model.size);
+    this.gu = new Float64Array(model.k);
     this.Fdot = new Float64Array(n);
     this.out = {
       n,
@@ -65,6 +67,8 @@ export class GramProbe implements Probe {
     const P = out.attention;
     const scale = 1 / Math.sqrt(model.m);
     const LL = L * L;
+    const gu = this.gu;
+    gu.fill(0);
     for (let i = 0; i < n; i++) {
       const row = i * L;
       let Fi = 0;
@@ -85,23 +89,29 @@ export class GramProbe implements Probe {
         }
       }
       out.F[i] = Fi;
+      // dL/dF_i = -y_i g_i / n; dF_i/du_p = sum_l P_pl
+      const yi = data.y[i];
+      const w = -yi / (1 + Math.exp(yi * Fi)) / n;
       let filler = 0;
       for (let p = 0; p < L; p++) {
-        if (data.tokens[row + p] < 3) continue;
         let colSum = 0;
         for (let l = 0; l < L; l++) colSum += P[i * LL + p * L + l];
-        filler += colSum * y[lay.u + local[row + p]];
+        const b = local[row + p];
+        gu[b] += w * colSum;
+        if (data.tokens[row + p] >= 3) filler += colSum * y[lay.u + b];
       }
       out.fillerF[i] = filler;
     }
     for (let e = 0; e < out.pairScores.length; e++) out.pairScores[e] = y[lay.S + this.pairKey[e] * k + this.pairQuery[e]];
-    // The field itself gives dG/dt (the flow's du/dt at mu_1..mu_3).
-    model.field(0, y, this.dydt);
     const li = model.index.localOf;
+    const sNow = y[lay.s];
     for (let i = 0; i < 3; i++) {
       const a = li[i];
       out.G[i] = a >= 0 ? y[lay.u + a] : NaN;
-      out.dG[i] = a >= 0 ? this.dydt[lay.u + a] : NaN;
+      // du_a/dt = -(s gu_a + m1 sum_b C[a, b] gu_b), the u-part of the Level G field
+      let Cgu = 0;
+      if (a >= 0) for (let b = 0; b < k; b++) Cgu += y[lay.C + a * k + b] * gu[b];
+      out.dG[i] = a >= 0 ? -(sNow * gu[a] + model.m1 * Cgu) : NaN;
       for (let j = 0; j < 3; j++) {
         const b = li[j];
         const at = (block: number) => (a >= 0 && b >= 0 ? y[block + a * k + b] : NaN);

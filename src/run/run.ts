@@ -168,7 +168,7 @@ export function runDynamics(
       marginPrev = mk;
       if (y) {
         dyn.lastSignals(y, sig);
-        tracker.update(k, sig, (name, step) => events.push({ name, t: step * plan.lr, step }));
+        tracker.update(k, sig, mk, (name, step) => events.push({ name, t: step * plan.lr, step }));
       }
     };
     const gdCheckpoint = (k: number, y: Float64Array): RunCheckpoint => ({
@@ -229,7 +229,7 @@ export function runDynamics(
         step: result.k,
         y: result.y,
         trajectory: traj,
-        events,
+        events: byTime(events),
         stats: { nfev: result.k, naccepted: result.k, nrejected: 0 },
         wallSeconds: wall(),
         checkpoint: gdCheckpoint(result.k, result.y),
@@ -253,7 +253,7 @@ export function runDynamics(
       t: r.samples.length > 0 ? grid[r.samples.length - 1] : 0,
       y: last,
       trajectory: traj,
-      events,
+      events: byTime(events),
       stats: { nfev: r.nfev, naccepted: r.naccepted, nrejected: r.nrejected },
       wallSeconds: wall(),
       checkpoint: { method: 'odex', y: last.slice(), rows: traj.rows, invariants0: inv0, events, wallSeconds: wall() },
@@ -324,7 +324,7 @@ export function runDynamics(
       t: result.t,
       y: result.y,
       trajectory: traj,
-      events,
+      events: byTime(events),
       stats: { ...result.stats },
       wallSeconds: wall(),
       checkpoint: flowCheckpoint(result.resume, result.y),
@@ -332,36 +332,55 @@ export function runDynamics(
   }
 }
 
+/** Events in time order (a GD peak at iterate k - 1 is found at iterate k, after k's sign events); stable. */
+function byTime(events: RunEvent[]): RunEvent[] {
+  return events.slice().sort((a, b) => a.t - b.t);
+}
+
 /**
  * GD events at exact iterates: SIGN_EVENTS at the first iterate with a negative value after a
- * non-negative one, PEAK_EVENTS at an iterate whose loss exceeds both neighbours' (reported once
- * the next iterate shows the fall). Its state (the previous iterates' values) goes into
- * checkpoints, so a resumed run finds the same events.
+ * non-negative one; PEAK_EVENTS, as for flows, once each and only in Phase 1: at the iterate whose
+ * loss exceeds both neighbours', if no iterate up to it had every sample correct (reported once the
+ * next iterate shows the fall). Its state (the previous iterates' values, Phase 1 over, peaks
+ * found) goes into checkpoints, so a resumed run finds the same events.
  */
 class GdEventTracker {
-  /** [previous value of each SIGN_EVENT, then per PEAK_EVENT: previous and the one before] */
+  /**
+   * [previous value of each SIGN_EVENT; per PEAK_EVENT: the value at k - 1 and at k - 2; whether
+   * an iterate before k had every sample correct; per PEAK_EVENT: found (1) or not (0)]
+   */
   readonly state: Float64Array;
+  private readonly overAt = SIGN_EVENTS.length + 2 * PEAK_EVENTS.length;
 
   constructor(prev?: Float64Array) {
-    this.state = new Float64Array(SIGN_EVENTS.length + 2 * PEAK_EVENTS.length).fill(NaN);
+    this.state = new Float64Array(this.overAt + 1 + PEAK_EVENTS.length).fill(NaN);
+    this.state.fill(0, this.overAt);
     if (prev && prev.length === this.state.length) this.state.set(prev);
   }
 
-  update(k: number, sig: Float64Array, emit: (name: string, step: number) => void): void {
+  /** Iterate k with its signals and min margin. */
+  update(k: number, sig: Float64Array, margin: number, emit: (name: string, step: number) => void): void {
     const st = this.state;
     SIGN_EVENTS.forEach((e, j) => {
       const v = e.value(sig);
       if (st[j] >= 0 && v < 0) emit(e.name, k);
       st[j] = v;
     });
+    // st[overAt] = 1 if an iterate before k had every sample correct, so k - 1 is in Phase 1 iff it is 0.
+    const phase1AtPrev = st[this.overAt] === 0;
     PEAK_EVENTS.forEach((e, j) => {
       const o = SIGN_EVENTS.length + 2 * j;
+      const found = this.overAt + 1 + j;
       const v = sig[e.signal];
       // st[o] = value at k - 1, st[o + 1] = value at k - 2: iterate k - 1 is a strict local max.
-      if (st[o] > st[o + 1] && st[o] > v) emit(e.name, k - 1);
+      if (phase1AtPrev && st[found] === 0 && st[o] > st[o + 1] && st[o] > v) {
+        emit(e.name, k - 1);
+        st[found] = 1;
+      }
       st[o + 1] = st[o];
       st[o] = v;
     });
+    if (margin > 0) st[this.overAt] = 1;
   }
 }
 

@@ -183,8 +183,9 @@ describe('the base synthetic run', () => {
     expect(value(t31, 'G3(T1)')).toBeCloseTo(-0.4, 12);
     expect(value(t31, 'loss(T1)/loss(0)')).toBeCloseTo(LOSS1 / LOSS0, 12);
     expect(value(t31, 'T1 s1^2 m m1')).toBeCloseTo(2, 12);
-    expect(value(t31, 'move_C(T1)')).toBeCloseTo((B_C * u(T1_BASE)) / (BASE.m * S0 * S0), 12);
-    expect(value(t31, 'max move_S(T1)')).toBeCloseTo((A_S * u(T1_BASE)) / (S0 * S0 * Math.sqrt(BASE.m)), 12);
+    const lnm = Math.log(BASE.m);
+    expect(value(t31, 'move_C(T1)')).toBeCloseTo((B_C * u(T1_BASE)) / (lnm / BASE.m), 12);
+    expect(value(t31, 'max move_S(T1)')).toBeCloseTo((A_S * u(T1_BASE)) / (lnm * BASE.m ** -1.5 * (1 / BASE.L + 1 / Math.sqrt(BASE.m))), 12);
     const l41 = claim(r, 'lemma4.1');
     expect(value(l41, 'dG1(0)')).toBeCloseTo(K / 6 / ((S0 * S0 + S1 * S1) * BASE.m * BASE.m1), 12);
     expect(value(l41, '|dG3(0)|')).toBeCloseTo(-DG3_0 / (K / 6), 12);
@@ -254,9 +255,10 @@ describe('details', () => {
   });
 
   it('thm3.1 fails when Phase 1 visibly moves attention, or T1 is far from C/(s1^2 m m1)', () => {
-    const a = claim(run({ override: { attn_dev_init: (t) => 0.05 * u(t) } }), 'thm3.1');
+    const a = claim(run({ override: { attn_dev_init: (t) => 0.5 * u(t) } }), 'thm3.1');
     expect(a.verdict).toBe('FAIL');
-    expect(value(a, 'attn_dev_init(T1) L')).toBeCloseTo(0.05 * u(T1_BASE) * BASE.L, 12);
+    const attnRate = Math.log(BASE.m) * (1 / (Math.sqrt(BASE.m) * BASE.L) + BASE.L / BASE.m);
+    expect(value(a, 'attn_dev_init(T1)')).toBeCloseTo((0.5 * u(T1_BASE)) / attnRate, 12);
     const T1 = 100 / K;
     const b = claim(run({ T1 }), 'thm3.1');
     expect(value(b, 'T1 s1^2 m m1')).toBeCloseTo(100, 9);

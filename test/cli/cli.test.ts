@@ -146,4 +146,17 @@ describe('coflow CLI', () => {
     }
     expect(new Set(headers).size).toBe(1);
   });
+
+  it('a run that stops early exits with code 3, keeps its rows and says why in summary.json (as README and --help state)', () => {
+    const dir = join(tmp(), 'early');
+    const r = coflow(['run', '--preset', 'theory', '--level', 'type', '--init', 'mean', '--max-steps', '5', '--quiet', '--out', dir]);
+    expect(r.code, r.stderr).toBe(3);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(summary.status).toBe('max-steps');
+    const rows = readFileSync(join(dir, 'trajectory.csv'), 'utf8').trim().split('\n');
+    expect(rows.length).toBeGreaterThan(1);
+    // control: the same run with its step budget finishes and exits 0
+    const ok = coflow(['run', '--preset', 'theory', '--level', 'type', '--init', 'mean', '--quiet', '--out', join(dir, '..', 'ok')]);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
 });
