@@ -5,7 +5,7 @@
  * doing: run it on a quiet machine. Usage: npm run bench [-- --only gradient,flow,gd,observe,gram,type]
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,36 +116,53 @@ function benchGd(): void {
   line('speed-up for 30,000 steps (PyTorch per-step x 30,000 / coflow)', `${((perStep * 30000) / ours).toFixed(1)}x  (acceptance >= 5x, aim 10x)`);
 }
 
+/** The last commit before the observation contract (src/observe): the "before" of benchObserve. */
+const OBSERVE_BASELINE = '079f0f3';
+
 /**
- * What recording costs (issue: the observables may cost at most 20% more wall time on these two
- * runs): the same run with its 200 recorded rows (every column of src/observe, the events) and
- * with 2 rows (t = 0 and the end; the events are still located). Before the full observation
- * contract the same runs took 0.27-0.45 s (flow) and 9.4-12.4 s (GD) on the development
- * machine (README, Benchmarks).
+ * What the observables and events cost (they may add at most 20% wall time to these two runs):
+ * the paper-fig1 flow to t = 300 and the 30,000 GD steps, each with 200 recorded rows, timed with
+ * this build and with the build of OBSERVE_BASELINE (checked out into a temporary git worktree
+ * and compiled with this checkout's TypeScript), alternately, best of several, each in a fresh
+ * process. Needs git and the repository's history; otherwise it says it was skipped.
  */
 function benchObserve(): void {
-  process.stdout.write('Cost of the recorded observables, paper-fig1: 200 rows (all columns) vs 2 rows\n');
-  const { s, data, p } = paperSetup();
-  const dyn = new FullDynamics(data, p);
-  const flow = (samples: number) => ({ ...s, method: 'dopri5' as const, tEnd: 300, rtol: 1e-8, atol: 1e-10, samples });
-  const gd = (samples: number) => ({ ...s, method: 'gd' as const, lr: 0.01, steps: 30000, samples });
-  const time = (plan: Parameters<typeof runDynamics>[2]) => {
-    const t0 = performance.now();
-    runDynamics(dyn, dyn.pack(p), plan);
-    return (performance.now() - t0) / 1000;
-  };
-  time(flow(200));
-  for (const [label, plan] of [['flow to t = 300', flow], ['30,000 GD steps', gd]] as const) {
-    // interleaved, best of 3 each, so background load affects both alike
-    const full: number[] = [];
-    const bare: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      full.push(time(plan(200)));
-      bare.push(time(plan(2)));
+  process.stdout.write(`Cost of the observables and events: this build vs ${OBSERVE_BASELINE} (before src/observe), paper-fig1, 200 rows\n`);
+  const here = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+  const base = mkdtempSync(join(tmpdir(), 'coflow-baseline-'));
+  const git = (args: string[]) => spawnSync('git', ['-C', here, ...args], { encoding: 'utf8' });
+  const add = git(['worktree', 'add', '--detach', base, OBSERVE_BASELINE]);
+  if (add.status !== 0) {
+    line('baseline', `SKIPPED: cannot check out ${OBSERVE_BASELINE} (${(add.stderr || String(add.error)).trim().split('\n').pop()})`);
+    return;
+  }
+  try {
+    symlinkSync(join(here, 'node_modules'), join(base, 'node_modules'));
+    const tsc = spawnSync(process.execPath, [join(here, 'node_modules/typescript/bin/tsc'), '-p', join(base, 'tsconfig.json')], { encoding: 'utf8' });
+    if (tsc.status !== 0) {
+      line('baseline', `SKIPPED: the baseline does not build (${tsc.stdout.trim().split('\n')[0]})`);
+      return;
     }
-    const a = Math.min(...full);
-    const b = Math.min(...bare);
-    line(`${label}: 200 rows / 2 rows (best of 3)`, `${a.toFixed(3)} s / ${b.toFixed(3)} s, recording adds ${(((a - b) / b) * 100).toFixed(1)}%  (bound 20%)`);
+    const script = join(here, 'dist/bench/observeTiming.js');
+    const time = (root: string, method: string, repeats: number) => {
+      const r = spawnSync(process.execPath, [script, root, method, String(repeats)], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`timing failed: ${r.stderr.trim().split('\n').pop()}`);
+      return JSON.parse(r.stdout.trim()) as { seconds: number; nfev: number };
+    };
+    for (const [label, method, rounds, repeats] of [
+      ['flow to t = 300 (dopri5)', 'dopri5', 3, 5],
+      ['30,000 GD steps', 'gd', 2, 1],
+    ] as const) {
+      let before = Infinity;
+      let after = Infinity;
+      for (let i = 0; i < rounds; i++) {
+        before = Math.min(before, time(base, method, repeats).seconds);
+        after = Math.min(after, time(here, method, repeats).seconds);
+      }
+      line(`${label}: before / after`, `${before.toFixed(3)} s / ${after.toFixed(3)} s, ${(((after - before) / before) * 100).toFixed(1)}% more  (bound 20%)`);
+    }
+  } finally {
+    git(['worktree', 'remove', '--force', base]);
   }
 }
 

@@ -54,6 +54,7 @@ export class FullProbe implements Probe {
   private readonly gu: Float64Array;
   private readonly P: Float64Array;
   private readonly rdot: Float64Array;
+  private readonly vgu: Float64Array;
   private readonly udot: Float64Array;
   private readonly zdot: Float64Array;
   private readonly Fdot: Float64Array;
@@ -94,6 +95,7 @@ export class FullProbe implements Probe {
     this.gu = new Float64Array(data.d);
     this.P = new Float64Array(n * L * L);
     this.rdot = new Float64Array(m);
+    this.vgu = new Float64Array(m);
     this.udot = new Float64Array(data.d);
     this.zdot = new Float64Array(this.pairs.count);
     this.Fdot = new Float64Array(n);
@@ -124,12 +126,7 @@ export class FullProbe implements Probe {
     const oV = 2 * md;
     const oW = 3 * md;
     // r = W^T a (G(mu) = r . W_V mu, paper Sec. 2)
-    r.fill(0);
-    for (let j = 0; j < m1; j++) {
-      const aj = a[j];
-      const o = oW + j * m;
-      for (let c = 0; c < m; c++) r[c] += aj * y[o + c];
-    }
+    transposeTimes(y, oW, m1, m, a, r);
     const s = dot(r, 0, r, 0, m);
     const used = pairs.used;
     for (let i = 0; i < used.length; i++) u[used[i]] = dot(r, 0, y, oV + used[i] * m, m);
@@ -172,6 +169,16 @@ export class FullProbe implements Probe {
       }
       out.fillerF[i] = filler;
     }
+    // sum_p gu_p v_p (= -(dr/dt) / m1)
+    const vgu = this.vgu;
+    vgu.fill(0);
+    for (let q = 0; q < used.length; q++) {
+      const x = used[q];
+      const gx = gu[x];
+      if (gx === 0) continue;
+      const o = oV + x * m;
+      for (let c = 0; c < m; c++) vgu[c] += gx * y[o + c];
+    }
     for (let i = 0; i < 3; i++) {
       out.G[i] = u[i];
       for (let j = 0; j < 3; j++) {
@@ -181,13 +188,8 @@ export class FullProbe implements Probe {
         out.C[3 * i + j] = dot(y, oV + i * m, y, oV + j * m, m);
       }
       // Under the flow dv_p/dt = -gu_p r and dr/dt = -m1 sum_p gu_p v_p (L depends on W_V and W
-      // only through u = V^T r, and a^T a = m1), so du_i/dt = -(s gu_i + m1 sum_p (v_i . v_p) gu_p).
-      let Cgu = 0;
-      for (let q = 0; q < used.length; q++) {
-        const x = used[q];
-        if (gu[x] !== 0) Cgu += dot(y, oV + i * m, y, oV + x * m, m) * gu[x];
-      }
-      out.dG[i] = -(s * gu[i] + m1 * Cgu);
+      // only through u = V^T r, and a^T a = m1), so du_i/dt = -(s gu_i + m1 v_i . sum_p gu_p v_p).
+      out.dG[i] = -(s * gu[i] + m1 * dot(y, oV + i * m, vgu, 0, m));
     }
     let gFill = 0;
     for (let q = 0; q < this.fillers.length; q++) gFill = Math.max(gFill, Math.abs(u[this.fillers[q]]));
@@ -208,23 +210,22 @@ export class FullProbe implements Probe {
     const oV = 2 * md;
     const oW = 3 * md;
     // dr/dt = (dW/dt)^T a; du_p/dt = dr/dt . v_p + r . dv_p/dt; dS_ba/dt = dK_b/dt . Q_a + K_b . dQ_a/dt
-    rdot.fill(0);
-    for (let j = 0; j < m1; j++) {
-      const aj = a[j];
-      const o = oW + j * m;
-      for (let c = 0; c < m; c++) rdot[c] += aj * dydt[o + c];
-    }
+    transposeTimes(dydt, oW, m1, m, a, rdot);
     const used = pairs.used;
     for (let i = 0; i < used.length; i++) {
       const o = oV + used[i] * m;
       udot[used[i]] = dot(rdot, 0, y, o, m) + dot(r, 0, dydt, o, m);
     }
+    // dz_ba/dt = (<dK_b/dt, Q_a> + <K_b, dQ_a/dt>) / sqrt(m): two passes of the pair-score kernel.
     const scale = 1 / Math.sqrt(m);
-    for (let e = 0; e < pairs.count; e++) {
-      const ok = oK + pairs.key[e] * m;
-      const oq = pairs.query[e] * m;
-      zdot[e] = (dot(dydt, ok, y, oq, m) + dot(y, ok, dydt, oq, m)) * scale;
-    }
+    const simd = this.simd;
+    const count = pairs.count;
+    simd.load(y.subarray(0, oK), dydt.subarray(oK, oV));
+    simd.scores(scale);
+    zdot.set(simd.z.subarray(0, count));
+    simd.load(dydt.subarray(0, oK), y.subarray(oK, oV));
+    simd.scores(scale);
+    for (let e = 0; e < count; e++) zdot[e] += simd.z[e];
     const LL = L * L;
     for (let i = 0; i < n; i++) {
       let rate = 0;
@@ -239,6 +240,28 @@ export class FullProbe implements Probe {
       Fdot[i] = rate;
     }
     return Fdot;
+  }
+}
+
+/** out = X^T a for X (rows x cols, row-major from offset o): four rows per pass over out. */
+function transposeTimes(X: Float64Array, o: number, rows: number, cols: number, a: Float64Array, out: Float64Array): void {
+  out.fill(0);
+  let j = 0;
+  for (; j + 3 < rows; j += 4) {
+    const a0 = a[j];
+    const a1 = a[j + 1];
+    const a2 = a[j + 2];
+    const a3 = a[j + 3];
+    const o0 = o + j * cols;
+    const o1 = o0 + cols;
+    const o2 = o1 + cols;
+    const o3 = o2 + cols;
+    for (let c = 0; c < cols; c++) out[c] += a0 * X[o0 + c] + a1 * X[o1 + c] + a2 * X[o2 + c] + a3 * X[o3 + c];
+  }
+  for (; j < rows; j++) {
+    const aj = a[j];
+    const oj = o + j * cols;
+    for (let c = 0; c < cols; c++) out[c] += aj * X[oj + c];
   }
 }
 
