@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { writeBytesAtomic } from '../io/atomic.js';
@@ -9,14 +9,16 @@ import type { ResumeState } from '../ode/types.js';
 import { RunCheckpoint } from './run.js';
 
 /**
- * A checkpoint is two files in the run directory: `checkpoint.npz` (the state, the rows so far,
- * the invariants at t = 0, the integrator's FSAL derivative) and `checkpoint.json` (scalars:
- * time, step size, controller memory, counters, events, and the SHA-256 of the .npz). The .npz is
- * written first and the .json last, each atomically, so a checkpoint.json always describes a
- * complete checkpoint.npz; the hash catches a mismatched pair.
+ * A checkpoint is two files in the run directory: `checkpoint.<hash>.npz` (the state, the rows so
+ * far, the invariants at t = 0, the integrator's FSAL derivative, event rows) and
+ * `checkpoint.json` (scalars: time, step size, controller memory, counters, events, and the name
+ * and SHA-256 of its .npz). Each is written atomically, the .npz first under a name of its own,
+ * then the .json, and only then is the previous .npz removed: a kill at any moment leaves a
+ * checkpoint.json whose .npz exists and matches (a single fixed .npz name would be replaced before
+ * the .json that describes it, and a kill between the two would leave a mismatched pair).
  */
-export const CHECKPOINT_NPZ = 'checkpoint.npz';
 export const CHECKPOINT_JSON = 'checkpoint.json';
+const NPZ_PATTERN = /^checkpoint\.[0-9a-f]{16}\.npz$/;
 
 interface CheckpointMeta {
   method: RunCheckpoint['method'];
@@ -26,6 +28,8 @@ interface CheckpointMeta {
   events: RunCheckpoint['events'];
   wallSeconds: number;
   columns: number;
+  /** the file holding the arrays (in the run directory) */
+  npzFile: string;
   /** NaN is stored as null (JSON has no NaN) */
   marginPrev: number | null;
   npzSha256: string;
@@ -48,7 +52,9 @@ export function writeCheckpoint(dir: string, c: RunCheckpoint): void {
     if (e.row) entries[`event_row_${i}`] = f8Array(Float64Array.from(e.row));
   });
   const bytes = encodeNpz(entries);
-  writeBytesAtomic(join(dir, CHECKPOINT_NPZ), bytes);
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  const npzFile = `checkpoint.${sha.slice(0, 16)}.npz`;
+  writeBytesAtomic(join(dir, npzFile), bytes);
   const meta: CheckpointMeta = {
     method: c.method,
     step: c.step,
@@ -67,9 +73,16 @@ export function writeCheckpoint(dir: string, c: RunCheckpoint): void {
     wallSeconds: c.wallSeconds,
     columns: cols,
     marginPrev: c.marginPrev === undefined || Number.isNaN(c.marginPrev) ? null : c.marginPrev,
-    npzSha256: createHash('sha256').update(bytes).digest('hex'),
+    npzFile,
+    npzSha256: sha,
   };
   writeBytesAtomic(join(dir, CHECKPOINT_JSON), new TextEncoder().encode(JSON.stringify(meta, null, 2) + '\n'));
+  removeCheckpointArrays(dir, npzFile);
+}
+
+/** Removes the checkpoint .npz files of the directory except `keep`. */
+function removeCheckpointArrays(dir: string, keep?: string): void {
+  for (const f of readdirSync(dir)) if (NPZ_PATTERN.test(f) && f !== keep) unlinkSync(join(dir, f));
 }
 
 export function hasCheckpoint(dir: string): boolean {
@@ -78,11 +91,15 @@ export function hasCheckpoint(dir: string): boolean {
 
 export function readCheckpoint(dir: string): RunCheckpoint {
   const jsonPath = join(dir, CHECKPOINT_JSON);
-  const npzPath = join(dir, CHECKPOINT_NPZ);
-  if (!existsSync(jsonPath) || !existsSync(npzPath)) {
-    throw new UsageError(`${dir} has no checkpoint (${CHECKPOINT_JSON} + ${CHECKPOINT_NPZ}); run without --resume to start afresh`);
+  if (!existsSync(jsonPath)) throw new UsageError(`${dir} has no checkpoint (${CHECKPOINT_JSON}); run without --resume to start afresh`);
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(readFileSync(jsonPath, 'utf8')) as CheckpointMeta;
+  } catch {
+    throw new UsageError(`${jsonPath} is not valid JSON; the checkpoint is damaged, start afresh`);
   }
-  const meta = JSON.parse(readFileSync(jsonPath, 'utf8')) as CheckpointMeta;
+  const npzPath = join(dir, typeof meta.npzFile === 'string' && NPZ_PATTERN.test(meta.npzFile) ? meta.npzFile : 'checkpoint.npz');
+  if (!existsSync(npzPath)) throw new UsageError(`${jsonPath} names ${npzPath}, which is missing; the checkpoint is damaged, start afresh`);
   const sha = createHash('sha256').update(readFileSync(npzPath)).digest('hex');
   if (sha !== meta.npzSha256) throw new UsageError(`${npzPath} does not match ${jsonPath} (hash differs); the checkpoint is damaged, start afresh`);
   const npz = readNpz(npzPath);
@@ -122,8 +139,7 @@ export function readCheckpoint(dir: string): RunCheckpoint {
 }
 
 export function removeCheckpoint(dir: string): void {
-  for (const f of [CHECKPOINT_JSON, CHECKPOINT_NPZ]) {
-    const p = join(dir, f);
-    if (existsSync(p)) unlinkSync(p);
-  }
+  const p = join(dir, CHECKPOINT_JSON);
+  if (existsSync(p)) unlinkSync(p);
+  if (existsSync(dir)) removeCheckpointArrays(dir);
 }
