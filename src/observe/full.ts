@@ -11,7 +11,7 @@ import { LossGrad } from '../model/gradient.js';
 import { logisticLoss } from '../model/logistic.js';
 import { PairTable } from '../model/pairTable.js';
 import { PairKernels } from '../model/simdPairs.js';
-import { Primitives, Probe, pairClassOf } from './primitives.js';
+import { PrimitiveBuffers, Primitives, Probe, pairClassOf, primitiveBuffers } from './primitives.js';
 
 export interface FullProbeConfig {
   data: Dataset;
@@ -58,22 +58,7 @@ export class FullProbe implements Probe {
   private readonly udot: Float64Array;
   private readonly zdot: Float64Array;
   private readonly Fdot: Float64Array;
-  private readonly out: {
-    groupType: Int32Array;
-    groupCount: Float64Array;
-    groupLabel: Float64Array;
-    F: Float64Array;
-    fillerF: Float64Array;
-    G: Float64Array;
-    dG: Float64Array;
-    S: Float64Array;
-    A: Float64Array;
-    B: Float64Array;
-    C: Float64Array;
-    attention: Float64Array;
-    pairScores: Float64Array;
-    pairClass: Uint8Array;
-  };
+  private readonly out: PrimitiveBuffers;
 
   constructor(c: FullProbeConfig) {
     const { data, m, m1 } = c;
@@ -91,30 +76,23 @@ export class FullProbe implements Probe {
     const { n, L } = data;
     this.r = new Float64Array(m);
     this.u = new Float64Array(data.d);
-    this.z = new Float64Array(this.pairs.count);
     this.gu = new Float64Array(data.d);
-    this.P = new Float64Array(n * L * L);
     this.rdot = new Float64Array(m);
     this.vgu = new Float64Array(m);
     this.udot = new Float64Array(data.d);
     this.zdot = new Float64Array(this.pairs.count);
     this.Fdot = new Float64Array(n);
-    this.out = {
+    this.out = primitiveBuffers({
+      n,
+      L,
       groupType: Int32Array.from(data.type),
       groupCount: new Float64Array(n).fill(1),
       groupLabel: Float64Array.from(data.y),
-      F: new Float64Array(n),
-      fillerF: new Float64Array(n),
-      G: new Float64Array(3),
-      dG: new Float64Array(3),
-      S: new Float64Array(9),
-      A: new Float64Array(9),
-      B: new Float64Array(9),
-      C: new Float64Array(9),
-      attention: this.P,
-      pairScores: this.z,
+      attentionLength: n * L * L,
       pairClass: Uint8Array.from(this.pairs.key, (key, e) => pairClassOf(key, this.pairs.query[e])),
-    };
+    });
+    this.P = this.out.attention;
+    this.z = this.out.pairScores;
   }
 
   probe(y: Float64Array): Primitives {
@@ -199,7 +177,7 @@ export class FullProbe implements Probe {
       tg.lossTokenMajor(y.subarray(oQ, oK), y.subarray(oK, oV), y.subarray(oV, oW), y.subarray(oW), a, null, 1);
       test = testMetrics(tg.F, this.testData.y);
     }
-    return { n, L, ...out, GfillerMaxAbs: gFill, s, test };
+    return { ...out, GfillerMaxAbs: gFill, s, test };
   }
 
   outputRates(y: Float64Array, dydt: Float64Array): Float64Array {

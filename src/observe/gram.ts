@@ -7,7 +7,7 @@
  */
 import { GramModel } from '../gram/flow.js';
 import { PairTable } from '../model/pairTable.js';
-import { Primitives, Probe, pairClassOf } from './primitives.js';
+import { PrimitiveBuffers, Primitives, Probe, pairClassOf, primitiveBuffers } from './primitives.js';
 
 /** Something that evaluates a held-out set at a Level G state (src/gram/testSet.ts). */
 export interface GramTestEvaluator {
@@ -22,7 +22,7 @@ export class GramProbe implements Probe {
   private readonly fillerLocal: Int32Array;
   private readonly gu: Float64Array;
   private readonly Fdot: Float64Array;
-  private readonly out: Omit<Primitives, 'GfillerMaxAbs' | 's' | 'test'>;
+  private readonly out: PrimitiveBuffers;
 
   constructor(
     private readonly model: GramModel,
@@ -40,24 +40,15 @@ export class GramProbe implements Probe {
     this.fillerLocal = Int32Array.from(pairs.used.filter((t) => t >= 3), (t) => local[t]);
     this.gu = new Float64Array(model.k);
     this.Fdot = new Float64Array(n);
-    this.out = {
+    this.out = primitiveBuffers({
       n,
       L,
       groupType: Int32Array.from(data.type),
       groupCount: new Float64Array(n).fill(1),
       groupLabel: Float64Array.from(data.y),
-      F: new Float64Array(n),
-      fillerF: new Float64Array(n),
-      G: new Float64Array(3),
-      dG: new Float64Array(3),
-      S: new Float64Array(9),
-      A: new Float64Array(9),
-      B: new Float64Array(9),
-      C: new Float64Array(9),
-      attention: new Float64Array(n * L * L),
-      pairScores: new Float64Array(pairs.count),
+      attentionLength: n * L * L,
       pairClass: Uint8Array.from(pairs.key, (key, e) => pairClassOf(key, pairs.query[e])),
-    };
+    });
   }
 
   probe(y: Float64Array): Primitives {

@@ -61,6 +61,44 @@ export function pairClassOf(key: number, query: number): number {
   return key <= 1 && query <= 1 ? PAIR_TARGET_TARGET : PAIR_OTHER;
 }
 
+/** The buffers of a probe's primitives (all but the scalars), filled on every probe call. */
+export type PrimitiveBuffers = Omit<Primitives, 'GfillerMaxAbs' | 's' | 'test'>;
+
+/**
+ * Allocates a probe's buffers: the sample groups (type 1..4, sample count, label of each), the
+ * attention and pair-score lengths, and the pairs' classes.
+ */
+export function primitiveBuffers(c: {
+  n: number;
+  L: number;
+  groupType: Int32Array;
+  groupCount: Float64Array;
+  groupLabel: Float64Array;
+  attentionLength: number;
+  pairClass: Uint8Array;
+}): PrimitiveBuffers {
+  const groups = c.groupType.length;
+  const block = () => new Float64Array(9);
+  return {
+    n: c.n,
+    L: c.L,
+    groupType: c.groupType,
+    groupCount: c.groupCount,
+    groupLabel: c.groupLabel,
+    F: new Float64Array(groups),
+    fillerF: new Float64Array(groups),
+    G: new Float64Array(3),
+    dG: new Float64Array(3),
+    S: block(),
+    A: block(),
+    B: block(),
+    C: block(),
+    attention: new Float64Array(c.attentionLength),
+    pairScores: new Float64Array(c.pairClass.length),
+    pairClass: c.pairClass,
+  };
+}
+
 /** A level's primitives as a function of its state. */
 export interface Probe {
   /** whether primitives include a test set (so the test columns exist) */

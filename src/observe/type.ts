@@ -6,14 +6,14 @@
  */
 import { FIRST_FILLER_CLASS, NUM_CLASSES, ORDERED_ORBITS, TYPE_LABEL, orbitId } from '../reduced/orbits.js';
 import type { TypeSystem } from '../reduced/typeSystem.js';
-import { Primitives, Probe, pairClassOf } from './primitives.js';
+import { PrimitiveBuffers, Primitives, Probe, pairClassOf, primitiveBuffers } from './primitives.js';
 
 export class TypeProbe implements Probe {
   readonly hasTest = false;
   private readonly pairOrbits: Int32Array;
   private readonly dydt: Float64Array;
   private readonly Fdot = new Float64Array(4);
-  private readonly out: Omit<Primitives, 'GfillerMaxAbs' | 's' | 'test'>;
+  private readonly out: PrimitiveBuffers;
 
   constructor(private readonly system: TypeSystem) {
     const { n, L } = system;
@@ -21,25 +21,16 @@ export class TypeProbe implements Probe {
     const cooccurring = ORDERED_ORBITS.filter((o) => o.cooccur && active[o.id]);
     this.pairOrbits = Int32Array.from(cooccurring, (o) => o.id);
     this.dydt = new Float64Array(system.size);
-    this.out = {
+    this.out = primitiveBuffers({
       n,
       L,
       groupType: Int32Array.of(1, 2, 3, 4),
       // Level T's data has exact proportions n/2, n/6, n/6, n/6 (src/reduced/orbits.ts checks it).
       groupCount: Float64Array.of(n / 2, n / 6, n / 6, n / 6),
       groupLabel: Float64Array.from(TYPE_LABEL),
-      F: new Float64Array(4),
-      fillerF: new Float64Array(4),
-      G: new Float64Array(3),
-      dG: new Float64Array(3),
-      S: new Float64Array(9),
-      A: new Float64Array(9),
-      B: new Float64Array(9),
-      C: new Float64Array(9),
-      attention: new Float64Array(system.kernel.kindP.length),
-      pairScores: new Float64Array(cooccurring.length),
+      attentionLength: system.kernel.kindP.length,
       pairClass: Uint8Array.from(cooccurring, (o) => pairClassOf(o.rowClass, o.colClass)),
-    };
+    });
   }
 
   probe(y: Float64Array): Primitives {
