@@ -21,7 +21,7 @@ describe('coflow CLI', () => {
   it('--help lists every command', () => {
     const r = coflow(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['data', 'init', 'grad', 'run']) expect(r.stdout).toMatch(new RegExp(`\\n  ${c} `));
+    for (const c of ['data', 'init', 'grad', 'run', 'derive', 'check', 'presets']) expect(r.stdout).toMatch(new RegExp(`\\n  ${c} `));
   });
 
   it('bad input: one line naming the problem, exit code 2, no stack trace, nothing written', () => {

@@ -9,8 +9,9 @@ describe('resolveSettings', () => {
     expect(s.s1).toBe(Math.sqrt(2 / 128));
   });
 
-  it('theory preset conforms to Assumption 2.3 and Condition 1 (m >= max(m1, L^2))', () => {
+  it('theory preset: distinct fillers, Condition 1 (m >= max(m1, L^2)), the theory scales, but n < L^2 (coflow presets says so)', () => {
     const s = resolveSettings('theory', {});
+    expect(s.n).toBeLessThan(s.L * s.L);
     expect(s.fillers).toBe('distinct');
     expect(s.m).toBeGreaterThanOrEqual(Math.max(s.m1, s.L * s.L));
     expect(s.s0).toBe(1 / Math.sqrt(s.L * s.m));
