@@ -261,7 +261,7 @@ export class LossGrad {
 }
 
 /** r = W^T a for a row-major rows x cols matrix W, four rows at a time. */
-function transposeTimesVector(W: Float64Array, rows: number, cols: number, a: Float64Array, r: Float64Array): void {
+export function transposeTimesVector(W: Float64Array, rows: number, cols: number, a: Float64Array, r: Float64Array): void {
   r.fill(0);
   let j = 0;
   for (; j + 3 < rows; j += 4) {

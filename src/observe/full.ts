@@ -7,11 +7,11 @@
  * fraction of one gradient evaluation, so recording every row stays cheap.
  */
 import { Dataset } from '../data/dataset.js';
-import { LossGrad } from '../model/gradient.js';
+import { LossGrad, transposeTimesVector } from '../model/gradient.js';
 import { logisticLoss } from '../model/logistic.js';
 import { PairTable } from '../model/pairTable.js';
 import { PairKernels } from '../model/simdPairs.js';
-import { PrimitiveBuffers, Primitives, Probe, pairClassOf, primitiveBuffers } from './primitives.js';
+import { PrimitiveBuffers, Primitives, Probe, pairClassOf, primitiveBuffers, sampleGroups } from './primitives.js';
 
 export interface FullProbeConfig {
   data: Dataset;
@@ -85,9 +85,7 @@ export class FullProbe implements Probe {
     this.out = primitiveBuffers({
       n,
       L,
-      groupType: Int32Array.from(data.type),
-      groupCount: new Float64Array(n).fill(1),
-      groupLabel: Float64Array.from(data.y),
+      ...sampleGroups(data),
       attentionLength: n * L * L,
       pairClass: Uint8Array.from(this.pairs.key, (key, e) => pairClassOf(key, this.pairs.query[e])),
     });
@@ -104,7 +102,7 @@ export class FullProbe implements Probe {
     const oV = 2 * md;
     const oW = 3 * md;
     // r = W^T a (G(mu) = r . W_V mu, paper Sec. 2)
-    transposeTimes(y, oW, m1, m, a, r);
+    transposeTimesVector(y.subarray(oW, oW + m1 * m), m1, m, a, r);
     const s = dot(r, 0, r, 0, m);
     const used = pairs.used;
     for (let i = 0; i < used.length; i++) u[used[i]] = dot(r, 0, y, oV + used[i] * m, m);
@@ -188,7 +186,7 @@ export class FullProbe implements Probe {
     const oV = 2 * md;
     const oW = 3 * md;
     // dr/dt = (dW/dt)^T a; du_p/dt = dr/dt . v_p + r . dv_p/dt; dS_ba/dt = dK_b/dt . Q_a + K_b . dQ_a/dt
-    transposeTimes(dydt, oW, m1, m, a, rdot);
+    transposeTimesVector(dydt.subarray(oW, oW + m1 * m), m1, m, a, rdot);
     const used = pairs.used;
     for (let i = 0; i < used.length; i++) {
       const o = oV + used[i] * m;
@@ -218,28 +216,6 @@ export class FullProbe implements Probe {
       Fdot[i] = rate;
     }
     return Fdot;
-  }
-}
-
-/** out = X^T a for X (rows x cols, row-major from offset o): four rows per pass over out. */
-function transposeTimes(X: Float64Array, o: number, rows: number, cols: number, a: Float64Array, out: Float64Array): void {
-  out.fill(0);
-  let j = 0;
-  for (; j + 3 < rows; j += 4) {
-    const a0 = a[j];
-    const a1 = a[j + 1];
-    const a2 = a[j + 2];
-    const a3 = a[j + 3];
-    const o0 = o + j * cols;
-    const o1 = o0 + cols;
-    const o2 = o1 + cols;
-    const o3 = o2 + cols;
-    for (let c = 0; c < cols; c++) out[c] += a0 * X[o0 + c] + a1 * X[o1 + c] + a2 * X[o2 + c] + a3 * X[o3 + c];
-  }
-  for (; j < rows; j++) {
-    const aj = a[j];
-    const oj = o + j * cols;
-    for (let c = 0; c < cols; c++) out[c] += aj * X[oj + c];
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { GramModel } from '../gram/flow.js';
 import { PairTable } from '../model/pairTable.js';
-import { PrimitiveBuffers, Primitives, Probe, pairClassOf, primitiveBuffers } from './primitives.js';
+import { PrimitiveBuffers, Primitives, Probe, pairClassOf, primitiveBuffers, sampleGroups } from './primitives.js';
 
 /** Something that evaluates a held-out set at a Level G state (src/gram/testSet.ts). */
 export interface GramTestEvaluator {
@@ -43,9 +43,7 @@ export class GramProbe implements Probe {
     this.out = primitiveBuffers({
       n,
       L,
-      groupType: Int32Array.from(data.type),
-      groupCount: new Float64Array(n).fill(1),
-      groupLabel: Float64Array.from(data.y),
+      ...sampleGroups(data),
       attentionLength: n * L * L,
       pairClass: Uint8Array.from(pairs.key, (key, e) => pairClassOf(key, pairs.query[e])),
     });

@@ -99,6 +99,11 @@ export function primitiveBuffers(c: {
   };
 }
 
+/** Sample groups of a level that keeps every sample apart (Level F, G): one sample per group. */
+export function sampleGroups(data: { n: number; type: Int32Array; y: Float64Array }) {
+  return { groupType: Int32Array.from(data.type), groupCount: new Float64Array(data.n).fill(1), groupLabel: Float64Array.from(data.y) };
+}
+
 /** A level's primitives as a function of its state. */
 export interface Probe {
   /** whether primitives include a test set (so the test columns exist) */
