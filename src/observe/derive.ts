@@ -78,7 +78,6 @@ function maxAbsDiff(x: Float64Array, x0: Float64Array): number {
  */
 export class Observer {
   readonly columns: string[];
-  private readonly S0: Float64Array;
   private readonly A0: Float64Array;
   private readonly B0: Float64Array;
   private readonly C0: Float64Array;
@@ -92,7 +91,6 @@ export class Observer {
   ) {
     this.columns = observationColumns(withStep, source.hasTest);
     const p = source.probe(y0);
-    this.S0 = p.S.slice();
     this.A0 = p.A.slice();
     this.B0 = p.B.slice();
     this.C0 = p.C.slice();

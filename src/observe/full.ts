@@ -11,6 +11,7 @@ import { LossGrad, transposeTimesVector } from '../model/gradient.js';
 import { logisticLoss } from '../model/logistic.js';
 import { PairTable } from '../model/pairTable.js';
 import { PairKernels } from '../model/simdPairs.js';
+import { SampleScratch, sampleBackward, sampleForward, sampleRate } from './sample.js';
 import { PrimitiveBuffers, Primitives, Probe, pairClassOf, primitiveBuffers, sampleGroups } from './primitives.js';
 
 export interface FullProbeConfig {
@@ -59,6 +60,7 @@ export class FullProbe implements Probe {
   private readonly zdot: Float64Array;
   private readonly Fdot: Float64Array;
   private readonly out: PrimitiveBuffers;
+  private readonly scratch: SampleScratch;
 
   constructor(c: FullProbeConfig) {
     const { data, m, m1 } = c;
@@ -82,6 +84,7 @@ export class FullProbe implements Probe {
     this.udot = new Float64Array(data.d);
     this.zdot = new Float64Array(this.pairs.count);
     this.Fdot = new Float64Array(n);
+    this.scratch = new SampleScratch(L);
     this.out = primitiveBuffers({
       n,
       L,
@@ -95,7 +98,7 @@ export class FullProbe implements Probe {
 
   probe(y: Float64Array): Primitives {
     const { m, m1, d, a, data, pairs, r, u, z, gu, P, out } = this;
-    const { n, L, tokens } = data;
+    const { n, L } = data;
     const md = m * d;
     const oQ = 0;
     const oK = md;
@@ -113,37 +116,14 @@ export class FullProbe implements Probe {
     const scale = 1 / Math.sqrt(m);
     gu.fill(0);
     const LL = L * L;
+    const sc = this.scratch;
     for (let i = 0; i < n; i++) {
-      let Fi = 0;
-      for (let l = 0; l < L; l++) {
-        // softmax over keys p of query l; P[i, p, l]
-        let zmax = -Infinity;
-        for (let p = 0; p < L; p++) zmax = Math.max(zmax, z[pairs.pairOf[i * LL + p * L + l]] * scale);
-        let Z = 0;
-        for (let p = 0; p < L; p++) {
-          const e = Math.exp(z[pairs.pairOf[i * LL + p * L + l]] * scale - zmax);
-          P[i * LL + p * L + l] = e;
-          Z += e;
-        }
-        for (let p = 0; p < L; p++) {
-          const w = P[i * LL + p * L + l] / Z;
-          P[i * LL + p * L + l] = w;
-          Fi += w * u[tokens[i * L + p]];
-        }
-      }
+      this.gather(i, scale);
+      const Fi = sampleForward(sc, P, i * LL);
       out.F[i] = Fi;
-      // dL/dF_i = -y_i g_i / n; dF_i/du_p = sum_l P_pl
+      // dL/dF_i = -y_i g_i / n (paper Sec. 2)
       const yi = data.y[i];
-      const w = -yi / (1 + Math.exp(yi * Fi)) / n;
-      let filler = 0;
-      for (let p = 0; p < L; p++) {
-        let colSum = 0;
-        for (let l = 0; l < L; l++) colSum += P[i * LL + p * L + l];
-        const x = tokens[i * L + p];
-        gu[x] += w * colSum;
-        if (x >= 3) filler += colSum * u[x];
-      }
-      out.fillerF[i] = filler;
+      out.fillerF[i] = sampleBackward(sc, P, i * LL, -yi / (1 + Math.exp(yi * Fi)) / n, gu);
     }
     // sum_p gu_p v_p (= -(dr/dt) / m1)
     const vgu = this.vgu;
@@ -178,8 +158,22 @@ export class FullProbe implements Probe {
     return { ...out, GfillerMaxAbs: gFill, s, test };
   }
 
+  /** Sample i's scaled pair scores and token values (from the last probe's z and u) into the scratch. */
+  private gather(i: number, scale: number): void {
+    const { L, tokens } = this.data;
+    const { pairs, z, u, scratch: sc } = this;
+    const LL = L * L;
+    for (let p = 0; p < L; p++) {
+      const x = tokens[i * L + p];
+      sc.u[p] = u[x];
+      sc.ids[p] = x;
+      sc.filler[p] = x >= 3 ? 1 : 0;
+      for (let l = 0; l < L; l++) sc.z[p * L + l] = z[pairs.pairOf[i * LL + p * L + l]] * scale;
+    }
+  }
+
   outputRates(y: Float64Array, dydt: Float64Array): Float64Array {
-    const { m, m1, d, a, data, pairs, r, u, P, rdot, udot, zdot, Fdot } = this;
+    const { m, m1, d, a, data, pairs, r, P, rdot, udot, zdot, Fdot } = this;
     const { n, L, tokens } = data;
     const md = m * d;
     const oK = md;
@@ -203,17 +197,14 @@ export class FullProbe implements Probe {
     simd.scores(scale);
     for (let e = 0; e < count; e++) zdot[e] += simd.z[e];
     const LL = L * L;
+    const sc = this.scratch;
     for (let i = 0; i < n; i++) {
-      let rate = 0;
-      for (let l = 0; l < L; l++) {
-        let Fl = 0;
-        for (let p = 0; p < L; p++) Fl += P[i * LL + p * L + l] * u[tokens[i * L + p]];
-        for (let p = 0; p < L; p++) {
-          const x = tokens[i * L + p];
-          rate += P[i * LL + p * L + l] * ((u[x] - Fl) * zdot[pairs.pairOf[i * LL + p * L + l]] + udot[x]);
-        }
+      this.gather(i, scale);
+      for (let p = 0; p < L; p++) {
+        sc.udot[p] = udot[tokens[i * L + p]];
+        for (let l = 0; l < L; l++) sc.zdot[p * L + l] = zdot[pairs.pairOf[i * LL + p * L + l]];
       }
-      Fdot[i] = rate;
+      Fdot[i] = sampleRate(sc, P, i * LL);
     }
     return Fdot;
   }

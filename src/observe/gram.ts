@@ -7,6 +7,7 @@
  */
 import { GramModel } from '../gram/flow.js';
 import { PairTable } from '../model/pairTable.js';
+import { SampleScratch, sampleBackward, sampleForward, sampleRate } from './sample.js';
 import { PrimitiveBuffers, Primitives, Probe, pairClassOf, primitiveBuffers, sampleGroups } from './primitives.js';
 
 /** Something that evaluates a held-out set at a Level G state (src/gram/testSet.ts). */
@@ -23,6 +24,7 @@ export class GramProbe implements Probe {
   private readonly gu: Float64Array;
   private readonly Fdot: Float64Array;
   private readonly out: PrimitiveBuffers;
+  private readonly scratch: SampleScratch;
 
   constructor(
     private readonly model: GramModel,
@@ -40,6 +42,7 @@ export class GramProbe implements Probe {
     this.fillerLocal = Int32Array.from(pairs.used.filter((t) => t >= 3), (t) => local[t]);
     this.gu = new Float64Array(model.k);
     this.Fdot = new Float64Array(n);
+    this.scratch = new SampleScratch(L);
     this.out = primitiveBuffers({
       n,
       L,
@@ -50,7 +53,7 @@ export class GramProbe implements Probe {
   }
 
   probe(y: Float64Array): Primitives {
-    const { model, out, local } = this;
+    const { model, out } = this;
     const { layout: lay, k, data } = model;
     const { n, L } = data;
     const P = out.attention;
@@ -58,38 +61,14 @@ export class GramProbe implements Probe {
     const LL = L * L;
     const gu = this.gu;
     gu.fill(0);
+    const sc = this.scratch;
     for (let i = 0; i < n; i++) {
-      const row = i * L;
-      let Fi = 0;
-      for (let l = 0; l < L; l++) {
-        const q = local[row + l];
-        let zmax = -Infinity;
-        for (let p = 0; p < L; p++) zmax = Math.max(zmax, y[lay.S + local[row + p] * k + q] * scale);
-        let Z = 0;
-        for (let p = 0; p < L; p++) {
-          const e = Math.exp(y[lay.S + local[row + p] * k + q] * scale - zmax);
-          P[i * LL + p * L + l] = e;
-          Z += e;
-        }
-        for (let p = 0; p < L; p++) {
-          const w = P[i * LL + p * L + l] / Z;
-          P[i * LL + p * L + l] = w;
-          Fi += w * y[lay.u + local[row + p]];
-        }
-      }
+      this.gather(y, i, scale);
+      const Fi = sampleForward(sc, P, i * LL);
       out.F[i] = Fi;
-      // dL/dF_i = -y_i g_i / n; dF_i/du_p = sum_l P_pl
+      // dL/dF_i = -y_i g_i / n (paper Sec. 2)
       const yi = data.y[i];
-      const w = -yi / (1 + Math.exp(yi * Fi)) / n;
-      let filler = 0;
-      for (let p = 0; p < L; p++) {
-        let colSum = 0;
-        for (let l = 0; l < L; l++) colSum += P[i * LL + p * L + l];
-        const b = local[row + p];
-        gu[b] += w * colSum;
-        if (data.tokens[row + p] >= 3) filler += colSum * y[lay.u + b];
-      }
-      out.fillerF[i] = filler;
+      out.fillerF[i] = sampleBackward(sc, P, i * LL, -yi / (1 + Math.exp(yi * Fi)) / n, gu);
     }
     for (let e = 0; e < out.pairScores.length; e++) out.pairScores[e] = y[lay.S + this.pairKey[e] * k + this.pairQuery[e]];
     const li = model.index.localOf;
@@ -116,6 +95,21 @@ export class GramProbe implements Probe {
     return { ...out, GfillerMaxAbs: gFill, s: y[lay.s], test: test ? { loss: test.loss, error: test.error } : null };
   }
 
+  /** Sample i's scaled scores S[x_p, x_l] / sqrt(m) and values u[x_p] from the Gram state into the scratch. */
+  private gather(y: Float64Array, i: number, scale: number): void {
+    const { layout: lay, k, data } = this.model;
+    const { local, scratch: sc } = this;
+    const L = data.L;
+    const row = i * L;
+    for (let p = 0; p < L; p++) {
+      const b = local[row + p];
+      sc.u[p] = y[lay.u + b];
+      sc.ids[p] = b;
+      sc.filler[p] = data.tokens[row + p] >= 3 ? 1 : 0;
+      for (let l = 0; l < L; l++) sc.z[p * L + l] = y[lay.S + b * k + local[row + l]] * scale;
+    }
+  }
+
   outputRates(y: Float64Array, dydt: Float64Array): Float64Array {
     const { model, local, Fdot } = this;
     const { layout: lay, k, data } = model;
@@ -123,19 +117,16 @@ export class GramProbe implements Probe {
     const P = this.out.attention;
     const scale = 1 / Math.sqrt(model.m);
     const LL = L * L;
+    const sc = this.scratch;
     for (let i = 0; i < n; i++) {
+      this.gather(y, i, scale);
       const row = i * L;
-      let rate = 0;
-      for (let l = 0; l < L; l++) {
-        const q = local[row + l];
-        let Fl = 0;
-        for (let p = 0; p < L; p++) Fl += P[i * LL + p * L + l] * y[lay.u + local[row + p]];
-        for (let p = 0; p < L; p++) {
-          const b = local[row + p];
-          rate += P[i * LL + p * L + l] * ((y[lay.u + b] - Fl) * dydt[lay.S + b * k + q] * scale + dydt[lay.u + b]);
-        }
+      for (let p = 0; p < L; p++) {
+        const b = local[row + p];
+        sc.udot[p] = dydt[lay.u + b];
+        for (let l = 0; l < L; l++) sc.zdot[p * L + l] = dydt[lay.S + b * k + local[row + l]] * scale;
       }
-      Fdot[i] = rate;
+      Fdot[i] = sampleRate(sc, P, i * LL);
     }
     return Fdot;
   }

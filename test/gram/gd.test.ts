@@ -10,7 +10,7 @@ import { GramModel } from '../../src/gram/flow.js';
 import { liftParams } from '../../src/gram/lift.js';
 import { LossGrad, allocGrad } from '../../src/model/gradient.js';
 import { initParams } from '../../src/model/init.js';
-import { BLOCKS, blockRelErrors, maxOf } from './helpers.js';
+import { BLOCKS, blockRelErrors, maxOf, gdUpdate } from './helpers.js';
 
 describe('Level F gradient descent = Level G exact GD map', () => {
   test('3,000 steps at n=12, L=5, d=40, m=16, m1=16, eta=0.05', () => {
@@ -30,14 +30,7 @@ describe('Level F gradient descent = Level G exact GD map', () => {
     let worst = 0;
     for (let step = 1; step <= 3000; step++) {
       lg.lossAndGrad(p, g);
-      for (const [W, dW] of [
-        [p.WQ, g.dWQ],
-        [p.WK, g.dWK],
-        [p.WV, g.dWV],
-        [p.W, g.dW],
-      ] as const) {
-        for (let i = 0; i < W.length; i++) W[i] -= eta * dW[i];
-      }
+      gdUpdate(p, g, eta);
       model.gdStep(eta, y, yNext);
       [y, yNext] = [yNext, y];
       if (step % 500 === 0) {

@@ -131,3 +131,15 @@ export function repeatedTokenDataset(): Dataset {
   });
   return { n: rows.length, L, d: 12, tokens, y, type };
 }
+
+/** The full-batch GD step written out on the weights: W <- W - eta dL/dW for W_Q, W_K, W_V, W. */
+export function gdUpdate(p: Params, g: ParamGrad, eta: number): void {
+  for (const [W, dW] of [
+    [p.WQ, g.dWQ],
+    [p.WK, g.dWK],
+    [p.WV, g.dWV],
+    [p.W, g.dW],
+  ] as const) {
+    for (let i = 0; i < W.length; i++) W[i] -= eta * dW[i];
+  }
+}

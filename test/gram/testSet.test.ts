@@ -26,7 +26,7 @@ import { LossGrad, allocGrad } from '../../src/model/gradient.js';
 import { initParams } from '../../src/model/init.js';
 import { ParamGrad, Params } from '../../src/model/params.js';
 import { solveIvp } from '../../src/ode/solveIvp.js';
-import { repeatedTokenDataset } from './helpers.js';
+import { repeatedTokenDataset, gdUpdate } from './helpers.js';
 import { ks2, ksCritical001, momentZ } from './stats.js';
 
 const m = 16;
@@ -181,14 +181,7 @@ describe('test outputs along training: Level F vs Level G with extra tokens', ()
     let err = 0;
     for (let step = 1; step <= steps; step++) {
       lgTrain.lossAndGrad(p, g);
-      for (const [W, dW] of [
-        [p.WQ, g.dWQ],
-        [p.WK, g.dWK],
-        [p.WV, g.dWV],
-        [p.W, g.dW],
-      ] as const) {
-        for (let i = 0; i < W.length; i++) W[i] -= eta * dW[i];
-      }
+      gdUpdate(p, g, eta);
       model.gdStep(eta, y, next);
       [y, next] = [next, y];
       if (freeze) for (const i of frozen) y[i] = y0[i];

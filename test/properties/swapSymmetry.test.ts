@@ -44,49 +44,34 @@ function expectNonVacuous(traj: Trajectory): void {
   expect(maxOf(traj.column('score_k2_q1').map(Math.abs))).toBeGreaterThan(0);
 }
 
+/** Every run of `arb` keeps every swapped pair equal within `tol` at every row. */
+function symmetricEverywhere(arb: fc.Arbitrary<Setting>, tol: number, label: string, numRuns: number) {
+  return fc.assert(
+    fc.asyncProperty(arb, async (c) => {
+      const r = await runFlow(c);
+      expect(r.status).toBe('success');
+      expectNonVacuous(r.trajectory);
+      const v = swapSymmetric(r.trajectory, tol);
+      worst.note(`${label} (tol ${tol})`, v.value);
+      expect(v.holds, `${v.worstPair}: ${v.value} for ${JSON.stringify(c)}`).toBe(true);
+    }),
+    { seed: 42, numRuns },
+  );
+}
+
 describe('target-swap symmetry on balanced data from the mean state (random settings)', () => {
   it(`Level T: every swapped pair equal to relative ${TOL_TYPE} at every row`, async () => {
-    await fc.assert(
-      fc.asyncProperty(settingArb('type'), async (c) => {
-        const r = await runFlow(c);
-        expect(r.status).toBe('success');
-        expectNonVacuous(r.trajectory);
-        const v = swapSymmetric(r.trajectory, TOL_TYPE);
-        worst.note(`Level T mean (tol ${TOL_TYPE})`, v.value);
-        expect(v.holds, `${v.worstPair}: ${v.value} for ${JSON.stringify(c)}`).toBe(true);
-      }),
-      { seed: 42, numRuns: 10 },
-    );
+    await symmetricEverywhere(settingArb('type'), TOL_TYPE, 'Level T mean', 10);
   });
 
   it(`Level G from the mean state: equal within the integrator tolerance ${TOL_FLOW}`, async () => {
     const arb = settingArb('gram', { nMax: 24, LMax: 5 }).map((c): Setting => ({ ...c, init: 'mean' }));
-    await fc.assert(
-      fc.asyncProperty(arb, async (c) => {
-        const r = await runFlow(c);
-        expect(r.status).toBe('success');
-        expectNonVacuous(r.trajectory);
-        const v = swapSymmetric(r.trajectory, TOL_FLOW);
-        worst.note(`Level G mean (tol ${TOL_FLOW})`, v.value);
-        expect(v.holds, `${v.worstPair}: ${v.value} for ${JSON.stringify(c)}`).toBe(true);
-      }),
-      { seed: 42, numRuns: 6 },
-    );
+    await symmetricEverywhere(arb, TOL_FLOW, 'Level G mean', 6);
   });
 
   it(`Level F from the orthogonal start (the mean Gram state in weights): equal within ${TOL_FLOW}`, async () => {
     const arb = settingArb('full').map((c): Setting => ({ ...c, init: 'orthogonal', n: 12, L: 4, m: Math.max(c.m, 46) }));
-    await fc.assert(
-      fc.asyncProperty(arb, async (c) => {
-        const r = await runFlow(c);
-        expect(r.status).toBe('success');
-        expectNonVacuous(r.trajectory);
-        const v = swapSymmetric(r.trajectory, TOL_FLOW);
-        worst.note(`Level F orthogonal (tol ${TOL_FLOW})`, v.value);
-        expect(v.holds, `${v.worstPair}: ${v.value} for ${JSON.stringify(c)}`).toBe(true);
-      }),
-      { seed: 42, numRuns: 4 },
-    );
+    await symmetricEverywhere(arb, TOL_FLOW, 'Level F orthogonal', 4);
   });
 });
 
