@@ -73,15 +73,19 @@ export function readRunDir(dir: string): RunDir {
   return { dir, settings, columns, columnNames: names, rows, summary, data };
 }
 
-function readJson(path: string, what: string): unknown {
+/** A run file's text; a missing or unreadable file is a one-line usage error. */
+function readRunFile(path: string, what: string): string {
   if (!existsSync(path)) throw new UsageError(`${path} is missing (${what}); give a directory written by coflow run, or ${RERUN}`);
-  let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new UsageError(`cannot read ${path}: ${err.code ?? err.message}; check its permissions`);
   }
+}
+
+function readJson(path: string, what: string): unknown {
+  const text = readRunFile(path, what);
   try {
     return JSON.parse(text) as unknown;
   } catch (e) {
@@ -186,15 +190,7 @@ export function parseTrajectoryCsv(text: string, path: string): { columns: Map<s
 }
 
 function readTrajectory(path: string) {
-  if (!existsSync(path)) throw new UsageError(`${path} is missing (the recorded trajectory); give a directory written by coflow run, or ${RERUN}`);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new UsageError(`cannot read ${path}: ${err.code ?? err.message}; check its permissions`);
-  }
-  return parseTrajectoryCsv(text, path);
+  return parseTrajectoryCsv(readRunFile(path, 'the recorded trajectory'), path);
 }
 
 /** A row object of summary.json (column -> number; JSON null, written for NaN, reads as NaN). */
