@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: coflow's timings on the paper's problem, side by side with PyTorch and SciPy
- * when /usr/bin/python3 has them (design.md section 4 gives the reference figures). Timings are
+ * when /usr/bin/python3 has them (measured figures: README.md, Benchmarks, and
+ * docs/levels.md#the-scipy-reference-comparison). Timings are
  * wall time of the computation only (no process start-up), on whatever else the machine is
  * doing: run it on a quiet machine. Usage: npm run bench [-- --only gradient,flow,gd,observe,gram,type]
  */
@@ -63,7 +64,7 @@ function benchGradient(): void {
     batches.push(((performance.now() - t0) / 300) * 1000);
   }
   batches.sort((x, y) => x - y);
-  line('coflow analytic gradient (median of 7x300)', `${batches[3].toFixed(1)} us  (target < 1000 us; PyTorch autograd ~3000 us, design.md)`);
+  line('coflow analytic gradient (median of 7x300)', `${batches[3].toFixed(1)} us  (target < 1000 us; PyTorch autograd 3200-4500 us, README Benchmarks)`);
 }
 
 function benchFlow(): void {

@@ -1,5 +1,5 @@
 /**
- * Level G dynamics (design.md section 1): the exact gradient flow and the exact full-batch GD
+ * Level G dynamics (docs/levels.md#level-g): the exact gradient flow and the exact full-batch GD
  * map of the paper's model in the Gram variables S, A, B, C, u, s. The per-sample kernel and
  * the equations are generated code (./generated/gramField.ts, from src/symbolic); this class
  * owns the buffers and the data-dependent structure (token index, nonzero pattern of Gam).

@@ -1,4 +1,4 @@
-/** Level G: the exact Gram-matrix flow (design.md section 1). */
+/** Level G: the exact Gram-matrix flow (docs/levels.md#level-g). */
 export { GRAM_BLOCK_ORDER, checkDataset, gramLayout, tokenIndex } from './layout.js';
 export type { GramLayout, TokenIndex } from './layout.js';
 export { GramModel } from './flow.js';

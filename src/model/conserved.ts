@@ -11,9 +11,10 @@ export function minMargin(F: Float64Array, y: Float64Array): number {
 export const CONSERVED_PROBES = 2;
 
 /**
- * The two m x m matrices conserved by ANY gradient flow of this model (balancedness; paper.md
- * "Conserved"): D1 = W_Q W_Q^T - W_K W_K^T and D2 = W^T W - W_V W_V^T. Why: with M the
- * embeddings of the used tokens and Gam = dL/dS, dW_Q/dt = -W_K M Gam M^T and
+ * The two m x m matrices conserved by ANY gradient flow of this model (balancedness; not in the
+ * paper but exact, docs/levels.md#conserved-quantities): D1 = W_Q W_Q^T - W_K W_K^T and
+ * D2 = W^T W - W_V W_V^T. Why: with M the embeddings of the used tokens and Gam = dL/dS,
+ * dW_Q/dt = -W_K M Gam M^T and
  * dW_K/dt = -W_Q M Gam^T M^T, so d(W_Q W_Q^T)/dt and d(W_K W_K^T)/dt both equal
  * -(W_K M Gam M^T W_Q^T + W_Q M Gam^T M^T W_K^T); and with r = W^T a, g_r = W_V M gu:
  * d(W^T W)/dt = d(W_V W_V^T)/dt = -(g_r r^T + r g_r^T).

@@ -8,7 +8,7 @@ import { ParamGrad, Params } from './params.js';
 /**
  * Loss and analytic gradient of the paper's model (Eq. 1) with respect to W_Q, W_K, W_V, W.
  *
- * Three facts make this cheap (design.md section 4):
+ * Three facts make this cheap (docs/levels.md#level-f):
  * - the embeddings are one-hot, so W_Q X is a gather of L columns of W_Q, never a d x L product;
  * - F depends on W and a only through r = W^T a (G(mu) = r^T W_V mu), so dL/dW = a (dL/dr)^T;
  * - scores depend only on the (key token, query token) pair, so each distinct pair's score and

@@ -3,7 +3,7 @@
  * (b, a) takes the value of its orbit (expand), and an orbit takes the mean of its entries
  * (restrict). On the symmetric subspace restrict(expand(y)) = y; along a Level G trajectory
  * from the mean state the spread of the entries inside each orbit measures how far the solution
- * has left that subspace (it must stay at round-off, design.md section 1).
+ * has left that subspace (it must stay at round-off, docs/levels.md#level-t).
  */
 import { UsageError } from '../errors.js';
 import { Dataset } from '../data/dataset.js';

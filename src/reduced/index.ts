@@ -1,6 +1,6 @@
 /**
  * Level T: the symmetry-reduced ("type-level") system, exact for a theory-conforming data set
- * started at the mean state (design.md section 1). See derivations/type-level.md.
+ * started at the mean state (docs/levels.md#level-t). See derivations/type-level.md.
  */
 export { TypeSystem, type TypeSystemConfig, type TypeOutputs } from './typeSystem.js';
 export { orthogonalParams, orthonormalColumns, type OrthogonalInit } from './orthogonal.js';

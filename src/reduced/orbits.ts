@@ -8,7 +8,7 @@
  * (b, a). Those orbits are described by the classes of b and a and, for two fillers of the same
  * class, by their relation: the same token, two tokens of one sample, or tokens of two different
  * samples. Every other relation is fixed by the classes (mu_1 always shares a sample with an I1
- * or I2 filler, two fillers of different types never share a sample), see design.md section 1.
+ * or I2 filler, two fillers of different types never share a sample), see docs/levels.md#level-t.
  */
 import { UsageError } from '../errors.js';
 import { Dataset, MU1, MU2, MU3 } from '../data/dataset.js';

@@ -3,7 +3,7 @@
  *   A = Q^T Q = s0^2 m I, B = K^T K = s0^2 m I, S = K^T Q = 0, C = V^T V = s0^2 m I,
  *   u = V^T r = 0, s = r^T r = s1^2 m1 m        (r = W^T a),
  * i.e. the expectation of the paper's Gaussian initialisation (Sec. 2). Started there, Level F
- * must follow the type-level system to integrator accuracy (design.md section 1, check 4).
+ * must follow the type-level system to integrator accuracy (docs/levels.md#the-arrows-between-the-levels, arrow 4).
  *
  * Construction: Q and K columns (the columns of W_Q, W_K at the k tokens of the data set) are
  * s0 sqrt(m) times 2k orthonormal vectors (so Q is orthogonal to K and S = 0), which needs

@@ -1,5 +1,5 @@
 /**
- * Level T: the Level G gradient flow and GD map (design.md section 1) restricted to the
+ * Level T: the Level G gradient flow and GD map (docs/levels.md#level-g) restricted to the
  * symmetric subspace of a theory-conforming data set, in orbit variables.
  *
  * Why it is exact: the group that permutes the samples of one type (with their fillers) and the
@@ -185,7 +185,7 @@ export class TypeSystem {
   }
 
   /**
-   * One exact full-batch GD step with rate eta (design.md section 1: the Level G map including
+   * One exact full-batch GD step with rate eta (docs/levels.md#level-g: the Level G map including
    * its eta^2 terms). yNext may be the same array as y. Allocates nothing.
    */
   gdStep(eta: number, y: Float64Array, yNext: Float64Array): void {
@@ -265,7 +265,7 @@ export class TypeSystem {
   }
 
   /**
-   * Conserved quantities of the flow (design.md section 2.6) written with the class sizes:
+   * Conserved quantities of the flow (docs/levels.md#conserved-quantities) written with the class sizes:
    * tr A - tr B = sum_c |c| (A[c,c] - B[c,c]) and tr C - s/m1 = sum_c |c| C[c,c] - s/m1.
    */
   invariants(y: Float64Array): { trAminusTrB: number; trCminusSOverM1: number; trAplusTrB: number; trCplusSOverM1: number } {

@@ -1,7 +1,7 @@
 /**
  * A plain dense Level G reference for the tests of the type level, written independently of
  * src/reduced (no orbits, no multiplicities): per sample the softmax forward pass and its
- * Jacobian, then the k x k matrix products of design.md section 1 done with triple loops.
+ * Jacobian, then the k x k matrix products of docs/levels.md#level-g done with triple loops.
  * Slow and obviously correct; it is the oracle the orbit-form algebra is compared against,
  * alongside the project's own Level G (src/gram) where that exists.
  */
@@ -96,7 +96,7 @@ export function denseGram(data: Dataset, m: number, m1: number): DenseGram {
   }
   const dot = (a: Float64Array, b: Float64Array) => a.reduce((s, v, i) => s + v * b[i], 0);
 
-  /** First-order (flow) and second-order (eta^2) parts of the GD map, design.md section 1. */
+  /** First-order (flow) and second-order (eta^2) parts of the GD map, docs/levels.md#level-g. */
   function parts(y: Float64Array): { d1: Float64Array; d2: Float64Array } {
     const { gam, gu } = grads(y);
     const { S, A, B, C, u, s } = blocks(y);

@@ -1,6 +1,6 @@
 /**
  * The derived Level G equations (src/symbolic/derivation/gramSystem.ts):
- *  - equal, as term sets, the equations of design.md section 1 (typed in here independently);
+ *  - equal, as term sets, the equations of docs/levels.md#level-g (typed in here independently);
  *  - agree numerically with the definitions at random weights: the flow by a central difference
  *    that is EXACT for these quadratic maps, the GD map by direct expansion;
  *  - are closed, conserve tr A - tr B and m1 tr C - s, and give dL/dt <= 0.
@@ -17,7 +17,7 @@ import { DIMS, T, add, maxAbs, maxAbsDiff, mul, randomEnv, scale } from './env.j
 const sys = deriveGramSystem();
 const P = (s: string): Poly => parsePoly(sys.alg, s);
 
-// design.md section 1, typed in independently of the derivation
+// docs/levels.md#level-g, typed in independently of the derivation
 const EXPECTED_FLOW: Record<string, string> = {
   S: '-(Gam A + B Gam)',
   A: '-(Gam^T S + S^T Gam)',
@@ -36,7 +36,7 @@ const EXPECTED_GD: Record<string, string> = {
 };
 
 describe('derived Level G equations', () => {
-  test('flow and GD map equal design.md section 1 as term sets', () => {
+  test('flow and GD map equal docs/levels.md (Level G) as term sets', () => {
     for (const v of GRAM_VARIABLES) {
       expect(sys.flow[v].termSet(), `d${v}/dt`).toEqual(P(EXPECTED_FLOW[v]).termSet());
       expect(sys.gd[v].termSet(), `${v}'`).toEqual(P(EXPECTED_GD[v]).termSet());

@@ -1,6 +1,6 @@
 /**
  * A small NON-COMMUTATIVE polynomial algebra over matrix symbols, enough to derive the Gram
- * flow of design.md section 1 by the product rule instead of by hand.
+ * flow of docs/levels.md#level-g by the product rule instead of by hand.
  *
  * A polynomial is a sum of terms; a term is
  *     rational coefficient x commuting scalar factors x word of matrix factors,

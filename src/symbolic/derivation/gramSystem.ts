@@ -1,5 +1,5 @@
 /**
- * Derivation of Level G (design.md section 1) in the matrix-polynomial algebra.
+ * Derivation of Level G (docs/levels.md#level-g) in the matrix-polynomial algebra.
  *
  * Input: the gradient flow of the weights restricted to the k data tokens, from the chain rule
  * through S = K^T Q and u = V^T r (Gam = dL/dS, gu = dL/du):
