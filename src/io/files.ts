@@ -6,11 +6,17 @@
  *   dataset: tokens (n x L, 0-based ids) int32, y (n, +-1) float64, type (n, 1..4) int32,
  *            d (shape (1,)) int32 -- written by coflow, optional on read (default max token + 1)
  *   grad:    loss (1,), F (n), dWQ, dWK, dWV (m x d), dW (m1 x m)          float64
+ *
+ * The bytes are read by readNpz (npz.ts), which bounds every member by what its .npy header
+ * declares and refuses hostile archives; the checks here are about meaning: keys present,
+ * dtypes (named as the file stored them, e.g. int64 ('<i8')), shapes consistent with each
+ * other, every float finite (key and index named), labels, types and token ids in range.
+ * docs/files.md lists every check.
  */
 import { UsageError } from '../errors.js';
 import { MU1, MU2, type Dataset } from '../data/dataset.js';
 import type { ParamGrad, Params } from '../model/params.js';
-import { f8Array, i4Array, type NpyArray } from './npy.js';
+import { dtypeName, f8Array, i4Array, type NpyArray } from './npy.js';
 import { readNpz, writeNpz, type NpzEntries } from './npz.js';
 
 export interface Dims {
@@ -81,6 +87,11 @@ function requireLength(name: string, v: ArrayLike<number>, n: number): void {
 // ---------------------------------------------------------------------------------------------
 // Readers.
 
+/** The dtype as the file stored it ("int64 ('<i8')"), or the in-memory one for built arrays. */
+function storedDtype(a: NpyArray): string {
+  return a.descr !== undefined ? dtypeName(a.descr) : a.dtype === '<f8' ? 'float64' : 'int32';
+}
+
 /** Accessor for one file's entries that phrases every failure as "<file>: key '<key>' ...". */
 class Reader {
   constructor(
@@ -99,10 +110,13 @@ class Reader {
   /** A float64 array of the given number of dimensions, all entries finite. */
   f8(key: string, ndim: number, meaning: string): NpyArray & { data: Float64Array } {
     const a = this.get(key, ndim, meaning);
-    if (a.dtype !== '<f8') this.fail(key, `has dtype int32, expected float64 (${meaning})`, 'save it with arr.astype(np.float64)');
+    if (a.dtype !== '<f8') this.fail(key, `has dtype ${storedDtype(a)}, expected float64 (${meaning})`, 'save it with arr.astype(np.float64)');
     const data = a.data as Float64Array;
     for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) this.fail(key, `has a non-finite entry ${data[i]} at flat index ${i}`, 'the file must hold finite numbers');
+      if (!Number.isFinite(data[i])) {
+        const at = a.shape.length === 2 ? ` (row ${Math.floor(i / a.shape[1])}, column ${i % a.shape[1]})` : '';
+        this.fail(key, `has a non-finite entry ${data[i]} at flat index ${i}${at}`, 'the file must hold finite numbers');
+      }
     }
     return a as NpyArray & { data: Float64Array };
   }
@@ -110,7 +124,7 @@ class Reader {
   /** An integer array (int32, or int64 narrowed by the .npy reader). */
   i4(key: string, ndim: number, meaning: string): NpyArray & { data: Int32Array } {
     const a = this.get(key, ndim, meaning);
-    if (a.dtype !== '<i4') this.fail(key, `has dtype float64, expected an integer array (${meaning})`, 'save it with arr.astype(np.int32)');
+    if (a.dtype !== '<i4') this.fail(key, `has dtype ${storedDtype(a)}, expected an integer array (${meaning})`, 'save it with arr.astype(np.int32)');
     return a as NpyArray & { data: Int32Array };
   }
 
@@ -181,8 +195,14 @@ export function readDatasetNpz(path: string): Dataset {
     const dArr = r.i4('d', 1, 'the vocabulary size, shape (1,)');
     r.dim('d', dArr, 0, 1, 'd is one number');
     d = dArr.data[0];
+    if (d < 1) r.fail('d', `is ${d}, but the vocabulary size must be >= 1`, "save the vocabulary size d, e.g. np.savez(path, d=np.array([d], dtype=np.int32), ...)");
     if (d <= maxToken) {
-      r.fail('tokens', `has id ${maxToken}, outside [0, d=${d})`, "fix the token ids or the stored 'd'");
+      const i = tokens.data.findIndex((t) => t >= d);
+      r.fail(
+        'tokens',
+        `has id ${tokens.data[i]} at sample ${Math.floor(i / L)}, position ${i % L}, outside [0, d=${d}) (largest id ${maxToken})`,
+        "fix the token ids or the stored 'd'",
+      );
     }
   }
 

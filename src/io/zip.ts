@@ -8,8 +8,16 @@
  * central directory, CRC-32 verified. Zip64 archives (> 4 GiB or > 65535 entries) are refused
  * with a clear error; the zip64 extra field NumPy puts in LOCAL headers (force_zip64) is
  * harmless because sizes and offsets are taken from the central directory.
+ *
+ * The reader treats the archive as hostile. `listZip` checks the whole directory before any
+ * member is inflated: member count and declared sizes against ZIP_LIMITS, every member's bytes
+ * inside the file, before the directory and not shared with another member, local header
+ * agreeing with the directory. Inflation is always bounded: `inflatePrefix` yields the first
+ * bytes of a member with bounded output whatever the data, and `extractMember` inflates with
+ * zlib's maxOutputLength set to the exact size expected, so a deflate bomb stops after that
+ * many bytes instead of filling memory.
  */
-import { inflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
 import { UsageError } from '../errors.js';
 import { crc32 } from './crc32.js';
 
@@ -17,6 +25,43 @@ export interface ZipEntry {
   name: string;
   data: Uint8Array;
 }
+
+/** A member as the central directory describes it, checked but not yet extracted. */
+export interface ZipMember {
+  name: string;
+  /** "<file>: <describe(name)>", the start of every message about this member */
+  label: string;
+  /** 0 = stored, 8 = deflate */
+  method: number;
+  crc: number;
+  /** uncompressed size declared by the central directory */
+  size: number;
+  /** the member's bytes as stored in the archive (compressed for deflate) */
+  raw: Uint8Array;
+}
+
+/** Caps checked from the central directory alone, before anything is inflated. */
+export interface ZipLimits {
+  /** Most members in one archive. */
+  maxMembers: number;
+  /** Largest uncompressed size of one member, in bytes. */
+  maxMemberBytes: number;
+  /** Largest sum of the uncompressed sizes of all members, in bytes. */
+  maxTotalBytes: number;
+}
+
+export const ZIP_LIMITS: Readonly<ZipLimits> = Object.freeze({
+  // coflow's busiest archives (run checkpoints: a few arrays plus one per recorded event) hold
+  // far fewer; the cap bounds the per-member work (directory checks, header probe) a hostile
+  // directory can demand.
+  maxMembers: 10_000,
+  // 2 GiB: Node's readFileSync refuses larger files, so no stored member can be larger, and a
+  // member is held twice while decoding (inflated bytes + typed array).
+  maxMemberBytes: 2 ** 31,
+  // 4 GiB in all: otherwise many small, honest, highly compressible members could each claim
+  // the per-member maximum and together demand far more memory than any machine has.
+  maxTotalBytes: 2 ** 32,
+});
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;
@@ -27,6 +72,7 @@ const CENTRAL_SIZE = 46;
 const END_SIZE = 22;
 const METHOD_STORED = 0;
 const METHOD_DEFLATE = 8;
+const FLAG_ENCRYPTED = 0x0001;
 const FLAG_UTF8 = 0x0800;
 const VERSION = 20; // 2.0: the version that introduced DEFLATE; enough for STORED
 const DOS_DATE_1980_01_01 = (0 << 9) | (1 << 5) | 1;
@@ -100,20 +146,33 @@ export function buildStoredZip(entries: readonly ZipEntry[]): Uint8Array {
   return out;
 }
 
+const REMAKE = 're-create the file';
+
+/** Message-safe member name: control and non-ASCII characters escaped, long names cut. */
+function safeName(name: string): string {
+  const max = 60;
+  const cut = name.length > max ? name.slice(0, max) : name;
+  const esc = cut.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return name.length > max ? `${esc}... (${name.length} characters)` : esc;
+}
+
+const defaultDescribe = (name: string) => `entry '${safeName(name)}'`;
+
 /**
- * All entries of a ZIP image, in central-directory order. `file` names the source in error
- * messages, `describe` turns an entry name into words for them (e.g. "key 'WQ'"). Every
- * structural problem is a UsageError naming the file (and the entry, when one can be
- * identified) and saying how to fix it.
+ * The members of a ZIP image, in central-directory order, with every structural check done
+ * and nothing inflated. `file` names the source in error messages, `describe` turns a member
+ * name into words for them (e.g. "key 'WQ'"; it must make the name message-safe). Every
+ * problem is a UsageError naming the file (and the member, when one can be identified) and
+ * saying how to fix it.
  */
-export function readZip(
+export function listZip(
   bytes: Uint8Array,
   file: string,
-  describe: (name: string) => string = (name) => `entry '${name}'`,
-): ZipEntry[] {
+  describe: (name: string) => string = defaultDescribe,
+  limits: ZipLimits = ZIP_LIMITS,
+): ZipMember[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const remake = 're-create the file';
-  const fail = (what: string, fix = remake): never => {
+  const fail = (what: string, fix = REMAKE): never => {
     throw new UsageError(`${file}: ${what}; ${fix}`);
   };
 
@@ -134,11 +193,17 @@ export function readZip(
   if (count === 0xffff || cdSize === MAX32 || cdStart === MAX32) {
     fail('zip64 archive (> 4 GiB or > 65535 entries) is not supported', 'write smaller .npz files');
   }
+  if (count > limits.maxMembers) {
+    fail(`the archive has ${count} members, more than the ${limits.maxMembers} accepted`, 'store fewer arrays per file');
+  }
   if (cdStart + cdSize > end) fail('central directory lies outside the file (truncated or corrupted)');
+  if (count * CENTRAL_SIZE > cdSize) fail(`central directory of ${cdSize} bytes is too small for its ${count} entries (corrupted)`);
 
   const decoder = new TextDecoder('utf-8');
-  const entries: ZipEntry[] = [];
+  const members: ZipMember[] = [];
+  const spans: Array<[start: number, end: number, label: string]> = [];
   const seen = new Set<string>();
+  let total = 0;
   let o = cdStart;
   for (let i = 0; i < count; i++) {
     if (o + CENTRAL_SIZE > cdStart + cdSize || view.getUint32(o, true) !== SIG_CENTRAL) {
@@ -153,46 +218,171 @@ export function readZip(
     const extraLen = view.getUint16(o + 30, true);
     const commentLen = view.getUint16(o + 32, true);
     const localOffset = view.getUint32(o + 42, true);
-    const name = decoder.decode(bytes.subarray(o + CENTRAL_SIZE, o + CENTRAL_SIZE + nameLen));
-    o += CENTRAL_SIZE + nameLen + extraLen + commentLen;
-    const entryFail = (what: string, fix = remake): never => fail(`${describe(name)}: ${what}`, fix);
+    const next = o + CENTRAL_SIZE + nameLen + extraLen + commentLen;
+    if (next > cdStart + cdSize) fail(`central directory entry ${i} runs past the end of the directory (corrupted)`);
+    const nameBytes = bytes.subarray(o + CENTRAL_SIZE, o + CENTRAL_SIZE + nameLen);
+    const name = decoder.decode(nameBytes);
+    o = next;
+    const label = `${file}: ${describe(name)}`;
+    const entryFail = (what: string, fix = REMAKE): never => {
+      throw new UsageError(`${label}: ${what}; ${fix}`);
+    };
 
-    if (seen.has(name)) entryFail('appears twice');
+    if (seen.has(name)) entryFail('appears twice in the archive', 'write each array once');
     seen.add(name);
     if (csize === MAX32 || usize === MAX32 || localOffset === MAX32) {
       entryFail('zip64 sizes (> 4 GiB) are not supported', 'write smaller .npz files');
     }
-    if (flags & 0x0001) entryFail('is encrypted', 'write it without encryption');
+    if (flags & FLAG_ENCRYPTED) entryFail('is encrypted', 'write it without encryption');
     if (method !== METHOD_STORED && method !== METHOD_DEFLATE) {
       entryFail(`compression method ${method} is not supported (only stored and deflate)`, 'use np.savez or np.savez_compressed');
     }
-    if (localOffset + LOCAL_SIZE > bytes.length || view.getUint32(localOffset, true) !== SIG_LOCAL) {
+    if (method === METHOD_STORED && csize !== usize) {
+      entryFail(`stored (uncompressed) member has compressed size ${csize} != size ${usize}`);
+    }
+    if (usize > limits.maxMemberBytes) {
+      entryFail(`declares ${usize} bytes, more than the ${limits.maxMemberBytes} accepted per member`, 'save smaller arrays');
+    }
+    total += usize;
+    if (total > limits.maxTotalBytes) {
+      entryFail(`brings the archive's declared size to ${total} bytes, more than the ${limits.maxTotalBytes} accepted in all`, 'split the arrays over several files');
+    }
+
+    if (localOffset + LOCAL_SIZE > cdStart || view.getUint32(localOffset, true) !== SIG_LOCAL) {
       entryFail('local header missing (truncated or corrupted)');
     }
-    const dataStart =
-      localOffset + LOCAL_SIZE + view.getUint16(localOffset + 26, true) + view.getUint16(localOffset + 28, true);
-    if (dataStart + csize > bytes.length) entryFail(`data truncated (needs ${csize} bytes)`);
-    const raw = bytes.subarray(dataStart, dataStart + csize);
-
-    let data: Uint8Array;
-    if (method === METHOD_STORED) {
-      if (csize !== usize) entryFail(`stored entry has compressed size ${csize} != size ${usize}`);
-      data = raw;
-    } else {
-      try {
-        data = new Uint8Array(inflateRawSync(raw));
-      } catch (e) {
-        return entryFail(`DEFLATE data is corrupted (${(e as Error).message})`);
-      }
-      if (data.length !== usize) entryFail(`inflated to ${data.length} bytes, directory says ${usize}`);
+    const localNameLen = view.getUint16(localOffset + 26, true);
+    const localExtraLen = view.getUint16(localOffset + 28, true);
+    const localName = bytes.subarray(localOffset + LOCAL_SIZE, localOffset + LOCAL_SIZE + localNameLen);
+    // The directory decides which bytes are which member; a local header that disagrees
+    // (another name, another method) means a damaged or crafted archive.
+    if (localNameLen !== nameLen || Buffer.compare(localName, nameBytes) !== 0) {
+      entryFail('local header names a different member than the central directory (corrupted)');
     }
-    const actual = crc32(data);
-    if (actual !== crc) {
-      entryFail(`CRC-32 mismatch (stored 0x${hex(crc)}, computed 0x${hex(actual)}): the data is corrupted`);
+    if (view.getUint16(localOffset + 8, true) !== method || view.getUint16(localOffset + 6, true) & FLAG_ENCRYPTED) {
+      entryFail('local header disagrees with the central directory on compression or encryption (corrupted)');
     }
-    entries.push({ name, data });
+    const dataStart = localOffset + LOCAL_SIZE + localNameLen + localExtraLen;
+    if (dataStart + csize > cdStart) entryFail(`data truncated (needs ${csize} bytes before the central directory)`);
+    spans.push([localOffset, dataStart + csize, label]);
+    members.push({ name, label, method, crc, size: usize, raw: bytes.subarray(dataStart, dataStart + csize) });
   }
-  return entries;
+
+  // The count in the end record must describe the whole directory: an archive whose count
+  // was lowered would otherwise lose members silently.
+  if (o !== cdStart + cdSize) {
+    fail(`central directory has ${cdStart + cdSize - o} bytes beyond its ${count} entries (corrupted: the entry count or directory size is wrong)`);
+  }
+
+  // Each byte belongs to one member: overlapping members are how "overlapping file" zip bombs
+  // make many large members out of one small compressed stream.
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let k = 1; k < spans.length; k++) {
+    if (spans[k][0] < spans[k - 1][1]) {
+      throw new UsageError(`${spans[k][2]}: overlaps the data of another member (${spans[k - 1][2].slice(file.length + 2)}) (corrupted or crafted archive); ${REMAKE}`);
+    }
+  }
+  return members;
+}
+
+/** Output cap of one probe in inflatePrefix: far above any .npy header, small enough to be harmless. */
+const PROBE_OUTPUT_CAP = 64 * 1024;
+/** Compressed bytes inflatePrefix will scan for the start of a member (any real writer needs a few hundred). */
+const PROBE_INPUT_CAP = 1024 * 1024;
+
+/**
+ * At least the first `want` bytes of a member (all of it if it is shorter; possibly a few more
+ * than `want`), without inflating the rest. Work and memory are bounded whatever the data:
+ * a deflate stream is inflated from truncated inputs of growing length (zlib accepts a
+ * truncated stream with Z_SYNC_FLUSH), each with output capped at PROBE_OUTPUT_CAP; if an input
+ * length overshoots the cap, a binary search finds a length whose output lies between `want`
+ * and the cap (one compressed byte yields at most ~1 KiB, so one exists). CRC is not checked
+ * here: extractMember does that.
+ */
+export function inflatePrefix(m: ZipMember, want: number): Uint8Array {
+  if (m.method === METHOD_STORED) return m.raw.subarray(0, want);
+  const cap = Math.max(PROBE_OUTPUT_CAP, 2 * want + 4096);
+  const inputCap = Math.min(m.raw.length, PROBE_INPUT_CAP);
+  const probe = (n: number): Buffer | null => {
+    try {
+      return inflateRawSync(m.raw.subarray(0, n), { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: cap });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return null;
+      throw new UsageError(`${m.label}: DEFLATE data is corrupted (${(e as Error).message}); ${REMAKE}`);
+    }
+  };
+  let lo = 0; // a length known to give fewer than `want` bytes
+  let hi = -1; // a length known to give more than `cap` bytes
+  for (let n = Math.min(inputCap, 1024); ; n = Math.min(inputCap, 2 * n)) {
+    const out = probe(n);
+    if (out === null) {
+      hi = n;
+      break;
+    }
+    if (out.length >= want || n === m.raw.length) return out;
+    if (n === inputCap) {
+      throw new UsageError(`${m.label}: the first ${n} compressed bytes inflate to only ${out.length} bytes, too few for a .npy header (corrupted or crafted data); ${REMAKE}`);
+    }
+    lo = n;
+  }
+  while (hi - lo > 1) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    const out = probe(mid);
+    if (out === null) hi = mid;
+    else if (out.length >= want) return out;
+    else lo = mid;
+  }
+  throw new UsageError(`${m.label}: one compressed byte expands to more than DEFLATE allows (corrupted data); ${REMAKE}`);
+}
+
+/**
+ * The member's bytes, which must be exactly `expected` long (default: the directory's size),
+ * CRC-32 verified. A deflate member is inflated with maxOutputLength = expected: zlib stops
+ * as soon as the output would exceed it, so a bomb costs at most `expected` bytes (plus one
+ * zlib chunk) of memory and the matching time. `source` says where `expected` comes from.
+ */
+export function extractMember(m: ZipMember, expected: number = m.size, source = 'the ZIP directory declares'): Uint8Array {
+  const fail = (what: string): never => {
+    throw new UsageError(`${m.label}: ${what}; ${REMAKE}`);
+  };
+  if (m.size !== expected) fail(`the ZIP directory says ${m.size} bytes, but ${source} ${expected}`);
+  let data: Uint8Array;
+  if (m.method === METHOD_STORED) {
+    if (m.raw.length !== expected) fail(`stored member has ${m.raw.length} bytes, ${source} ${expected}`);
+    data = m.raw;
+  } else {
+    try {
+      data = inflateRawSync(m.raw, {
+        maxOutputLength: Math.max(1, expected),
+        // One chunk for small members; bounded chunks for large ones.
+        chunkSize: Math.min(Math.max(expected, 64), 1 << 20),
+      });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+        return fail(`inflates to more than the ${expected} bytes ${source} (a decompression bomb or a corrupted file); inflation stopped there`);
+      }
+      return fail(`DEFLATE data is corrupted (${(e as Error).message})`);
+    }
+    if (data.length !== expected) fail(`inflates to ${data.length} bytes, but ${source} ${expected}`);
+  }
+  const actual = crc32(data);
+  if (actual !== m.crc) {
+    fail(`CRC-32 mismatch (stored 0x${hex(m.crc)}, computed 0x${hex(actual)}): the data is corrupted`);
+  }
+  return data;
+}
+
+/**
+ * All entries of a ZIP image, in central-directory order, each inflated to exactly the size
+ * its directory entry declares (bounded by `limits`). See listZip for the arguments.
+ */
+export function readZip(
+  bytes: Uint8Array,
+  file: string,
+  describe: (name: string) => string = defaultDescribe,
+  limits: ZipLimits = ZIP_LIMITS,
+): ZipEntry[] {
+  return listZip(bytes, file, describe, limits).map((m) => ({ name: m.name, data: extractMember(m) }));
 }
 
 function hex(x: number): string {
@@ -227,7 +417,7 @@ function diagnoseTruncation(view: DataView, bytes: Uint8Array, describe: (name: 
       for (let e = extraStart; e + 4 <= extraStart + extraLen; ) {
         const id = view.getUint16(e, true);
         const size = view.getUint16(e + 2, true);
-        if (id === 0x0001 && size >= 16) csize = Number(view.getBigUint64(e + 12, true));
+        if (id === 0x0001 && size >= 16 && e + 20 <= bytes.length) csize = Number(view.getBigUint64(e + 12, true));
         e += 4 + size;
       }
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { crc32 } from '../../src/io/crc32.js';
+import { crc32, crc32Table } from '../../src/io/crc32.js';
 import { makeRng } from '../autodiff/fd.js';
 
 /** Independent bit-at-a-time CRC-32 (no table), straight from the definition. */
@@ -31,5 +31,16 @@ describe('crc32', () => {
     const flipped = bytes.slice();
     flipped[500] ^= 1;
     expect(crc32(flipped)).not.toBe(crc32(bytes));
+  });
+
+  it('the JavaScript table (the fallback on Node < 20.15) equals the bitwise definition and crc32', () => {
+    const rng = makeRng('crc-table');
+    for (const length of [0, 1, 7, 1000, 65537]) {
+      const bytes = Uint8Array.from({ length }, () => Math.floor(rng() * 256));
+      expect(crc32Table(bytes)).toBe(crc32Bitwise(bytes));
+      expect(crc32Table(bytes)).toBe(crc32(bytes));
+      expect(crc32Table(bytes.subarray(length >> 1), crc32Table(bytes.subarray(0, length >> 1)))).toBe(crc32(bytes));
+    }
+    expect(crc32Table(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
   });
 });

@@ -16,11 +16,11 @@ import {
   writeGradNpz,
   writeParamsNpz,
 } from '../../src/io/files.js';
-import { f8Array, i4Array, type NpyArray } from '../../src/io/npy.js';
+import { encodeNpy, f8Array, i4Array, type NpyArray } from '../../src/io/npy.js';
 import { decodeNpz, encodeNpz, readNpz, writeNpz } from '../../src/io/npz.js';
 import { initParams } from '../../src/model/init.js';
 import type { Params } from '../../src/model/params.js';
-import { errorOf, indexOfAscii, scratchDir } from './helpers.js';
+import { buildZip, errorOf, indexOfAscii, npyDict, npyImage, scratchDir } from './helpers.js';
 
 const dir = scratchDir('files');
 const data = generateDataset({ n: 12, L: 4, d: 40, seed: 1, fillers: 'distinct' });
@@ -166,7 +166,7 @@ describe('damaged archives', () => {
 describe('schema violations name the key', () => {
   it('wrong dtype: WQ stored as int32', () => {
     const e = readError('dtype.npz', { ...paramEntries(params), WQ: i4Array(new Int32Array(3 * 40), [3, 40]) }, readParamsNpz);
-    expect(e.message).toMatch(/key 'WQ' has dtype int32, expected float64 .*astype\(np\.float64\)/);
+    expect(e.message).toMatch(/key 'WQ' has dtype int32 \('<i4'\), expected float64 .*astype\(np\.float64\)/);
   });
 
   it('wrong shape: WK with one column too many', () => {
@@ -214,7 +214,7 @@ describe('schema violations name the key', () => {
     const tokens = data.tokens.slice();
     tokens[5] = 40;
     expect(readError('tok.npz', { ...dataEntries(data), tokens: i4Array(tokens, [12, 4]) }, readDatasetNpz).message).toMatch(
-      /key 'tokens' has id 40, outside \[0, d=40\)/,
+      /key 'tokens' has id 40 at sample 1, position 1, outside \[0, d=40\)/,
     );
     expect(readError('ylen.npz', { ...dataEntries(data), y: f8Array(data.y.subarray(1)) }, readDatasetNpz).message).toMatch(
       /key 'y' has shape \(11\) but axis 0 must be 12/,
@@ -223,4 +223,94 @@ describe('schema violations name the key', () => {
     type[0] = 5;
     expect(readError('t5.npz', { ...dataEntries(data), type: i4Array(type) }, readDatasetNpz).message).toMatch(/key 'type' entry 0 is 5/);
   });
+});
+
+/** An .npz whose members are given as raw .npy images (for dtypes our writer does not write). */
+function rawNpz(entries: Record<string, NpyArray | Uint8Array>): Uint8Array {
+  return buildZip(
+    Object.entries(entries).map(([key, v]) => ({ name: `${key}.npy`, content: v instanceof Uint8Array ? v : encodeNpy(v) })),
+  ).bytes;
+}
+
+function int64Npy(values: bigint[], shape: number[] = [values.length]): Uint8Array {
+  return npyImage(npyDict('<i8', shape), new Uint8Array(BigInt64Array.from(values).buffer));
+}
+
+function withEntry(v: Float64Array, i: number, x: number): Float64Array {
+  const c = v.slice();
+  c[i] = x;
+  return c;
+}
+
+describe('domain checks: each refusal names key, index or shapes, and a nearby file is accepted', () => {
+  type Entries = Record<string, NpyArray | Uint8Array>;
+  const P = () => paramEntries(params) as Entries;
+  const D = () => dataEntries(data) as Entries;
+  const grad = { dWQ: params.WQ, dWK: params.WK, dWV: params.WV, dW: params.W };
+  const G = (): Entries => ({
+    loss: f8Array(Float64Array.of(0.5)),
+    F: f8Array(Float64Array.of(1, 2)),
+    dWQ: f8Array(grad.dWQ, [3, 40]),
+    dWK: f8Array(grad.dWK, [3, 40]),
+    dWV: f8Array(grad.dWV, [3, 40]),
+    dW: f8Array(grad.dW, [5, 3]),
+  });
+  const tooBig = data.tokens.slice();
+  const filler = tooBig.findIndex((t) => t > 1); // a filler slot: changing it keeps the types right
+  tooBig[filler] = 40;
+  const negative = data.tokens.slice();
+  negative[filler] = -1;
+  const m1 = (): Entries => ({
+    WQ: f8Array(params.WQ.subarray(0, 40), [1, 40]),
+    WK: f8Array(params.WK.subarray(0, 40), [1, 40]),
+    WV: f8Array(params.WV.subarray(0, 40), [1, 40]),
+    W: f8Array(Float64Array.of(1, 2, 3, 4, 5), [5, 1]),
+    a: f8Array(params.a),
+  });
+  const at = `sample ${Math.floor(filler / 4)}, position ${filler % 4}`;
+
+  const cases: Array<[string, (path: string) => unknown, Entries, Entries, RegExp]> = [
+    // [name, reader, bad file, nearby good file, message]
+    ['Inf in W names row and column', readParamsNpz, { ...P(), W: f8Array(withEntry(params.W, 14, Infinity), [5, 3]) }, { ...P(), W: f8Array(withEntry(params.W, 14, 1e300), [5, 3]) }, /key 'W' has a non-finite entry Infinity at flat index 14 \(row 4, column 2\); the file must hold finite numbers/],
+    ['NaN in WQ', readParamsNpz, { ...P(), WQ: f8Array(withEntry(params.WQ, 41, NaN), [3, 40]) }, { ...P(), WQ: f8Array(withEntry(params.WQ, 41, -0), [3, 40]) }, /key 'WQ' has a non-finite entry NaN at flat index 41 \(row 1, column 1\)/],
+    ['-Inf in a', readParamsNpz, { ...P(), a: f8Array(withEntry(params.a, 3, -Infinity)) }, { ...P(), a: f8Array(withEntry(params.a, 3, -1)) }, /key 'a' has a non-finite entry -Infinity at flat index 3;/],
+    ['WV with a wrong number of columns', readParamsNpz, { ...P(), WV: f8Array(new Float64Array(3 * 39), [3, 39]) }, { ...P(), WV: f8Array(new Float64Array(3 * 40), [3, 40]) }, /key 'WV' has shape \(3, 39\) but axis 1 must be 40 \(d, from WQ\)/],
+    ['WK with a wrong number of rows', readParamsNpz, { ...P(), WK: f8Array(new Float64Array(2 * 40), [2, 40]) }, { ...P(), WK: f8Array(new Float64Array(3 * 40), [3, 40]) }, /key 'WK' has shape \(2, 40\) but axis 0 must be 3 \(m, from WQ\)/],
+    ['a shorter than the rows of W', readParamsNpz, { ...P(), a: f8Array(params.a.subarray(0, 4)) }, P(), /key 'a' has shape \(4\) but axis 0 must be 5 \(m1, the number of rows of W\)/],
+    ['a saved as a column', readParamsNpz, { ...P(), a: f8Array(params.a, [5, 1]) }, P(), /key 'a' has shape \(5, 1\), expected 1 dimension\(s\)/],
+    ['WQ saved flat', readParamsNpz, { ...P(), WQ: f8Array(params.WQ) }, P(), /key 'WQ' has shape \(120\), expected 2 dimension\(s\)/],
+    ['WQ with no rows', readParamsNpz, { ...m1(), WQ: f8Array(new Float64Array(0), [0, 40]) }, m1(), /key 'WQ' has an empty shape \(0, 40\)/],
+    ['WQ missing', readParamsNpz, (({ WQ: _, ...rest }) => rest)(P()), P(), /key 'WQ' is missing \(expected the m x d query matrix; keys present: WK, WV, W, a\)/],
+    ['WQ as int64 (dtype named)', readParamsNpz, { ...P(), WQ: int64Npy(Array(120).fill(0n), [3, 40]) }, P(), /key 'WQ' has dtype int64 \('<i8'\), expected float64 \(the m x d query matrix\); save it with arr\.astype\(np\.float64\)/],
+    ['NaN label', readDatasetNpz, { ...D(), y: f8Array(withEntry(data.y, 3, NaN)) }, D(), /key 'y' has a non-finite entry NaN at flat index 3;/],
+    ['a negative token id', readDatasetNpz, { ...D(), tokens: i4Array(negative, [12, 4]) }, D(), new RegExp(`key 'tokens' has a negative id -1 \\(${at}\\)`)],
+    ['a token id >= d', readDatasetNpz, { ...D(), tokens: i4Array(tooBig, [12, 4]) }, { ...D(), tokens: i4Array(tooBig, [12, 4]), d: i4Array(Int32Array.of(41)) }, new RegExp(`key 'tokens' has id 40 at ${at}, outside \\[0, d=40\\)`)],
+    ['d = 0', readDatasetNpz, { ...D(), d: i4Array(Int32Array.of(0)) }, D(), /key 'd' is 0, but the vocabulary size must be >= 1/],
+    ['d with two entries', readDatasetNpz, { ...D(), d: i4Array(Int32Array.of(40, 40)) }, D(), /key 'd' has shape \(2\) but axis 0 must be 1/],
+    ['tokens saved flat', readDatasetNpz, { ...D(), tokens: i4Array(data.tokens) }, D(), /key 'tokens' has shape \(48\), expected 2 dimension\(s\)/],
+    ['tokens in 3 dimensions', readDatasetNpz, { ...D(), tokens: i4Array(data.tokens, [12, 4, 1]) }, D(), /key 'tokens' has shape \(12, 4, 1\), expected 2 dimension\(s\)/],
+    ['tokens as float64 (dtype named)', readDatasetNpz, { ...D(), tokens: f8Array(Float64Array.from(data.tokens), [12, 4]) }, D(), /key 'tokens' has dtype float64 \('<f8'\), expected an integer array/],
+    ['tokens as int64 beyond int32', readDatasetNpz, { ...D(), tokens: int64Npy([...Array.from(data.tokens.subarray(0, 47), BigInt), 3000000000n], [12, 4]) }, { ...D(), tokens: int64Npy(Array.from(data.tokens, BigInt), [12, 4]) }, /key 'tokens': has dtype int64 \('<i8'\) with a value 3000000000 at flat index 47 outside int32/],
+    ['y as int64 (dtype named)', readDatasetNpz, { ...D(), y: int64Npy(Array.from(data.y, BigInt)) }, D(), /key 'y' has dtype int64 \('<i8'\), expected float64 \(the n labels \+1\/-1\)/],
+    ['y as a column', readDatasetNpz, { ...D(), y: f8Array(data.y, [12, 1]) }, D(), /key 'y' has shape \(12, 1\), expected 1 dimension\(s\)/],
+    ['type of the wrong length', readDatasetNpz, { ...D(), type: i4Array(data.type.subarray(0, 11)) }, D(), /key 'type' has shape \(11\) but axis 0 must be 12 \(n, the number of rows of tokens\)/],
+    ['y missing', readDatasetNpz, (({ y: _, ...rest }) => rest)(D()), D(), /key 'y' is missing \(expected the n labels \+1\/-1; keys present: tokens, type, d\)/],
+    ['grad: dWV of the wrong shape', readGradNpz, { ...G(), dWV: f8Array(new Float64Array(6), [3, 2]) }, G(), /key 'dWV' has shape \(3, 2\) but axis 1 must be 40 \(d, from dWQ\)/],
+    ['grad: loss with two entries', readGradNpz, { ...G(), loss: f8Array(Float64Array.of(1, 2)) }, G(), /key 'loss' has shape \(2\) but axis 0 must be 1/],
+    ['grad: NaN in F', readGradNpz, { ...G(), F: f8Array(Float64Array.of(1, NaN)) }, G(), /key 'F' has a non-finite entry NaN at flat index 1/],
+  ];
+  for (const [name, reader, bad, good, pattern] of cases) {
+    it(name, () => {
+      const slug = name.replace(/\W+/g, '_');
+      const badPath = join(dir, `bad_${slug}.npz`);
+      writeFileSync(badPath, rawNpz(bad));
+      const e = errorOf(() => reader(badPath));
+      expect(e).toBeInstanceOf(UsageError);
+      expect(e.message.startsWith(`${badPath}: key '`)).toBe(true);
+      expect(e.message).toMatch(pattern);
+      const goodPath = join(dir, `good_${slug}.npz`);
+      writeFileSync(goodPath, rawNpz(good));
+      expect(() => reader(goodPath)).not.toThrow();
+    });
+  }
 });
