@@ -3,7 +3,7 @@
  * when /usr/bin/python3 has them (measured figures: README.md, Benchmarks, and
  * docs/levels.md#the-scipy-reference-comparison). Timings are
  * wall time of the computation only (no process start-up), on whatever else the machine is
- * doing: run it on a quiet machine. Usage: npm run bench [-- --only gradient,flow,gd,observe,gram,type]
+ * doing: run it on a quiet machine. Usage: npm run bench [-- --only gradient,flow,gd,observe,driver,gram,type]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync } from 'node:fs';
@@ -16,7 +16,7 @@ import { writeDatasetNpz, writeParamsNpz } from '../src/io/files.js';
 import { allocGrad, LossGrad } from '../src/model/gradient.js';
 import { initParams } from '../src/model/init.js';
 import { FullDynamics } from '../src/run/fullDynamics.js';
-import { runDynamics } from '../src/run/run.js';
+import { runDynamics, runDynamicsAsync } from '../src/run/run.js';
 import { benchLevels } from './levels.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -167,7 +167,45 @@ function benchObserve(): void {
   }
 }
 
-const sections: Record<string, () => void | Promise<void>> = { gradient: benchGradient, flow: benchFlow, gd: benchGd, observe: benchObserve, ...benchLevels };
+/**
+ * What the command line's driver costs: runDynamicsAsync returns to the event loop every 0.25 s
+ * (so SIGINT/SIGTERM handlers can run) and asks a stop flag after every step. Same GD run and
+ * flow as above, with runDynamics and with runDynamicsAsync, alternately, best of 4; the final
+ * states must be bit-identical (the legs do not change the result).
+ */
+async function benchDriver(): Promise<void> {
+  process.stdout.write('Cost of the signal-aware driver (runDynamicsAsync vs runDynamics), paper-fig1\n');
+  const { s, data, p } = paperSetup();
+  const dyn = new FullDynamics(data, p);
+  for (const [label, plan] of [
+    ['10,000 GD steps', { method: 'gd', tEnd: 1, rtol: 1, atol: 1, maxSteps: 1, controller: 'I', lr: 0.01, steps: 10000, samples: s.samples }],
+    ['flow to t = 3000 (dopri5)', { method: 'dopri5', tEnd: 3000, rtol: 1e-8, atol: 1e-10, maxSteps: 1e6, controller: 'I', lr: 0.01, steps: 1, samples: s.samples }],
+  ] as const) {
+    let sync = Infinity;
+    let async = Infinity;
+    let same = true;
+    for (let i = 0; i < 4; i++) {
+      // Alternate which goes first, so neither always pays for the other's garbage.
+      const timeSync = () => {
+        const t0 = performance.now();
+        const r = runDynamics(dyn, dyn.pack(p), plan);
+        sync = Math.min(sync, (performance.now() - t0) / 1000);
+        return r;
+      };
+      const timeAsync = async () => {
+        const t0 = performance.now();
+        const r = await runDynamicsAsync(dyn, dyn.pack(p), plan, { shouldStop: () => false });
+        async = Math.min(async, (performance.now() - t0) / 1000);
+        return r;
+      };
+      const [a, b] = i % 2 === 0 ? [timeSync(), await timeAsync()] : [await timeAsync(), timeSync()].reverse();
+      same &&= a.y.every((v, j) => v === b.y[j]);
+    }
+    line(`${label}: runDynamics / runDynamicsAsync`, `${sync.toFixed(3)} s / ${async.toFixed(3)} s, ${(((async - sync) / sync) * 100).toFixed(1)}% more; final states ${same ? 'bit-identical' : 'DIFFER'}`);
+  }
+}
+
+const sections: Record<string, () => void | Promise<void>> = { gradient: benchGradient, flow: benchFlow, gd: benchGd, observe: benchObserve, driver: benchDriver, ...benchLevels };
 const onlyArg = process.argv.indexOf('--only');
 const chosen = onlyArg >= 0 ? (process.argv[onlyArg + 1] ?? '').split(',') : Object.keys(sections);
 for (const name of chosen) {

@@ -1,6 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { UsageError } from '../errors.js';
 import { basename, dirname, join } from 'node:path';
-import { writeBytesAtomic } from '../io/atomic.js';
+import { makeDirectory, writeBytesAtomic } from '../io/atomic.js';
 import { generateTypeLevelDoc } from '../reduced/doc.js';
 import { generateGramArtifacts } from '../symbolic/artifacts.js';
 
@@ -47,14 +48,18 @@ function indexPage(docs: string[]): string {
  * `codeRoot`, the generated code under that repository root. Each file is written atomically.
  */
 export function deriveCommand(outDir: string, codeRoot?: string): void {
+  if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out ${outDir} is a file, not a directory; give a directory for the documents`);
+  if (codeRoot !== undefined && !(existsSync(codeRoot) && statSync(codeRoot).isDirectory())) {
+    throw new UsageError(`--code ${codeRoot} is not a directory; give the repository root (the folder holding src/)`);
+  }
   const files = derivedFiles();
-  mkdirSync(outDir, { recursive: true });
+  makeDirectory(outDir, '--out');
   for (const [rel, text] of files) {
     let path: string;
     if (rel.startsWith('derivations/')) path = join(outDir, rel.slice('derivations/'.length));
     else if (codeRoot !== undefined) path = join(codeRoot, rel);
     else continue;
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirectory(dirname(path), codeRoot !== undefined && !rel.startsWith('derivations/') ? '--code' : '--out');
     writeBytesAtomic(path, new TextEncoder().encode(text));
     process.stdout.write(`wrote ${path}\n`);
   }

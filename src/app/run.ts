@@ -1,20 +1,22 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { ResolvedSettings } from '../config/resolve.js';
+import { ResolvedSettings, resolveRunSettings } from '../config/resolve.js';
 import { Dataset } from '../data/dataset.js';
 import { generateDataset, generateTestSet } from '../data/generate.js';
 import { UsageError } from '../errors.js';
-import { writeBytesAtomic } from '../io/atomic.js';
+import { makeDirectory, TEMP_PATTERN, writeBytesAtomic } from '../io/atomic.js';
 import { readDatasetNpz, readParamsNpz, writeDatasetNpz } from '../io/files.js';
 import { f8Array, i4Array } from '../io/npy.js';
 import { writeNpz } from '../io/npz.js';
 import { Params } from '../model/params.js';
 import { RNG_ALGORITHM } from '../random/rng.js';
-import { hasCheckpoint, readCheckpoint, removeCheckpoint, writeCheckpoint } from '../run/checkpoint.js';
+import { CHECKPOINT_JSON, hasCheckpoint, readCheckpoint, removeCheckpoint, writeCheckpoint } from '../run/checkpoint.js';
+import { acquireRunLock } from '../run/lock.js';
+import { observationColumns } from '../observe/derive.js';
 import { buildStart, RunStart } from '../run/levels.js';
-import { RunOutcome, flowGrid, runDynamics } from '../run/run.js';
+import { RunOutcome, flowGrid, runDynamicsAsync } from '../run/run.js';
 import { logStepIndices } from '../ode/grid.js';
 import { checkCompatible } from './files.js';
 import { coflowVersion } from './version.js';
@@ -26,6 +28,8 @@ export interface RunCommandOptions {
   quiet: boolean;
   /** wall seconds between checkpoints */
   checkpointSeconds: number;
+  /** replace the files of an earlier run in `out` (otherwise such a directory is refused) */
+  force?: boolean;
 }
 
 function sha256(path: string): string {
@@ -37,13 +41,15 @@ function writeText(path: string, text: string): void {
 }
 
 /** The configuration that fully determines a run (no timestamps: identical runs, identical bytes). */
-function configJson(s: ResolvedSettings, o: RunCommandOptions): string {
+function configJson(s: ResolvedSettings, o: RunCommandOptions, files: Record<string, string>): string {
   const config = {
     coflow: coflowVersion(),
     rng: RNG_ALGORITHM,
     settings: s,
     data: o.dataPath ? { source: 'file', path: o.dataPath, sha256: sha256(o.dataPath) } : { source: 'generated' },
     params: o.paramsPath ? { source: 'file', path: o.paramsPath, sha256: sha256(o.paramsPath) } : { source: s.init },
+    // SHA-256 of the inputs written into the run directory: resume refuses changed files.
+    files,
   };
   return JSON.stringify(config, null, 2) + '\n';
 }
@@ -102,9 +108,12 @@ function progressBar(quiet: boolean, label: string) {
 
 /**
  * `coflow run`: everything is checked and built before the output directory is touched, so bad
- * input leaves nothing behind. Outputs (all written atomically): config.json, data.npz,
- * trajectory.csv, final.npz, summary.json; during the run, checkpoint.{npz,json} every
- * `checkpointSeconds`, removed when the run ends (kept if it was interrupted).
+ * input leaves nothing behind. The directory is then locked (one run per directory, see
+ * src/run/lock.ts); a directory holding an earlier run's files is refused unless `force`, which
+ * removes them first. Outputs (all written atomically): data.npz, test.npz, initial.npz, then
+ * config.json (naming the SHA-256 of each input), trajectory.csv, final.npz, summary.json,
+ * timing.json; during the run checkpoint.json + checkpoint.<hash>.npz every `checkpointSeconds`,
+ * removed when the run ends (kept if it was interrupted).
  */
 export async function runCommand(settings: ResolvedSettings, o: RunCommandOptions): Promise<RunOutcome> {
   const { s, data, params, test } = loadInputs(settings, o);
@@ -113,68 +122,258 @@ export async function runCommand(settings: ResolvedSettings, o: RunCommandOption
     throw new UsageError(`--snapshots ${s.snapshots} is more than the ${rowCount - 1} rows this run records after t = 0; use --snapshots <= ${rowCount - 1} or raise --samples`);
   }
   const start = await buildStart(s, data, params, test);
-  if (existsSync(o.out) && !statSync(o.out).isDirectory()) throw new UsageError(`--out ${o.out} exists and is not a directory; choose another path`);
-  mkdirSync(o.out, { recursive: true });
-  writeText(join(o.out, 'config.json'), configJson(s, o));
-  writeDatasetNpz(join(o.out, 'data.npz'), data);
-  if (test) writeDatasetNpz(join(o.out, 'test.npz'), test);
-  writeState(join(o.out, 'initial.npz'), start.dynamics, start.y0, 0, s.method === 'gd' ? 0 : undefined);
-  removeCheckpoint(o.out);
-  return execute(s, start, o, undefined);
+  prepareOutDir(o.out);
+  const lock = acquireRunLock(o.out);
+  try {
+    const previous = runFilesIn(o.out);
+    if (previous.length > 0 && !o.force) {
+      throw new UsageError(
+        `--out ${o.out} holds another run's files (${previous.slice(0, 3).join(', ')}${previous.length > 3 ? ', ...' : ''}); continue it with coflow run --resume ${o.out}, replace it with --force, or choose another --out`,
+      );
+    }
+    removeRunFiles(o.out);
+    writeInputs(o.out, s, o, data, test, start);
+    return await execute(s, start, o, undefined, configSha(o.out));
+  } finally {
+    lock.release();
+  }
 }
 
-/** `coflow run --resume DIR`: continues from DIR's last checkpoint with DIR's config.json. */
+/**
+ * `coflow run --resume DIR`: continues from DIR's last checkpoint with DIR's config.json, after
+ * checking that config.json, data.npz, test.npz and every input file it names are unchanged
+ * (their SHA-256). A run killed before its first checkpoint starts again from t = 0 (the same
+ * config gives the same run); a run that has ended has nothing to resume.
+ */
 export async function resumeCommand(dir: string, quiet: boolean, checkpointSeconds: number): Promise<RunOutcome> {
   const configPath = join(dir, 'config.json');
-  if (!existsSync(configPath)) throw new UsageError(`--resume ${dir}: no config.json there; give the directory of an earlier run`);
-  if (!hasCheckpoint(dir)) throw new UsageError(`--resume ${dir}: no checkpoint there (the run finished, or never wrote one)`);
-  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { settings: ResolvedSettings; params: { source: string; path?: string } };
-  const s = config.settings;
-  const data = readDatasetNpz(join(dir, 'data.npz'));
-  const params = config.params.source === 'file' && config.params.path ? readParamsNpz(config.params.path) : undefined;
-  const start = await buildStart(s, { ...data, d: s.d }, params, testSetOf(s, { ...data, d: s.d }));
-  const from = readCheckpoint(dir);
-  if (from.y.length !== start.dynamics.size) throw new UsageError(`--resume ${dir}: checkpoint state has ${from.y.length} entries, expected ${start.dynamics.size}`);
-  return execute(s, start, { out: dir, quiet, checkpointSeconds }, from);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--resume ${dir}: no such directory; give the --out directory of an earlier run`);
+  if (!existsSync(configPath)) {
+    throw new UsageError(
+      runFilesIn(dir).length > 0
+        ? `--resume ${dir}: no config.json there (the run was stopped before it had started); start it again with coflow run --force --out ${dir} ...`
+        : `--resume ${dir}: no config.json there; give the directory of an earlier run`,
+    );
+  }
+  const lock = acquireRunLock(dir);
+  try {
+    removeTempFiles(dir);
+    const config = readRunConfig(configPath);
+    const s = config.settings;
+    const o: RunCommandOptions = { out: dir, quiet, checkpointSeconds, dataPath: config.data.path, paramsPath: config.params.path };
+    if (!hasCheckpoint(dir)) {
+      const summary = join(dir, 'summary.json');
+      if (existsSync(summary)) {
+        throw new UsageError(`--resume ${dir}: the run has ended (see ${summary}) and left no checkpoint; nothing to resume (start a new run with --force to replace it)`);
+      }
+      // Killed before its first checkpoint: the same config run from t = 0 is the same run.
+      verifyInput(config.params, '--params');
+      verifyInput(config.data, '--data');
+      const { data, params, test } = loadInputs(s, o);
+      const start = await buildStart(s, data, params, test);
+      if (!quiet) process.stderr.write(`coflow run: ${dir} has no checkpoint yet; running it from t = 0\n`);
+      writeInputs(dir, s, o, data, test, start);
+      return await execute(s, start, o, undefined, configSha(dir));
+    }
+    verifyInput(config.params, '--params');
+    verifyFile(join(dir, 'data.npz'), config.files['data.npz']);
+    if (config.files['test.npz'] !== undefined) verifyFile(join(dir, 'test.npz'), config.files['test.npz']);
+    const data = readDatasetNpz(join(dir, 'data.npz'));
+    const params = config.params.source === 'file' && config.params.path ? readParamsNpz(config.params.path) : undefined;
+    const full = { ...data, d: s.d };
+    const start = await buildStart(s, full, params, testSetOf(s, full));
+    const sha = configSha(dir);
+    const from = readCheckpoint(dir, {
+      method: s.method,
+      size: start.dynamics.size,
+      columns: observationColumns(s.method === 'gd', start.probe.hasTest).length,
+      maxRows: recordedRowCount(s),
+      steps: s.steps,
+      tEnd: s.tEnd,
+      configSha256: sha,
+    });
+    return await execute(s, start, o, from, sha);
+  } finally {
+    lock.release();
+  }
 }
 
-function execute(
+/** The parts of a run's config.json that resuming needs, checked. */
+interface RunConfig {
+  settings: ResolvedSettings;
+  data: { source: string; path?: string; sha256?: string };
+  params: { source: string; path?: string; sha256?: string };
+  files: Record<string, string>;
+}
+
+function readRunConfig(path: string): RunConfig {
+  let c: RunConfig;
+  try {
+    c = JSON.parse(readFileSync(path, 'utf8')) as RunConfig;
+  } catch {
+    throw new UsageError(`${path} is not valid JSON; restore the run's config.json or start the run afresh with --force`);
+  }
+  const ok =
+    c !== null &&
+    typeof c === 'object' &&
+    c.settings !== null &&
+    typeof c.settings === 'object' &&
+    c.data !== null &&
+    typeof c.data === 'object' &&
+    c.params !== null &&
+    typeof c.params === 'object' &&
+    c.files !== null &&
+    typeof c.files === 'object' &&
+    typeof c.files['data.npz'] === 'string';
+  if (!ok) throw new UsageError(`${path} lacks 'settings', 'data', 'params' or 'files' (data.npz); it was not written by this version of coflow run`);
+  // The settings are checked as they were resolved (n, L, d from a --data file are not the
+  // generator's); the checkpoint also binds config.json's hash.
+  return { ...c, settings: resolveRunSettings(c.settings, {}, { dataFromFile: c.data.source === 'file' }) };
+}
+
+/** An input file named in config.json (--data, --params) must still have its recorded SHA-256. */
+function verifyInput(input: RunConfig['data'], flag: string): void {
+  if (input.source !== 'file') return;
+  if (typeof input.path !== 'string' || typeof input.sha256 !== 'string') throw new UsageError(`config.json: the ${flag} input lacks 'path' or 'sha256'`);
+  verifyFile(input.path, input.sha256, flag);
+}
+
+function verifyFile(path: string, expected: string | undefined, flag?: string): void {
+  if (!existsSync(path)) throw new UsageError(`${path} is missing${flag ? ` (the run's ${flag} file)` : ''}; restore it to resume`);
+  if (sha256(path) !== expected) {
+    throw new UsageError(`${path} has changed since the run started (its SHA-256 differs from config.json's); restore the original${flag ? ` ${flag} file` : ''} to resume, or start a new run with --force`);
+  }
+}
+
+function configSha(dir: string): string {
+  return sha256(join(dir, 'config.json'));
+}
+
+/** --out must be a directory or a new path; created here (bad settings never reach this point). */
+function prepareOutDir(out: string): void {
+  if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${out} exists and is not a directory; choose another path`);
+  makeDirectory(out, '--out');
+}
+
+/** The files a run writes into its directory; `force` removes exactly these (and no other file). */
+const RUN_FILES = ['config.json', 'data.npz', 'test.npz', 'initial.npz', 'final.npz', 'trajectory.csv', 'summary.json', 'timing.json', 'claims.json', 'claims.md', CHECKPOINT_JSON];
+const RUN_FILE_PATTERNS = [/^checkpoint\.[0-9a-f]{16}\.npz$/, TEMP_PATTERN];
+const RUN_DIRS = ['snapshots'];
+
+function runFilesIn(dir: string): string[] {
+  return readdirSync(dir).filter((f) => RUN_FILES.includes(f) || RUN_DIRS.includes(f) || RUN_FILE_PATTERNS.some((p) => p.test(f)));
+}
+
+function removeRunFiles(dir: string): void {
+  for (const f of runFilesIn(dir)) rmSync(join(dir, f), { recursive: true, force: true });
+}
+
+/** Temp files a killed writer left (`<name>.tmp-<pid>`); only called while holding the lock. */
+function removeTempFiles(dir: string): void {
+  for (const sub of [dir, join(dir, 'snapshots')]) {
+    if (!existsSync(sub)) continue;
+    for (const f of readdirSync(sub)) if (TEMP_PATTERN.test(f)) rmSync(join(sub, f), { force: true });
+  }
+}
+
+/** The run's inputs, then config.json naming their hashes (so config.json's presence means the inputs are complete). */
+function writeInputs(dir: string, s: ResolvedSettings, o: RunCommandOptions, data: Dataset, test: Dataset | undefined, start: RunStart): void {
+  writeDatasetNpz(join(dir, 'data.npz'), data);
+  const files: Record<string, string> = { 'data.npz': sha256(join(dir, 'data.npz')) };
+  if (test) {
+    writeDatasetNpz(join(dir, 'test.npz'), test);
+    files['test.npz'] = sha256(join(dir, 'test.npz'));
+  }
+  writeState(join(dir, 'initial.npz'), start.dynamics, start.y0, 0, s.method === 'gd' ? 0 : undefined);
+  writeText(join(dir, 'config.json'), configJson(s, o, files));
+}
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * SIGINT / SIGTERM during a run: the first one ends the run after the current step (the
+ * checkpoint and the outputs so far are written, exit 130 / 143); a second SIGINT exits at
+ * once. odex cannot stop between its steps, so for it the signals keep their default action.
+ */
+function signalStop(method: ResolvedSettings['method']) {
+  let received: string | null = null;
+  const handlers: [string, () => void][] = [];
+  if (method !== 'odex') {
+    for (const sig of Object.keys(SIGNAL_EXIT)) {
+      const h = () => {
+        if (received !== null) {
+          process.stderr.write(`\ncoflow run: second ${sig}: stopping at once (the last checkpoint is kept)\n`);
+          process.exit(SIGNAL_EXIT[sig]);
+        }
+        received = sig;
+        process.stderr.write(`\ncoflow run: ${sig} received: finishing the current step and writing a checkpoint (send it again to stop at once)\n`);
+      };
+      process.on(sig, h);
+      handlers.push([sig, h]);
+    }
+  }
+  return {
+    get received() {
+      return received;
+    },
+    dispose() {
+      for (const [sig, h] of handlers) process.removeListener(sig, h);
+    },
+  };
+}
+
+async function execute(
   s: ResolvedSettings,
   start: RunStart,
   o: Pick<RunCommandOptions, 'out' | 'quiet' | 'checkpointSeconds'>,
   from: ReturnType<typeof readCheckpoint> | undefined,
-): RunOutcome {
+  configSha256: string,
+): Promise<RunOutcome> {
   const label = `${s.level}/${s.method}`;
   if (!o.quiet) process.stderr.write(`coflow run: ${start.description}; ${s.method === 'gd' ? `GD lr=${s.lr} steps=${s.steps}` : `${s.method} t_end=${s.tEnd} rtol=${s.rtol} atol=${s.atol}`}\n`);
   const bar = progressBar(o.quiet, label);
+  const signals = signalStop(s.method);
   let outcome: RunOutcome;
   try {
-    outcome = runDynamics(
+    outcome = await runDynamicsAsync(
       start.dynamics,
       start.y0,
       { method: s.method, tEnd: s.tEnd, rtol: s.rtol, atol: s.atol, maxSteps: s.maxSteps, controller: s.controller, lr: s.lr, steps: s.steps, samples: s.samples },
       {
         onProgress: bar ? (f, loss) => bar.update(f, loss) : undefined,
         onRow: snapshotWriter(o.out, start.dynamics, s),
-        onCheckpoint: (c) => writeCheckpoint(o.out, c),
+        onCheckpoint: s.method === 'odex' ? undefined : (c) => writeCheckpoint(o.out, c, configSha256),
         checkpointSeconds: o.checkpointSeconds,
+        shouldStop: () => signals.received !== null,
       },
       from,
       start.probe,
     );
+    // One turn of the event loop before writing: a second SIGINT sent during the last step is
+    // handled here and exits at once, as documented, instead of after the writes.
+    if (signals.received !== null) await new Promise<void>((resolve) => setImmediate(resolve));
   } finally {
     bar?.stop();
+    signals.dispose();
+  }
+  const signal = signals.received;
+  if (signal !== null && outcome.status === 'interrupted') {
+    const where = s.method === 'gd' ? `iterate ${outcome.step}` : `t = ${outcome.t}`;
+    outcome = { ...outcome, message: `stopped by ${signal} at ${where}; continue with coflow run --resume ${o.out}` };
   }
   writeOutputs(o.out, start.dynamics, outcome);
-  if (outcome.status === 'interrupted') writeCheckpoint(o.out, outcome.checkpoint);
+  if (outcome.status === 'interrupted') writeCheckpoint(o.out, outcome.checkpoint, configSha256);
   else removeCheckpoint(o.out);
+  removeTempFiles(o.out);
   const last = outcome.trajectory.rows[outcome.trajectory.rows.length - 1];
   process.stdout.write(
     `${outcome.status}: ${outcome.message}\n` +
       `final loss ${last ? last[outcome.trajectory.columns.indexOf('loss')] : NaN} at t = ${outcome.t}; ` +
       `${outcome.stats.nfev} gradient evaluations; ${outcome.wallSeconds.toFixed(2)} s; wrote ${o.out}\n`,
   );
-  if (outcome.status !== 'success') process.exitCode = 3;
+  if (signal !== null && outcome.status === 'interrupted') {
+    process.exitCode = SIGNAL_EXIT[signal];
+  } else if (outcome.status !== 'success') process.exitCode = 3;
   return outcome;
 }
 
@@ -206,7 +405,7 @@ export function recordedRowCount(s: ResolvedSettings): number {
 function snapshotWriter(dir: string, dyn: RunStart['dynamics'], s: ResolvedSettings) {
   const rows = snapshotRows(recordedRowCount(s), s.snapshots ?? 0);
   if (rows.length === 0) return undefined;
-  mkdirSync(join(dir, 'snapshots'), { recursive: true });
+  makeDirectory(join(dir, 'snapshots'), '--snapshots');
   return (index: number, t: number, step: number | null, y: Float64Array) => {
     const j = rows.indexOf(index);
     if (j >= 0) writeState(join(dir, 'snapshots', `snapshot_${String(j).padStart(3, '0')}.npz`), dyn, y, t, step ?? undefined);

@@ -1,182 +1,360 @@
 import { Command, Option } from 'commander';
 import { presetNames } from '../config/presets.js';
-import { resolveSettings } from '../config/resolve.js';
-import { parseChoiceFlag, parseIntFlag, parseNumberFlag } from './parse.js';
+import { CommandName, COMMAND_KEYS, flagOf, Key, SETTING_KEYS, shown } from '../config/keys.js';
+import {
+  checkDataLimits,
+  checkGradLimits,
+  checkInitLimits,
+  checkRunLimits,
+  DEFAULT_CHECKPOINT_SECONDS,
+  MAX_ARRAY_ENTRIES,
+  MAX_SAMPLES,
+  MAX_SNAPSHOTS,
+  MAX_STEPS,
+  MAX_TEST_N,
+  MAX_VOCAB,
+  MAX_WEIGHT_ENTRIES,
+  RunShape,
+} from '../config/limits.js';
+import { getPreset, ResolvedSettings, resolveRunSettings, resolveSettings } from '../config/resolve.js';
+import type { LoadedConfig } from '../config/configFile.js';
+import { checkInitApplicable, checkRunApplicable, Given } from '../config/rules.js';
+import type { RunSettings } from '../config/presets.js';
+import { keyParser } from './parse.js';
 import { UsageError } from '../errors.js';
 
-/** Flags shared by every command that builds a data set or parameters from a preset. */
-function settingFlags(cmd: Command): Command {
+/**
+ * The commands. Every option value is read by the parsers of src/cli/parse.ts, with the rules of
+ * src/config/keys.ts that --config files share. Options have no commander defaults: a value is
+ * either given (a flag, or a key of --config; flags win) or taken from the preset / the run
+ * config / the defaults applied here, so the code can tell which settings the user gave.
+ */
+
+const DEFAULT_PRESET = 'paper-fig1';
+const DEFAULT_DERIVE_OUT = 'derivations';
+
+/** A value option of a config key, parsed by its rule. */
+function opt(key: Key, arg: string, description: string): Option {
+  return new Option(`${flagOf(key)} <${arg}>`, description).argParser(keyParser(key));
+}
+
+const CONFIG_HELP =
+  "read options from this JSON file: keys are this command's flags in camelCase (e.g. tEnd for --t-end); flags given on the command line override it (see docs/cli.md)";
+
+function configOption(cmd: Command, runConfig: boolean): Command {
+  return cmd.option('--config <file.json>', runConfig ? `${CONFIG_HELP}; a run's config.json is accepted too` : CONFIG_HELP);
+}
+
+/** Flags shared by every command that builds a data set from a preset. */
+function dataFlags(cmd: Command): Command {
   return cmd
-    .option('--preset <name>', `settings preset: ${presetNames().join(' | ')}`, 'paper-fig1')
-    .option('--seed <int>', 'seed for the data set and the initialisation (default: the preset\'s)', parseIntFlag('--seed'))
-    .option('--n <int>', 'number of samples (multiple of 6)', parseIntFlag('--n'))
-    .option('--L <int>', 'sequence length', parseIntFlag('--L'))
-    .option('--d <int>', 'vocabulary size', parseIntFlag('--d'))
-    .addOption(new Option('--fillers <mode>', 'filler tokens: distinct (Assumption 2.3) or repeat (paper App. A)').argParser(parseChoiceFlag('--fillers', ['distinct', 'repeat'] as const)))
-    .option('--m <int>', 'attention/value width m', parseIntFlag('--m'))
-    .option('--m1 <int>', 'MLP width m1', parseIntFlag('--m1'))
-    .addOption(new Option('--scale <scheme>', 'initial scales: theory (s0=1/sqrt(Lm), s1=1/sqrt(m1)) | theory-small (s0 1000x smaller, so |F(0)| is small) | kaiming (s0=sqrt(2/d), s1=sqrt(2/m))').argParser(parseChoiceFlag('--scale', ['theory', 'theory-small', 'kaiming'] as const)))
-    .option('--s0 <x>', 'std of W_Q, W_K, W_V entries (overrides --scale)', parseNumberFlag('--s0'))
-    .option('--s1 <x>', 'std of W entries (overrides --scale)', parseNumberFlag('--s1'));
+    .addOption(opt('preset', 'name', `settings preset: ${presetNames().join(' | ')} (default: ${DEFAULT_PRESET})`))
+    .addOption(opt('seed', 'int', "seed for the data set and the initialisation, an integer in [0, 2^53 - 1] (default: the preset's)"))
+    .addOption(opt('n', 'int', 'number of samples (a multiple of 6)'))
+    .addOption(opt('L', 'int', 'sequence length (>= 3)'))
+    .addOption(opt('d', 'int', `vocabulary size (4 .. 2^24 = ${MAX_VOCAB})`))
+    .addOption(opt('fillers', 'mode', 'filler tokens: distinct (Assumption 2.3) or repeat (paper App. A)'));
 }
 
-export type SettingFlags = {
-  preset: string;
-  seed?: number;
-  n?: number;
-  L?: number;
-  d?: number;
-  fillers?: 'distinct' | 'repeat';
-  m?: number;
-  m1?: number;
-  scale?: 'theory' | 'theory-small' | 'kaiming';
-  s0?: number;
-  s1?: number;
-};
-
-export function settingsFrom(flags: SettingFlags) {
-  const { preset, ...rest } = flags;
-  return resolveSettings(preset, rest);
+/** Flags of the initial weights. */
+function weightFlags(cmd: Command): Command {
+  return cmd
+    .addOption(opt('m', 'int', 'attention/value width m'))
+    .addOption(opt('m1', 'int', 'MLP width m1'))
+    .addOption(opt('scale', 'scheme', 'initial scales: theory (s0=1/sqrt(Lm), s1=1/sqrt(m1)) | theory-small (s0 1000x smaller, so |F(0)| is small) | kaiming (s0=sqrt(2/d), s1=sqrt(2/m))'))
+    .addOption(opt('s0', 'x', 'std of W_Q, W_K, W_V entries, > 0 (overrides --scale)'))
+    .addOption(opt('s1', 'x', 'std of W entries, > 0 (overrides --scale)'));
 }
+
+export interface Gathered {
+  /** the options given: --config's keys, then the flags over them */
+  values: Partial<Record<Key, unknown>>;
+  given: Given;
+  config?: LoadedConfig;
+}
+
+/** Merges --config (if any) and the flags; flags override the file. */
+async function gather(command: CommandName, opts: Record<string, unknown>): Promise<Gathered> {
+  const config = typeof opts.config === 'string' ? (await import('../config/configFile.js')).readConfigFile(opts.config, command) : undefined;
+  return gatherFrom(command, opts, config);
+}
+
+/**
+ * The options of a command from its parsed flags and its loaded --config: the flags over the
+ * file's keys, which of them were given explicitly, and how messages name each one (--lr for a
+ * flag, 'lr' in FILE for a config key, 'settings.lr' in FILE for a run config's setting).
+ */
+export function gatherFrom(command: CommandName, opts: Record<string, unknown>, config?: LoadedConfig): Gathered {
+  const flags: Partial<Record<Key, unknown>> = {};
+  for (const key of COMMAND_KEYS[command] as readonly Key[]) if (opts[key] !== undefined) flags[key] = opts[key];
+  const fromFile = config?.values ?? {};
+  const values = { ...fromFile, ...flags };
+  const name = (key: string) => {
+    if (key in flags || !config) return flagOf(key);
+    if (key in fromFile) return `'${key}' in ${shown(config.file)}`;
+    return config.run && (SETTING_KEYS as readonly string[]).includes(key) ? `'settings.${key}' in ${shown(config.file)}` : flagOf(key);
+  };
+  return { values, given: { has: (key) => key in values, name }, config };
+}
+
+function required(g: Gathered, key: Key, arg: string, what: string): string {
+  const v = g.values[key];
+  if (typeof v !== 'string') throw new UsageError(`${flagOf(key)} <${arg}> is required (${what}); give it as a flag or as key '${key}' in --config`);
+  return v;
+}
+
+/** The settings: a preset with the given settings over it, or a run's config.json with the flags over it. */
+export function settingsOf(g: Gathered, scope: 'run' | 'data' | 'init', dataFromFile: boolean): ResolvedSettings {
+  const overrides: Partial<RunSettings> = {};
+  for (const key of SETTING_KEYS) if (g.values[key] !== undefined) (overrides as Record<string, unknown>)[key] = g.values[key];
+  const options = { name: g.given.name, scope, dataFromFile };
+  const run = g.config?.run;
+  if (run) {
+    if (g.given.has('preset')) {
+      throw new UsageError(`${g.given.name('preset')} does not apply with a run's config.json (${shown(g.config!.file)}), whose settings are complete; drop it (flags override single settings)`);
+    }
+    return resolveRunSettings(run.settings, overrides, options);
+  }
+  return resolveSettings((g.values.preset as string | undefined) ?? DEFAULT_PRESET, overrides, options);
+}
+
+/** How rule messages name an input file: "--data D.npz", or "the data file D.npz ('data' in c.json)". */
+function inputName(g: Gathered, key: 'data' | 'params', path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  const name = g.given.name(key);
+  return name.startsWith('--') ? `${name} ${shown(path)}` : `the ${key} file ${shown(path)} (${name})`;
+}
+
+/** The sizes a run's limits depend on, with n, L, d, m, m1 read from the input files' headers; null when a file's header cannot be read (its reader then reports the problem). */
+export async function runShape(s: ResolvedSettings, dataPath: string | undefined, paramsPath: string | undefined): Promise<RunShape | null> {
+  let { n, L, d, m, m1 } = s;
+  if (dataPath !== undefined || paramsPath !== undefined) {
+    const { peekDataDims, peekParamDims } = await import('../config/npzShape.js');
+    if (paramsPath !== undefined) {
+      const p = peekParamDims(paramsPath);
+      if (!p) return null;
+      ({ m, m1, d } = p);
+    }
+    if (dataPath !== undefined) {
+      const x = peekDataDims(dataPath);
+      if (!x) return null;
+      ({ n, L } = x);
+      if (paramsPath === undefined) {
+        if (x.d === undefined) return null;
+        d = x.d;
+      }
+    }
+  }
+  return {
+    n, L, d, m, m1,
+    fillers: s.fillers,
+    level: s.level,
+    init: s.init,
+    method: s.method,
+    samples: s.samples,
+    testN: s.testN,
+    snapshots: s.snapshots,
+    dataFromFile: dataPath !== undefined,
+    paramsFromFile: paramsPath !== undefined,
+  };
+}
+
+/** `coflow run` from its gathered options: the settings, checked against every rule (no file is read). */
+export function planRun(g: Gathered): { s: ResolvedSettings; dataPath?: string; paramsPath?: string; out: string } {
+  const dataPath = g.values.data as string | undefined;
+  const paramsPath = g.values.params as string | undefined;
+  const s = settingsOf(g, 'run', dataPath !== undefined);
+  checkRunApplicable(s, g.given, { data: inputName(g, 'data', dataPath), params: inputName(g, 'params', paramsPath) });
+  const out = required(g, 'out', 'dir', 'the directory for config.json, trajectory.csv, final.npz');
+  return { s, dataPath, paramsPath, out };
+}
+
+const LIMITS_HEAD = 'Limits (each refused at once, before anything is built; see docs/cli.md):';
+const DATA_LIMITS =
+  `${LIMITS_HEAD}\n  --seed <= 2^53 - 1; --d <= 2^24 = ${MAX_VOCAB}; n*L <= 2^31 - 1 tokens; the .npz file (4 n L + 12 n bytes) <= 2 GiB.`;
+const INIT_LIMITS =
+  `${LIMITS_HEAD}\n  --seed <= 2^53 - 1; --d <= 2^24 = ${MAX_VOCAB}; m*d and m1*m <= 2^31 - 1 entries; the .npz file (8 (3 m d + m1 m + m1) bytes) <= 2 GiB.`;
+const RUN_LIMITS =
+  `${LIMITS_HEAD}\n` +
+  `  --seed <= 2^53 - 1; --d <= 2^24 = ${MAX_VOCAB}; --n, --L, --m, --m1 <= 2^31 - 1; --samples <= ${MAX_SAMPLES}; --snapshots <= ${MAX_SNAPSHOTS} (and <= samples - 1);\n` +
+  `  --test-n <= ${MAX_TEST_N}; --steps, --max-steps <= ${MAX_STEPS};\n` +
+  `  weights 3*m*d + m1*m <= 2^24 = ${MAX_WEIGHT_ENTRIES} when they are formed (Level F; Level G from --init gaussian or orthogonal);\n` +
+  `  no array above 2^31 - 1 = ${MAX_ARRAY_ENTRIES} entries (tokens n*L, pair table n*L*L, the state); dopri5's 13 state vectors <= 2 GiB;\n` +
+  '  each .npz file <= 2 GiB; the estimated memory <= 8 GiB.';
 
 export function registerCommands(program: Command): void {
-  settingFlags(
-    program
-      .command('data')
-      .description('build a training set (paper Def. 2.1) and write it as .npz (tokens, y, type, d)'),
+  configOption(
+    dataFlags(
+      program
+        .command('data')
+        .description('build a training set (paper Def. 2.1) and write it as .npz (tokens, y, type, d)'),
+    ),
+    true,
   )
-    .requiredOption('--out <file.npz>', 'output file')
-    .action(async (opts: SettingFlags & { out: string }) => (await import('../app/files.js')).dataCommand(settingsFrom(opts), opts.out));
+    .addOption(opt('out', 'file.npz', 'output file (required)'))
+    .addHelpText('after', `\nWith a run's config.json as --config, writes that run's data.npz again (byte for byte).\n${DATA_LIMITS}`)
+    .action(async (opts: Record<string, unknown>) => {
+      const g = await gather('data', opts);
+      const out = required(g, 'out', 'file.npz', 'the output file');
+      const s = settingsOf(g, 'data', false);
+      checkDataLimits(s);
+      (await import('../app/files.js')).dataCommand(s, out);
+    });
 
-  settingFlags(
-    program
-      .command('init')
-      .description('draw initial parameters (W_Q, W_K, W_V, W, a) and write them as .npz'),
+  configOption(
+    weightFlags(
+      program
+        .command('init')
+        .description('draw initial parameters (W_Q, W_K, W_V, W, a) and write them as .npz')
+        .addOption(opt('preset', 'name', `settings preset: ${presetNames().join(' | ')} (default: ${DEFAULT_PRESET})`))
+        .addOption(opt('seed', 'int', "seed of the weights, an integer in [0, 2^53 - 1] (default: the preset's)"))
+        .addOption(opt('L', 'int', 'sequence length: sets s0 = 1/sqrt(L m) of --scale theory / theory-small (an error otherwise)'))
+        .addOption(opt('d', 'int', `vocabulary size, the width of W_Q, W_K, W_V (4 .. 2^24 = ${MAX_VOCAB})`)),
+    ),
+    true,
   )
-    .requiredOption('--out <file.npz>', 'output file')
-    .action(async (opts: SettingFlags & { out: string }) => (await import('../app/files.js')).initCommand(settingsFrom(opts), opts.out));
+    .addOption(opt('out', 'file.npz', 'output file (required)'))
+    .addHelpText('after', `\n--scale together with both --s0 and --s1 is an error (they replace its scales).\n${INIT_LIMITS}`)
+    .action(async (opts: Record<string, unknown>) => {
+      const g = await gather('init', opts);
+      const out = required(g, 'out', 'file.npz', 'the output file');
+      const s = settingsOf(g, 'init', false);
+      const scheme = (g.values.scale as string | undefined) ?? g.config?.run?.settings.scale ?? getPreset((g.values.preset as string | undefined) ?? DEFAULT_PRESET).scale;
+      checkInitApplicable(scheme, g.given);
+      checkInitLimits(s);
+      (await import('../app/files.js')).initCommand(s, out);
+    });
 
-  program
-    .command('grad')
-    .description('loss, per-sample outputs F and the analytic gradient at given parameters and data')
-    .requiredOption('--params <file.npz>', 'parameters (WQ, WK, WV, W, a)')
-    .requiredOption('--data <file.npz>', 'data set (tokens, y, type)')
-    .requiredOption('--out <file.npz>', 'output: loss, F, dWQ, dWK, dWV, dW')
-    .option('--check', 'also run the reverse-mode autodiff oracle and print the max relative difference')
-    .action(async (opts: { params: string; data: string; out: string; check?: boolean }) =>
-      (await import('../app/files.js')).gradCommand(opts.params, opts.data, opts.out, opts.check === true),
-    );
+  configOption(
+    program
+      .command('grad')
+      .description('loss, per-sample outputs F and the analytic gradient at given parameters and data')
+      .addOption(opt('params', 'file.npz', 'parameters (WQ, WK, WV, W, a) (required)'))
+      .addOption(opt('data', 'file.npz', 'data set (tokens, y, type) (required)'))
+      .addOption(opt('out', 'file.npz', 'output: loss, F, dWQ, dWK, dWV, dW (required)'))
+      .option('--check', 'also run the reverse-mode autodiff oracle and print the max relative difference'),
+    false,
+  ).action(async (opts: Record<string, unknown>) => {
+    const g = await gather('grad', opts);
+    const params = required(g, 'params', 'file.npz', 'the parameters');
+    const data = required(g, 'data', 'file.npz', 'the data set');
+    const out = required(g, 'out', 'file.npz', 'the output file');
+    const { peekDataDims, peekParamDims } = await import('../config/npzShape.js');
+    const p = peekParamDims(params);
+    const x = peekDataDims(data);
+    if (p && x) checkGradLimits({ ...p, n: x.n, L: x.L });
+    (await import('../app/files.js')).gradCommand(params, data, out, g.values.check === true);
+  });
 
-  program
-    .command('derive')
-    .description('regenerate the derivation documents (Markdown + LaTeX) from the symbolic stage')
-    .option('--out <dir>', 'directory for the documents', 'derivations')
-    .option('--code <root>', 'also regenerate the Level G code (src/gram/generated) under this repository root')
-    .action(async (opts: { out: string; code?: string }) => (await import('../app/derive.js')).deriveCommand(opts.out, opts.code));
+  configOption(
+    program
+      .command('derive')
+      .description('regenerate the derivation documents (Markdown + LaTeX) from the symbolic stage')
+      .addOption(opt('out', 'dir', `directory for the documents (default: ${DEFAULT_DERIVE_OUT})`))
+      .addOption(opt('code', 'root', 'also regenerate the Level G code (src/gram/generated) under this repository root')),
+    false,
+  ).action(async (opts: Record<string, unknown>) => {
+    const g = await gather('derive', opts);
+    (await import('../app/derive.js')).deriveCommand((g.values.out as string | undefined) ?? DEFAULT_DERIVE_OUT, g.values.code as string | undefined);
+  });
 
-  program
-    .command('check')
-    .description("check the paper's claims on a run directory (written by coflow run); writes claims.json and claims.md into it")
-    .argument('<RUN_DIR>', 'the --out directory of a coflow run')
-    .option('--strict', 'exit 1 if a claim whose hypotheses all hold FAILs')
+  configOption(
+    program
+      .command('check')
+      .description("check the paper's claims on a run directory (written by coflow run); writes claims.json and claims.md into it")
+      .argument('<RUN_DIR>', 'the --out directory of a coflow run')
+      .option('--strict', 'exit 1 if a claim whose hypotheses all hold FAILs'),
+    false,
+  )
     .addHelpText('after', '\nVerdicts: PASS, FAIL, OUTSIDE-HYPOTHESES (a needed hypothesis fails; measured anyway), NOT-EVALUABLE (the run lacks what the claim needs). See docs/claims.md.\nExit codes: 0 the check ran (whatever the verdicts), 1 with --strict and a FAIL, 2 bad input (nothing written).')
-    .action(async (dir: string, opts: { strict?: boolean }) => {
-      const code = (await import('../app/check.js')).checkCommand(dir, opts.strict === true);
+    .action(async (dir: string, opts: Record<string, unknown>) => {
+      const g = await gather('check', opts);
+      const code = (await import('../app/check.js')).checkCommand(dir, g.values.strict === true);
       // main() keeps a non-zero exit code an action has set (src/cli/main.ts).
       if (code !== 0) process.exitCode = code;
     });
 
-  program
-    .command('presets')
-    .description("list every preset's settings and which of the theorems' hypotheses it meets or breaks at its defaults (max|F(0)| from its own data and initial weights)")
-    .option('--json', 'print the same as JSON')
-    .action(async (opts: { json?: boolean }) => (await import('../app/presets.js')).presetsCommand(opts.json === true));
-
-  settingFlags(
+  configOption(
     program
-      .command('run')
-      .description('train: gradient flow (dopri5, odex) or gradient descent (gd) at level full, gram or type; writes config.json, trajectory.csv, final.npz, summary.json into --out')
-      .addHelpText(
-        'after',
-        '\nEvery setting of the preset can be overridden by the flag of the same name.\n' +
-          'Exit codes: 0 success, 2 bad input, 3 the run stopped early (non-finite values, step too small, max steps); what was computed is kept.\n' +
-          'A checkpoint is written every --checkpoint-every seconds; continue a killed run with coflow run --resume DIR.',
+      .command('presets')
+      .description("list every preset's settings and which of the theorems' hypotheses it meets or breaks at its defaults (max|F(0)| from its own data and initial weights)")
+      .option('--json', 'print the same as JSON'),
+    false,
+  ).action(async (opts: Record<string, unknown>) => {
+    const g = await gather('presets', opts);
+    (await import('../app/presets.js')).presetsCommand(g.values.json === true);
+  });
+
+  configOption(
+    weightFlags(
+      dataFlags(
+        program
+          .command('run')
+          .description('train: gradient flow (dopri5, odex) or gradient descent (gd) at level full, gram or type; writes config.json, trajectory.csv, final.npz, summary.json into --out'),
       ),
+    ),
+    true,
   )
-    .option('--params <file.npz>', 'start from these weights (Level F, or lifted to Level G)')
-    .option('--data <file.npz>', 'use this data set instead of generating one (n, L, d come from the file)')
-    .addOption(new Option('--level <level>', 'full (Level F) | gram (Level G) | type (Level T)').argParser(parseChoiceFlag('--level', ['full', 'gram', 'type'] as const)))
-    .addOption(new Option('--init <start>', 'gaussian | wishart (gram) | orthogonal (full, gram) | mean (gram, type)').argParser(parseChoiceFlag('--init', ['gaussian', 'wishart', 'orthogonal', 'mean'] as const)))
-    .addOption(new Option('--method <method>', 'dopri5 (ours) | gd (gradient descent) | odex (independent cross-check; restarts at every recorded row, so slow)').argParser(parseChoiceFlag('--method', ['dopri5', 'gd', 'odex'] as const)))
-    .option('--t-end <t>', 'gradient flow end time', parseNumberFlag('--t-end'))
-    .option('--rtol <x>', 'relative tolerance (flow)', parseNumberFlag('--rtol'))
-    .option('--atol <x>', 'absolute tolerance (flow)', parseNumberFlag('--atol'))
-    .option('--max-steps <int>', 'step budget of the integrator', parseIntFlag('--max-steps'))
-    .addOption(new Option('--controller <kind>', 'step-size controller: I (as scipy RK45) | PI (Hairer)').argParser(parseChoiceFlag('--controller', ['I', 'PI'] as const)))
-    .option('--lr <eta>', 'GD learning rate', parseNumberFlag('--lr'))
-    .option('--steps <int>', 'GD steps', parseIntFlag('--steps'))
-    .option('--samples <int>', 'trajectory rows (log-spaced in time, plus t = 0)', parseIntFlag('--samples'))
-    .option('--test-n <int>', 'also draw a held-out test set of this size (own seed stream) and record test_loss, test_error per row (Level F, G)', parseIntFlag('--test-n'))
-    .option('--snapshots <int>', 'also write the state at this many log-spaced recorded rows (snapshots/snapshot_NNN.npz)', parseIntFlag('--snapshots'))
-    .option('--out <dir>', 'output directory')
-    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint (other flags are ignored)')
-    .option('--checkpoint-every <seconds>', 'wall seconds between checkpoints', parseNumberFlag('--checkpoint-every'), 30)
+    .addOption(opt('params', 'file.npz', 'start from these weights (Level F, or lifted to Level G); m, m1, d come from the file'))
+    .addOption(opt('data', 'file.npz', 'use this data set instead of generating one (n, L, d come from the file)'))
+    .addOption(opt('level', 'level', 'full (Level F) | gram (Level G) | type (Level T)'))
+    .addOption(opt('init', 'start', 'gaussian | wishart (gram) | orthogonal (full, gram) | mean (gram, type)'))
+    .addOption(opt('method', 'method', 'dopri5 (ours) | gd (gradient descent) | odex (independent cross-check; restarts at every recorded row, so slow; no checkpoints)'))
+    .addOption(opt('tEnd', 't', 'gradient flow end time, > 0 (flows only)'))
+    .addOption(opt('rtol', 'x', 'relative tolerance, >= 1e-14 (flows only)'))
+    .addOption(opt('atol', 'x', 'absolute tolerance, > 0 (flows only)'))
+    .addOption(opt('maxSteps', 'int', `step budget of the integrator, 1 .. ${MAX_STEPS} (flows only)`))
+    .addOption(opt('controller', 'kind', 'step-size controller: I (as scipy RK45) | PI (Hairer) (dopri5 only)'))
+    .addOption(opt('lr', 'eta', 'GD learning rate, > 0 (gd only)'))
+    .addOption(opt('steps', 'int', `GD steps, 1 .. ${MAX_STEPS} (gd only)`))
+    .addOption(opt('samples', 'int', `trajectory rows (log-spaced in time, plus t = 0), 2 .. ${MAX_SAMPLES}`))
+    .addOption(opt('testN', 'int', `also draw a held-out test set of this size, 0 .. ${MAX_TEST_N} (own seed stream), and record test_loss, test_error per row (Level F, G)`))
+    .addOption(opt('snapshots', 'int', `also write the state at this many log-spaced recorded rows (snapshots/snapshot_NNN.npz), 0 .. ${MAX_SNAPSHOTS} and <= samples - 1`))
+    .addOption(opt('out', 'dir', 'output directory (required, except with --resume)'))
+    .option('--force', 'replace the files of an earlier run in --out')
+    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint, with its own config.json (only --quiet and --checkpoint-every may be given with it)')
+    .addOption(opt('checkpointEvery', 'seconds', `wall seconds between checkpoints, > 0 (default: ${DEFAULT_CHECKPOINT_SECONDS}; not with --method odex)`))
     .option('--quiet', 'no progress bar')
-    .action(async (opts: SettingFlags & RunFlags) => {
-      // Commands load their modules on use, so `coflow --help` starts fast.
-      const { resumeCommand, runCommand } = await import('../app/run.js');
-      if (!(opts.checkpointEvery > 0)) throw new UsageError(`--checkpoint-every must be > 0 (got ${opts.checkpointEvery})`);
-      if (opts.resume) {
-        await resumeCommand(opts.resume, opts.quiet === true, opts.checkpointEvery);
+    .addHelpText(
+      'after',
+      '\nEvery setting of the preset can be overridden by the flag of the same name.\n' +
+        'A flag that the chosen method, level or inputs would ignore is an error: --lr, --steps with dopri5 or odex; ' +
+        '--t-end, --rtol, --atol, --controller, --max-steps with gd; --controller, --checkpoint-every with odex; ' +
+        '--m, --m1, --d, --scale, --s0, --s1, --init with --params (and --params at --level type); --n, --L, --d, --fillers with --data; ' +
+        '--scale with both --s0 and --s1; --seed when nothing is drawn at random (--data, and --params or --init mean, and no --test-n).\n' +
+        "--config FILE.json: keys are the flags in camelCase (tEnd, maxSteps, testN, checkpointEvery, ...); flags given here override it. " +
+        "A run's own config.json is accepted: coflow run --config A/config.json --out B repeats run A exactly (the same files, byte for byte).\n" +
+        'Exit codes: 0 success, 2 bad input (nothing written), 3 the run stopped early (non-finite values, step too small, max steps); what was computed is kept.\n' +
+        'A checkpoint is written every --checkpoint-every seconds; continue a killed run with coflow run --resume DIR. ' +
+        'odex runs write no checkpoints and cannot be resumed.\n' +
+        "--out holding an earlier run's files is refused unless --force.\n" +
+        RUN_LIMITS,
+    )
+    .action(async (opts: Record<string, unknown>) => {
+      if (opts.resume !== undefined) {
+        const others = Object.keys(opts).filter((k) => opts[k] !== undefined && !['resume', 'quiet', 'checkpointEvery'].includes(k));
+        if (others.length > 0) {
+          throw new UsageError(
+            `--resume continues a run with its own config.json, so ${others.map(flagOf).join(', ')} cannot be given with it (only --quiet and --checkpoint-every can); drop ${others.length > 1 ? 'them' : 'it'}`,
+          );
+        }
+        const { resumeCommand } = await import('../app/run.js');
+        await resumeCommand(opts.resume as string, opts.quiet === true, (opts.checkpointEvery as number | undefined) ?? DEFAULT_CHECKPOINT_SECONDS);
         return;
       }
-      if (!opts.out) throw new UsageError('--out <dir> is required (the directory for config.json, trajectory.csv, final.npz)');
-      const { params, data, out, resume, checkpointEvery, quiet, level, init, method, tEnd, rtol, atol, maxSteps, controller, lr, steps, samples, testN, snapshots, ...settingFlags } = opts;
-      void resume;
-      const s = resolveSettings(settingFlags.preset, {
-        ...withoutPreset(settingFlags),
-        level,
-        init,
-        method,
-        tEnd,
-        rtol,
-        atol,
-        maxSteps,
-        controller,
-        lr,
-        steps,
-        samples,
-        testN,
-        snapshots,
+      const g = await gather('run', opts);
+      const { s, dataPath, paramsPath, out } = planRun(g);
+      const shape = await runShape(s, dataPath, paramsPath);
+      if (shape) checkRunLimits(shape);
+      // Commands load their modules on use, so `coflow --help` starts fast.
+      const { runCommand } = await import('../app/run.js');
+      await runCommand(s, {
+        out,
+        paramsPath,
+        dataPath,
+        quiet: g.values.quiet === true,
+        checkpointSeconds: (g.values.checkpointEvery as number | undefined) ?? DEFAULT_CHECKPOINT_SECONDS,
+        force: g.values.force === true,
       });
-      await runCommand(s, { out, paramsPath: params, dataPath: data, quiet: quiet === true, checkpointSeconds: checkpointEvery });
     });
-}
-
-type RunFlags = {
-  params?: string;
-  data?: string;
-  level?: 'full' | 'gram' | 'type';
-  init?: 'gaussian' | 'wishart' | 'orthogonal' | 'mean';
-  method?: 'dopri5' | 'gd' | 'odex';
-  tEnd?: number;
-  rtol?: number;
-  atol?: number;
-  maxSteps?: number;
-  controller?: 'I' | 'PI';
-  lr?: number;
-  steps?: number;
-  samples?: number;
-  testN?: number;
-  snapshots?: number;
-  out?: string;
-  resume?: string;
-  checkpointEvery: number;
-  quiet?: boolean;
-};
-
-function withoutPreset(flags: SettingFlags): Omit<SettingFlags, 'preset'> {
-  const { preset, ...rest } = flags;
-  void preset;
-  return rest;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
+import { fsUsageError } from '../io/atomic.js';
 import { registerCommands } from './commands.js';
 
 /**
@@ -31,8 +32,11 @@ async function main(argv: string[]): Promise<number> {
       // commander already printed its one-line message.
       return 2;
     }
-    if (err instanceof UsageError) {
-      process.stderr.write(`coflow: ${err.message}\n`);
+    // A file-system error the user can fix (read-only --out, full disk, missing parent) is a usage error too.
+    const e0 = err as NodeJS.ErrnoException;
+    const usage = err instanceof UsageError ? err : fsUsageError(err, `cannot ${e0?.syscall ?? 'access'} ${e0?.path ?? 'a file'}`);
+    if (usage instanceof UsageError) {
+      process.stderr.write(`coflow: ${usage.message}\n`);
       return 2;
     }
     const e = err as Error;

@@ -53,7 +53,7 @@ export interface RunSettings {
  * m1 = 256, "Kaiming" init, full-batch GD with lr 0.01 for 30,000 epochs). d = 64 leaves 61
  * filler tokens for 160 filler slots, so fillers repeat across samples (Assumption 2.3(ii) is not
  * met, as in the paper). Flow settings (t = 300 = lr x steps, rtol 1e-8, atol 1e-10) are the
- * reference SciPy comparison of design.md.
+ * reference SciPy comparison of docs/levels.md#the-scipy-reference-comparison.
  *
  * theory: a theory-conforming set (exact proportions, every filler distinct) with the theory
  * scales s0 = 1/sqrt(L m), s1 = 1/sqrt(m1) and m >= max(m1, L^2) (Condition 1). n = 24 and L = 6

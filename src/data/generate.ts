@@ -37,29 +37,36 @@ function checkInteger(name: string, value: number, min: number): void {
   }
 }
 
-export function validateDataConfig(c: DataConfig): void {
-  checkInteger('n', c.n, 6);
+/**
+ * Checks a data set's settings. `name` says how messages name a setting (the key itself by
+ * default; the CLI passes its flags, or a config file's keys).
+ */
+export function validateDataConfig(c: DataConfig, name: (key: string) => string = (key) => key): void {
+  const integer = (key: 'n' | 'L' | 'd', min: number) => {
+    if (!Number.isInteger(c[key]) || c[key] < min) throw new UsageError(`${name(key)} must be an integer >= ${min} (got ${c[key]})`);
+  };
+  integer('n', 6);
   if (c.n % 6 !== 0) {
     throw new UsageError(
-      `n must be a multiple of 6 so that I1..I4 have exact sizes n/2, n/6, n/6, n/6 (got n=${c.n}; try ${6 * Math.max(1, Math.round(c.n / 6))})`,
+      `${name('n')} must be a multiple of 6 so that I1..I4 have exact sizes n/2, n/6, n/6, n/6 (got n=${c.n}; try ${6 * Math.max(1, Math.round(c.n / 6))})`,
     );
   }
-  checkInteger('L', c.L, 3);
-  checkInteger('d', c.d, 4);
-  if (!Number.isInteger(c.seed)) throw new UsageError(`seed must be an integer (got ${c.seed})`);
+  integer('L', 3);
+  integer('d', 4);
+  if (!Number.isInteger(c.seed)) throw new UsageError(`${name('seed')} must be an integer (got ${c.seed})`);
   if (c.fillers !== 'distinct' && c.fillers !== 'repeat') {
-    throw new UsageError(`fillers must be 'distinct' or 'repeat' (got '${String(c.fillers)}')`);
+    throw new UsageError(`${name('fillers')} must be 'distinct' or 'repeat' (got '${String(c.fillers)}')`);
   }
   const fillerTokens = c.d - 3;
   if (c.fillers === 'distinct') {
     const slots = fillerSlots(c.n, c.L);
     if (slots > fillerTokens) {
       throw new UsageError(
-        `fillers=distinct needs d >= ${slots + 3} (n=${c.n}, L=${c.L} have ${slots} filler slots; got d=${c.d}); raise d or use fillers=repeat`,
+        `fillers=distinct needs d >= ${slots + 3} (n=${c.n}, L=${c.L} have ${slots} filler slots; got d=${c.d}); raise ${name('d')}, or set ${name('fillers')} to repeat`,
       );
     }
   } else if (c.L - 1 > fillerTokens) {
-    throw new UsageError(`fillers=repeat needs d >= L + 2 = ${c.L + 2} (got d=${c.d})`);
+    throw new UsageError(`fillers=repeat needs d >= L + 2 = ${c.L + 2} (got d=${c.d}); raise ${name('d')}, or lower ${name('L')}`);
   }
 }
 

@@ -4,9 +4,12 @@
  * either the old file or the complete new one, never a half-written file (including after a
  * crash, thanks to the fsync before the rename). On any error the temp file is removed.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+
+/** Names of temp files (`<name>.tmp-<pid>`): a killed writer leaves one behind. */
+export const TEMP_PATTERN = /\.tmp-\d+$/;
 
 export function tempPathFor(path: string): string {
   return `${path}.tmp-${process.pid}`;
@@ -28,8 +31,7 @@ export function writeFileAtomic(path: string, write: (fd: number) => void): void
   try {
     fd = openSync(tmp, 'w', 0o644);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new UsageError(`cannot write ${path}: ${err.code ?? err.message}; check that the directory exists and is writable`);
+    throw fsUsageError(e, `cannot write ${path}`);
   }
   let open = true;
   try {
@@ -40,8 +42,7 @@ export function writeFileAtomic(path: string, write: (fd: number) => void): void
     try {
       renameSync(tmp, path);
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      throw new UsageError(`cannot write ${path}: rename failed (${err.code ?? err.message}); check that the path is not a directory`);
+      throw fsUsageError(e, `cannot write ${path} (rename failed)`);
     }
   } catch (e) {
     if (open) {
@@ -56,9 +57,34 @@ export function writeFileAtomic(path: string, write: (fd: number) => void): void
     } catch {
       // the temp file may not exist any more
     }
-    throw e;
+    throw fsUsageError(e, `cannot write ${path}`);
   }
   syncDirectory(dirname(path));
+}
+
+/** How to fix each file-system error a user can cause (full disk, permissions, missing parent). */
+const FS_FIXES: Record<string, string> = {
+  ENOSPC: 'no space left on the device; free some space (an interrupted run continues with coflow run --resume DIR)',
+  EDQUOT: 'disk quota exceeded; free some space',
+  EACCES: 'permission denied; choose a directory you can write to',
+  EPERM: 'operation not permitted; choose a directory you can write to',
+  EROFS: 'the file system is read-only; choose a writable location',
+  ENOENT: 'a directory on the path does not exist; create it or fix the path',
+  ENOTDIR: 'a part of the path is a file, not a directory; fix the path',
+  EISDIR: 'the path is a directory; give a file name',
+  EEXIST: 'the path already exists; remove it or choose another',
+  EMFILE: 'too many open files; raise the limit (ulimit -n)',
+};
+
+/**
+ * A file-system error as a one-line UsageError with its fix (or unchanged: a UsageError, or an
+ * error that is not a file-system error, which would be a bug).
+ */
+export function fsUsageError(e: unknown, what: string): unknown {
+  if (e instanceof UsageError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (typeof code === 'string' && code in FS_FIXES) return new UsageError(`${what}: ${code}, ${FS_FIXES[code]}`);
+  return e;
 }
 
 export function writeBytesAtomic(path: string, bytes: Uint8Array): void {
@@ -75,5 +101,30 @@ function syncDirectory(dir: string): void {
     // not supported here; the file content is already durable
   } finally {
     if (fd !== null) closeSync(fd);
+  }
+}
+
+/**
+ * mkdir -p without Node's `recursive: true`, which can loop for ever where mkdir fails with
+ * ENOENT for a reason other than a missing parent (seen under /proc). Creates the missing
+ * ancestors one by one, at most once each; errors become one-line usage errors.
+ */
+export function makeDirectory(path: string, flag: string): void {
+  const missing: string[] = [];
+  let p = resolve(path);
+  while (!existsSync(p)) {
+    missing.push(p);
+    const parent = dirname(p);
+    if (parent === p) break;
+    p = parent;
+  }
+  if (existsSync(p) && !statSync(p).isDirectory()) throw new UsageError(`${flag} ${path}: ${p} is a file, not a directory; fix the path`);
+  for (const dir of missing.reverse()) {
+    try {
+      mkdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(dir).isDirectory()) continue;
+      throw fsUsageError(e, `${flag} ${path}: cannot create ${dir}`);
+    }
   }
 }

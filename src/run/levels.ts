@@ -48,7 +48,7 @@ const STARTS_BY_LEVEL = {
  * - gram: gaussian (the lift of the same Gaussian weights Level F would use), wishart (a draw
  *   from the exact law of the Gram state, any m, without forming weights), orthogonal (the lift
  *   of the orthogonal weights), mean (the mean state);
- * - type: mean only (Level T is exact for the mean start on theory-conforming data; design.md).
+ * - type: mean only (Level T is exact for the mean start on theory-conforming data; docs/levels.md).
  */
 export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Params, test?: Dataset): Promise<RunStart> {
   const allowed: readonly string[] = STARTS_BY_LEVEL[s.level];

@@ -86,6 +86,11 @@ export interface RunHooks {
   /** called every `checkpointSeconds` of wall time with a resumable checkpoint */
   onCheckpoint?: (c: RunCheckpoint) => void;
   checkpointSeconds?: number;
+  /**
+   * runDynamicsAsync only: wall seconds between returns to the event loop, so that signal
+   * handlers (SIGINT, SIGTERM) run and can ask `shouldStop` to end the run at the next step.
+   */
+  yieldSeconds?: number;
 }
 
 /**
@@ -132,6 +137,56 @@ export function runDynamics(
   from?: RunCheckpoint,
   probe: Probe = probeFor(dyn),
 ): RunOutcome {
+  const legs = runLegs(dyn, y0, plan, { ...hooks, yieldSeconds: undefined }, from, probe);
+  for (;;) {
+    const r = legs.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * How often runDynamicsAsync returns to the event loop: the delay before Ctrl-C is noticed (plus
+ * one step). Each return starts a new leg, which costs a new solver (about 10 ms at Level F
+ * paper-fig1: its stage memory and checks), so 0.25 s keeps that under 5% (npm run bench --
+ * --only driver).
+ */
+export const DEFAULT_YIELD_SECONDS = 0.25;
+
+/**
+ * runDynamics, returning to the event loop between legs (every `hooks.yieldSeconds`, default
+ * DEFAULT_YIELD_SECONDS, and at every checkpoint). JavaScript runs signal handlers only there,
+ * so this is the form a command line uses. The result is bit-identical to runDynamics's.
+ */
+export async function runDynamicsAsync(
+  dyn: Dynamics,
+  y0: Float64Array,
+  plan: RunPlan,
+  hooks: RunHooks = {},
+  from?: RunCheckpoint,
+  probe: Probe = probeFor(dyn),
+): Promise<RunOutcome> {
+  const legs = runLegs(dyn, y0, plan, { ...hooks, yieldSeconds: hooks.yieldSeconds ?? DEFAULT_YIELD_SECONDS }, from, probe);
+  for (;;) {
+    const r = legs.next();
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/**
+ * The run as a sequence of legs: a leg ends at a step boundary when a checkpoint is due or (async
+ * driver) when it is time to return to the event loop; the generator yields there. The next leg
+ * starts from the exact state (the iterate, or the solver's resume state), so where legs end
+ * does not change the result.
+ */
+function* runLegs(
+  dyn: Dynamics,
+  y0: Float64Array,
+  plan: RunPlan,
+  hooks: RunHooks,
+  from: RunCheckpoint | undefined,
+  probe: Probe,
+): Generator<void, RunOutcome, void> {
   const started = performance.now();
   const withStep = plan.method === 'gd';
   // Movements are measured from the run's starting state, also when resuming.
@@ -205,11 +260,14 @@ export function runDynamics(
           return legs.continueAfterStep();
         },
       });
-      if (result.status === 'user-stop' && legs.endedForCheckpoint) {
-        hooks.onCheckpoint?.(gdCheckpoint(result.k, result.y));
-        legs.checkpointWritten();
+      if (result.status === 'user-stop' && legs.endedForPause) {
+        if (legs.checkpointDue) {
+          hooks.onCheckpoint?.(gdCheckpoint(result.k, result.y));
+          legs.checkpointWritten();
+        }
         k0 = result.k;
         yStart = result.y;
+        yield;
         continue;
       }
       if (result.status === 'success') {
@@ -306,10 +364,13 @@ export function runDynamics(
       const row = e.name === 'all-correct' ? rowAt(e.t, null, e.y) : undefined;
       events.push({ name: e.name, t: e.t, ...(row ? { row } : {}) });
     }
-    if (result.status === 'user-stop' && legs.endedForCheckpoint) {
-      hooks.onCheckpoint?.(flowCheckpoint(result.resume, result.y));
-      legs.checkpointWritten();
+    if (result.status === 'user-stop' && legs.endedForPause) {
+      if (legs.checkpointDue) {
+        hooks.onCheckpoint?.(flowCheckpoint(result.resume, result.y));
+        legs.checkpointWritten();
+      }
       resume = result.resume;
+      yield;
       continue;
     }
     let status: RunStatus = result.status === 'user-stop' ? 'interrupted' : result.status === 'terminal-event' ? 'success' : result.status;
@@ -344,6 +405,12 @@ function byTime(events: RunEvent[]): RunEvent[] {
  * next iterate shows the fall). Its state (the previous iterates' values, Phase 1 over, peaks
  * found) goes into checkpoints, so a resumed run finds the same events.
  */
+/** Length of GdEventTracker.state (checkpoints store it as track_prev). */
+export const GD_TRACKER_LENGTH = SIGN_EVENTS.length + 3 * PEAK_EVENTS.length + 1;
+
+/** Every event name a run can report (checkpoints are checked against it). */
+export const EVENT_NAMES: readonly string[] = ['all-correct', 'misclassified', ...SIGN_EVENTS.map((e) => e.name), ...PEAK_EVENTS.map((e) => e.name)];
+
 class GdEventTracker {
   /**
    * [previous value of each SIGN_EVENT; per PEAK_EVENT: the value at k - 1 and at k - 2; whether
@@ -353,7 +420,7 @@ class GdEventTracker {
   private readonly overAt = SIGN_EVENTS.length + 2 * PEAK_EVENTS.length;
 
   constructor(prev?: Float64Array) {
-    this.state = new Float64Array(this.overAt + 1 + PEAK_EVENTS.length).fill(NaN);
+    this.state = new Float64Array(GD_TRACKER_LENGTH).fill(NaN);
     this.state.fill(0, this.overAt);
     if (prev && prev.length === this.state.length) this.state.set(prev);
   }
@@ -503,25 +570,31 @@ class BlowUpWatch {
 
 /**
  * Decides after each step whether the current leg ends: on blow-up, on a stop request
- * ('interrupted'), or because a checkpoint is due (the run then continues in a new leg from the
- * exact state, so checkpoints do not change the result).
+ * ('interrupted'), because a checkpoint is due, or because it is time to return to the event
+ * loop (the run then continues in a new leg from the exact state, so neither changes the result).
  */
 class LegControl {
-  private checkpointDue = false;
+  checkpointDue = false;
+  private yieldDue = false;
   private interrupted = false;
   private lastCheckpoint = performance.now();
+  private legStart = performance.now();
   private readonly checkpointMs: number;
+  private readonly yieldMs: number;
 
   constructor(
     private readonly hooks: RunHooks,
     private readonly watch: BlowUpWatch,
   ) {
     this.checkpointMs = (hooks.checkpointSeconds ?? Infinity) * 1000;
+    this.yieldMs = (hooks.yieldSeconds ?? Infinity) * 1000;
   }
 
   startLeg(): void {
     this.checkpointDue = false;
+    this.yieldDue = false;
     this.interrupted = false;
+    this.legStart = performance.now();
   }
 
   /** The step hook's answer: true to go on. */
@@ -531,15 +604,21 @@ class LegControl {
       this.interrupted = true;
       return false;
     }
-    if (this.hooks.onCheckpoint && performance.now() - this.lastCheckpoint > this.checkpointMs) {
+    const now = performance.now();
+    if (this.hooks.onCheckpoint && now - this.lastCheckpoint > this.checkpointMs) {
       this.checkpointDue = true;
+      return false;
+    }
+    if (now - this.legStart > this.yieldMs) {
+      this.yieldDue = true;
       return false;
     }
     return true;
   }
 
-  get endedForCheckpoint(): boolean {
-    return this.checkpointDue && !this.interrupted;
+  /** The leg ended for a checkpoint or a return to the event loop, not for a stop. */
+  get endedForPause(): boolean {
+    return (this.checkpointDue || this.yieldDue) && !this.interrupted;
   }
 
   checkpointWritten(): void {

@@ -59,7 +59,7 @@ describe('atomic writes', () => {
     const path = join(dir, 'no', 'such', 'dir', 'x.npz');
     const e = errorOf(() => writeNpz(path, { x: f8Array(Float64Array.of(1)) }));
     expect(e).toBeInstanceOf(UsageError);
-    expect(e.message).toMatch(/cannot write .*x\.npz: ENOENT; check that the directory exists/);
+    expect(e.message).toMatch(/cannot write .*x\.npz: ENOENT, a directory on the path does not exist; create it/);
   });
 
   it('an invalid array key fails before anything is written', () => {

@@ -45,7 +45,7 @@ function columnsRelDiff(a: Trajectory, b: Trajectory, cols: string[]): number {
 
 const OBSERVED = ['loss', 'loss_I1', 'loss_I2', 'loss_I3', 'loss_I4', 'G1', 'G2', 'G3', 'score_k1_q2', 'score_k2_q1', 'score_k3_q1', 'score_k3_q2', 'minMargin'];
 
-describe('levels side by side (design.md section 2, checks 3 and 4)', () => {
+describe('levels side by side (docs/levels.md#the-arrows-between-the-levels, arrows 3 and 4)', () => {
   it('paper-fig1: Level F GD and the exact Level G GD map agree to 1e-9 in every Gram quantity over 3,000 steps', () => {
     const s = resolveSettings('paper-fig1', {});
     const data = generateDataset({ n: s.n, L: s.L, d: s.d, seed: s.seed, fillers: s.fillers });
