@@ -19,7 +19,8 @@ import { FullDynamics } from '../src/run/fullDynamics.js';
 import { runDynamics, runDynamicsAsync } from '../src/run/run.js';
 import { benchLevels } from './levels.js';
 
-const PYTHON = '/usr/bin/python3';
+// The interpreter of the Python oracles, chosen as the tests choose it (test/oracles/python.ts).
+const PYTHON = process.env.COFLOW_PYTHON ?? '/usr/bin/python3';
 const REFERENCE = join(fileURLToPath(new URL('.', import.meta.url)), '../../bench/python/reference.py');
 
 function line(label: string, value: string): void {

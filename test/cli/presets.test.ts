@@ -131,7 +131,7 @@ describe('coflow presets', () => {
       const p = initParams({ m: s.m, m1: s.m1, d: s.d, s0, s1, seed: s.seed });
       const F = literalF(p, data);
       const expected = Math.max(...Array.from(F, Math.abs));
-      expect(Math.abs(rep.maxAbsF0 - expected) / expected, rep.name).toBeLessThan(1e-10);
+      expect(Math.abs(rep.maxAbsF0 - expected) / expected, rep.name).toBeLessThan(1e-13); // measured 1.2e-15
       // the text report shows the same number to 4 significant digits
       const block = text.slice(text.indexOf(`${rep.name}\n`));
       const shown = Number(/max\|F\(0\)\| = (\S+)/.exec(block)?.[1]);

@@ -2,6 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { fillerSlots, generateDataset, typeCounts } from '../../src/data/generate.js';
 import { UsageError } from '../../src/errors.js';
 
+/** |I1|, |I2|, |I3|, |I4| for n samples in exact proportions 1/2, 1/6, 1/6, 1/6 (Def. 2.1, Assumption 2.3), written out. */
+const LITERAL_COUNTS: Record<number, number[]> = {
+  6: [3, 1, 1, 1],
+  24: [12, 4, 4, 4],
+  60: [30, 10, 10, 10],
+  240: [120, 40, 40, 40],
+};
+
 function sampleTokens(data: ReturnType<typeof generateDataset>, i: number): number[] {
   return Array.from(data.tokens.subarray(i * data.L, (i + 1) * data.L));
 }
@@ -24,15 +32,40 @@ describe('generateDataset (paper Def. 2.1, Assumption 2.3)', () => {
         for (const special of [0, 1, 2]) expect(toks.filter((t) => t === special).length).toBeLessThanOrEqual(1);
         expect(toks.filter((t) => t === 2).length).toBe(1);
       }
-      expect(counts).toEqual(typeCounts(n));
+      // Def. 2.1 with exact proportions 1/2, 1/6, 1/6, 1/6, as literal numbers (not the formula)
+      expect(counts).toEqual(LITERAL_COUNTS[n]);
     }
+  });
+
+  it('type counts and filler slots are the literal numbers of Def. 2.1 / App. A (negative control: one sample relabelled)', () => {
+    // paper App. A: n = 60 as 30 / 10 / 10 / 10 with 160 filler slots; the presets' sizes too
+    const slots: Record<string, number> = { '6,3': 4, '60,5': 160, '24,6': 88, '240,6': 880 };
+    let checked = 0;
+    for (const [key, want] of Object.entries(slots)) {
+      const [n, L] = key.split(',').map(Number);
+      expect(typeCounts(n)).toEqual(LITERAL_COUNTS[n]);
+      expect(fillerSlots(n, L)).toBe(want);
+      const data = generateDataset({ n, L, d: 3 + want, seed: 2, fillers: 'distinct' });
+      const counts = [1, 2, 3, 4].map((t) => data.type.filter((x) => x === t).length);
+      expect(counts).toEqual(LITERAL_COUNTS[n]);
+      // samples come in blocks I1, I2, I3, I4
+      expect(Array.from(data.type)).toEqual(LITERAL_COUNTS[n].flatMap((c, t) => Array<number>(c).fill(t + 1)));
+      // the filler slots of the set: every token that is not mu_1..mu_3
+      expect(Array.from(data.tokens).filter((x) => x >= 3).length).toBe(want);
+      // negative control: one I3 sample counted as I2 no longer matches
+      const moved = Int32Array.from(data.type);
+      moved[LITERAL_COUNTS[n][0] + LITERAL_COUNTS[n][1]] = 2;
+      expect([1, 2, 3, 4].map((t) => moved.filter((x) => x === t).length)).not.toEqual(LITERAL_COUNTS[n]);
+      checked++;
+    }
+    expect(checked).toBe(4);
   });
 
   it('distinct mode uses every filler token at most once in the whole set (and all of them when d is tight)', () => {
     const n = 60;
     const L = 5;
     const slots = fillerSlots(n, L);
-    expect(slots).toBe(160); // the paper's App. A set has 160 filler slots (paper.md)
+    expect(slots).toBe(160); // the paper's App. A set has 160 filler slots (paper App. A: n = 60, L = 5)
     const data = generateDataset({ n, L, d: 3 + slots, seed: 1, fillers: 'distinct' });
     const fillers = Array.from(data.tokens).filter((t) => t >= 3);
     expect(fillers.length).toBe(slots);

@@ -1,5 +1,5 @@
 /**
- * Invariants of the gradient flow at Level G (design.md section 2, item 6): tr A - tr B and
+ * Invariants of the gradient flow at Level G (docs/levels.md#conserved-quantities, arrow 6): tr A - tr B and
  * tr C - s/m1. The flow conserves them exactly (their rate from the field output is round-off);
  * one GD step changes them by exactly the eta^2 terms derived in derivations/gram-flow.md,
  * eta^2 (tr(B Gam Gam^T) - tr(A Gam^T Gam)) and eta^2 (s |gu|^2 - m1 gu^T C gu) / m1, which are

@@ -1,8 +1,11 @@
 /**
  * Probe.outputRates (dF/dt per sample group, the chain rule through Eq. 1's softmax) and
  * typeLossRates (d loss_It / dt) against central differences along each level's own flow field:
- * (F(y + h f) - F(y - h f)) / 2h and likewise for the loss_I* columns of Observer rows, at Levels
- * F, G and T. Negative controls: the rates from a field scaled by 1.01, or with its score part
+ * (F(y + h f) - F(y - h f)) / 2h and likewise for the per-type losses loss_I*, at Levels F, G and
+ * T. The differenced F is NOT the probe's: Level F uses the autodiff oracle's forward pass
+ * (src/model/oracle.ts, literal Eq. 1), Levels G and T the plain dense Level G forward of
+ * test/reduced/denseGram.ts (Level T on its state expanded to the k x k Gram blocks), and the
+ * per-type losses are means of log(1 + e^(-y F)) written here. Negative controls: the rates from a field scaled by 1.01, or with its score part
  * (dS/dt) dropped, disagree with the differences.
  */
 import { describe, expect, it } from 'vitest';
@@ -20,6 +23,9 @@ import { probeFor } from '../../src/run/probes.js';
 import { runDynamics } from '../../src/run/run.js';
 import { TypeDynamics } from '../../src/run/typeDynamics.js';
 import { axpy, maxAbs, measure, norm } from './helpers.js';
+import { Dataset } from '../../src/data/dataset.js';
+import { oracleLossAndGrad } from '../../src/model/oracle.js';
+import { denseGram } from '../reduced/denseGram.js';
 
 /**
  * Step of the central differences: h |f| = 1e-6 |y|. The truncation error is O(h^2): the
@@ -38,6 +44,22 @@ interface Level {
   y: Float64Array;
   /** the index range of the score block (W_Q, W_K at Level F; S at Levels G, T) in the state */
   scoreBlock: [number, number];
+  /** independent forward: F of each sample group (the probe's group order) and loss_I1..I4 */
+  reference: (z: Float64Array) => { F: Float64Array; losses: number[] };
+}
+
+/** mean over the samples of type t of l(y F) = log(1 + e^(-y F)), t = 1..4 */
+function lossesByType(data: Dataset, F: Float64Array): number[] {
+  return [1, 2, 3, 4].map((t) => {
+    let sum = 0;
+    let count = 0;
+    for (let i = 0; i < data.n; i++) {
+      if (data.type[i] !== t) continue;
+      sum += Math.log(1 + Math.exp(-data.y[i] * F[i]));
+      count++;
+    }
+    return sum / count;
+  });
 }
 
 function differences(L: Level) {
@@ -45,15 +67,16 @@ function differences(L: Level) {
   const f = new Float64Array(dyn.size);
   dyn.field(0, y, f);
   const h = (REL_STEP * norm(y)) / norm(f);
+  // The differenced functions are the independent forward passes (L.reference), not the probe.
+  const plus = L.reference(axpy(y, h, f));
+  const minus = L.reference(axpy(y, -h, f));
+  // ... which agree with the probe and the Observer's loss_I* columns at y itself
   const observer = new Observer(probe, y, false);
-  const at = (z: Float64Array) => {
-    const F = probe.probe(z).F.slice();
-    const row = observer.row(0, null, z, [0, 0]);
-    const losses = [1, 2, 3, 4].map((t) => row[observer.columns.indexOf(`loss_I${t}`)]);
-    return { F, losses };
-  };
-  const plus = at(axpy(y, h, f));
-  const minus = at(axpy(y, -h, f));
+  const here = L.reference(y);
+  const row = observer.row(0, null, y, [0, 0]);
+  const probeF = probe.probe(y).F;
+  const probeLosses = [1, 2, 3, 4].map((t) => row[observer.columns.indexOf(`loss_I${t}`)]);
+  const forwardAgreement = Math.max(relErr(probeF, here.F), relErr(probeLosses, here.losses));
   const Fdiff = plus.F.map((v, i) => (v - minus.F[i]) / (2 * h));
   const lossDiff = plus.losses.map((v, i) => (v - minus.losses[i]) / (2 * h));
   /** the probe's rates with the given field (probe(y) is called first, as the contract asks) */
@@ -63,7 +86,7 @@ function differences(L: Level) {
     const lossRates = Array.from(typeLossRates(p, Fdot, new Float64Array(4)));
     return { Fdot, lossRates };
   };
-  return { f, Fdiff, lossDiff, rates };
+  return { f, Fdiff, lossDiff, rates, forwardAgreement };
 }
 
 /** max |a - b| / max |b| */
@@ -88,12 +111,49 @@ async function levels(): Promise<Level[]> {
   const tdata = generateDataset({ n, L, d: 3 + fillerSlots(n, L), seed: 0, fillers: 'distinct' });
   const s = resolveSettings('theory', { n, L, d: 3 + fillerSlots(n, L), m: 16, m1: 8, level: 'type', init: 'mean', s0: 0.5, s1: 0.5 });
   const start = await buildStart(s, tdata);
-  const moved = runDynamics(start.dynamics, start.y0, { method: 'dopri5', tEnd: 5, rtol: 1e-10, atol: 1e-12, maxSteps: 1e6, controller: 'I', lr: 1, steps: 1, samples: 2 });
+  const moved = runDynamics(start.dynamics, start.y0, { method: 'dopri5', tEnd: 5, rtol: 1e-10, atol: 1e-12, maxSteps: 1000, controller: 'I', lr: 1, steps: 1, samples: 2 }); // 145 steps measured
+  if (moved.status !== 'success') throw new Error(`Level T run to t = 5: ${moved.message}`);
   const lay = (start.dynamics as TypeDynamics).system.layout;
+  const dg = denseGram(data, 8, 6);
+  expect(dg.size).toBe(gram.size);
+  const system = (start.dynamics as TypeDynamics).system;
+  const dt = denseGram(tdata, 16, 8);
+  // Level T groups are the types I1..I4; every sample of a type has the same output
+  const firstOfType = [1, 2, 3, 4].map((t) => tdata.type.indexOf(t));
   return [
-    { name: 'F', dyn: full, probe: probeFor(full), y: full.pack(p), scoreBlock: [0, 2 * md] },
-    { name: 'G', dyn: gram, probe: probeFor(gram), y: liftParams(p, data), scoreBlock: [gram.layout.S, gram.layout.S + kk] },
-    { name: 'T', dyn: start.dynamics, probe: start.probe, y: moved.y, scoreBlock: [lay.S, lay.A] },
+    {
+      name: 'F',
+      dyn: full,
+      probe: probeFor(full),
+      y: full.pack(p),
+      scoreBlock: [0, 2 * md],
+      reference: (z) => {
+        const F = oracleLossAndGrad(full.toParams(z), data).F;
+        return { F, losses: lossesByType(data, F) };
+      },
+    },
+    {
+      name: 'G',
+      dyn: gram,
+      probe: probeFor(gram),
+      y: liftParams(p, data),
+      scoreBlock: [gram.layout.S, gram.layout.S + kk],
+      reference: (z) => {
+        const F = dg.grads(z).F;
+        return { F, losses: lossesByType(data, F) };
+      },
+    },
+    {
+      name: 'T',
+      dyn: start.dynamics,
+      probe: start.probe,
+      y: moved.y,
+      scoreBlock: [lay.S, lay.A],
+      reference: (z) => {
+        const F = dt.grads(system.expandToGram(z, tdata)).F;
+        return { F: Float64Array.from(firstOfType, (i) => F[i]), losses: lossesByType(tdata, F) };
+      },
+    },
   ];
 }
 
@@ -101,7 +161,9 @@ describe('output rates and per-type loss rates vs central differences along the 
   const all = await levels();
   for (const L of all) {
     it(`Level ${L.name}: dF/dt and d loss_I*/dt agree with the differences; a scaled or score-less field does not`, () => {
-      const { f, Fdiff, lossDiff, rates } = differences(L);
+      const { f, Fdiff, lossDiff, rates, forwardAgreement } = differences(L);
+      measure(`rates ${L.name}: probe F and loss_I* vs the independent forward`, forwardAgreement);
+      expect(forwardAgreement).toBeLessThan(1e-12);
       const good = rates(f);
       const eF = relErr(good.Fdot, Fdiff);
       const eLoss = relErr(good.lossRates, lossDiff);

@@ -31,7 +31,9 @@ describe('PI controller', () => {
     let facold = 1e-4; // Hairer's initial FACOLD
     const errs = [0.3, 0.05, 0.9, 2.5, 0.7, 1e-6, 0.0, 0.4];
     let rejected = false;
+    let compared = 0;
     for (const err of errs) {
+      compared++;
       const fac11 = Math.pow(err, PI_ALPHA);
       if (err <= 1) {
         let fac = fac11 / Math.pow(facold, PI_BETA);
@@ -47,6 +49,7 @@ describe('PI controller', () => {
         rejected = true;
       }
     }
+    expect(compared).toBe(errs.length);
     expect(c.snapshot()).toEqual({ kind: 'PI', errPrev: 0.4 });
   });
 

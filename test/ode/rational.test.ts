@@ -49,18 +49,23 @@ describe('Fraction', () => {
   });
 
   test('toNumber equals the IEEE quotient when both parts are exact doubles (correctly rounded division)', () => {
+    let runs = 0;
     fc.assert(
       fc.property(fc.integer({ min: -(2 ** 40), max: 2 ** 40 }), fc.integer({ min: 1, max: 2 ** 40 }), (p, q) => {
+        runs++;
         const expected = p / q;
         expect(Object.is(new Fraction(p, q).toNumber(), expected === 0 ? 0 : expected)).toBe(true);
       }),
       { numRuns: 2000, seed: 12345 },
     );
+    expect(runs).toBe(2000);
   });
 
   test('toNumber is the nearest double for huge BigInt fractions (exact comparison with both neighbours)', () => {
+    let runs = 0;
     fc.assert(
       fc.property(fc.bigInt({ min: 1n, max: 1n << 200n }), fc.bigInt({ min: 1n, max: 1n << 190n }), (p, q) => {
+        runs++;
         const exact = new Fraction(p, q);
         const x = exact.toNumber();
         const dist = absFrac(exactOfDouble(x).sub(exact));
@@ -69,6 +74,7 @@ describe('Fraction', () => {
       }),
       { numRuns: 500, seed: 777 },
     );
+    expect(runs).toBe(500);
   });
 
   test('negative control: naive Number(p)/Number(q) rounds twice and is caught as not nearest', () => {

@@ -8,6 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { DOPRI5, DOPRI5_RATIONAL, buildTableau, denseWeightPolynomials, validateTableau, type RationalTableau } from '../../src/ode/tableau.js';
 import { Fraction, type RationalPair } from '../../src/ode/rational.js';
+import { isNearestDouble, nextDown, nextUp } from './exactDouble.js';
 
 /** A rooted tree as its (canonically sorted) list of child subtrees. */
 interface Tree {
@@ -122,6 +123,7 @@ describe('Dormand-Prince 5(4) order conditions (exact rationals)', () => {
 
   test('dense output: b(1) = b exactly and b(0) = 0 (so theta=0 gives y0, theta=1 the 5th-order solution)', () => {
     const P = denseWeightPolynomials(exact);
+    expect(P.length).toBe(7); // one polynomial per stage: the loop below compares all seven
     P.forEach((p, j) => {
       const at1 = p.reduce((acc, coef) => acc.add(coef), Fraction.ZERO);
       expect(at1.equals(exact.b[j])).toBe(true);
@@ -138,6 +140,7 @@ describe('Dormand-Prince 5(4) order conditions (exact rationals)', () => {
   });
 
   test('float coefficients are the correctly rounded rationals; e = b - bHat rounded once', () => {
+    expect([exact.a.length, exact.b.length, DOPRI5.a.length]).toEqual([7, 7, 7]);
     exact.a.forEach((row, i) => row.forEach((q, j) => expect(DOPRI5.a[i][j]).toBe(q.toNumber())));
     exact.b.forEach((q, j) => expect(DOPRI5.b[j]).toBe(q.toNumber()));
     // Spot values against the published decimals (e.g. scipy's RK45.E = bHat - b; ours is b - bHat).
@@ -185,5 +188,87 @@ describe('validateTableau rejects corrupted tableaux', () => {
       t.bHat = b;
     });
     expect(() => validateTableau(bad)).toThrow(/FSAL/);
+  });
+});
+
+/**
+ * Every float64 array of DOPRI5 against its exact rational, decided in exact arithmetic (the
+ * float's own bits as a fraction, compared with the fraction and with the float's neighbours):
+ * each float must be the rational rounded to the nearest double. The rationals come straight
+ * from the published fractions, not through the code's conversion: c, a, b, bHat from
+ * DOPRI5_RATIONAL's integer pairs, e = b - bHat subtracted here, and the dense-output matrix as
+ * printed in SciPy's RK45.P (scipy/integrate/_ivp/rk.py, Shampine 1986), which must also equal
+ * the matrix the code derives from Hairer's d_i.
+ */
+describe('float tableau = exact rationals rounded to nearest (every array, every entry)', () => {
+  const q = (pair: RationalPair) => new Fraction(pair[0], pair[1]);
+  const c = DOPRI5_RATIONAL.c.map(q);
+  const A = DOPRI5_RATIONAL.a.map((row) => row.map(q));
+  const b = DOPRI5_RATIONAL.b.map(q);
+  const bHat = DOPRI5_RATIONAL.bHat.map(q);
+  const e = b.map((bj, j) => bj.sub(bHat[j]));
+  /** SciPy's RK45.P, row j = stage j, columns theta^1..theta^4 (literal copy). */
+  const SCIPY_P: RationalPair[][] = [
+    [[1, 1], [-8048581381, 2820520608], [8663915743, 2820520608], [-12715105075, 11282082432]],
+    [[0, 1], [0, 1], [0, 1], [0, 1]],
+    [[0, 1], [131558114200, 32700410799], [-68118460800, 10900136933], [87487479700, 32700410799]],
+    [[0, 1], [-1754552775, 470086768], [14199869525, 1410260304], [-10690763975, 1880347072]],
+    [[0, 1], [127303824393, 49829197408], [-318862633887, 49829197408], [701980252875, 199316789632]],
+    [[0, 1], [-282668133, 205662961], [2019193451, 616988883], [-1453857185, 822651844]],
+    [[0, 1], [40617522, 29380423], [-110615467, 29380423], [69997945, 29380423]],
+  ];
+  const P = SCIPY_P.map((row) => row.map(q));
+  /** SciPy's RK45.E = bHat - b (literal), the opposite sign of ours. */
+  const SCIPY_E: RationalPair[] = [[-71, 57600], [0, 1], [71, 16695], [-71, 1920], [17253, 339200], [-22, 525], [1, 40]];
+
+  const arrays: [string, ArrayLike<number>, Fraction[]][] = [
+    ['c', DOPRI5.c, c],
+    ['b', DOPRI5.b, b],
+    ['bHat', DOPRI5.bHat, bHat],
+    ['e', DOPRI5.e, e],
+    ...A.map((row, i): [string, ArrayLike<number>, Fraction[]] => [`a[${i}]`, DOPRI5.a[i], row]),
+    ...P.map((row, j): [string, ArrayLike<number>, Fraction[]] => [`denseP[${j}]`, DOPRI5.denseP[j], row]),
+  ];
+
+  test('the literal rationals: e = -(SciPy E), and the derived dense matrix = SciPy P exactly', () => {
+    SCIPY_E.forEach((pair, j) => expect(e[j].equals(q(pair).neg()), `e[${j}] = ${e[j]}`).toBe(true));
+    const derived = denseWeightPolynomials(validateTableau(DOPRI5_RATIONAL));
+    expect(derived.length).toBe(7);
+    derived.forEach((row, j) => row.forEach((v, k) => expect(v.equals(P[j][k]), `P[${j}][${k}] = ${v}, SciPy ${P[j][k]}`).toBe(true)));
+  });
+
+  test('each of the 105 floats (c, a, b, bHat, e, denseP) is its rational rounded to nearest', () => {
+    let compared = 0;
+    const bad: string[] = [];
+    for (const [name, floats, exact] of arrays) {
+      expect(floats.length, name).toBe(exact.length);
+      for (let j = 0; j < exact.length; j++) {
+        compared++;
+        if (!isNearestDouble(floats[j], exact[j])) bad.push(`${name}[${j}] = ${floats[j]} is not the nearest double to ${exact[j]}`);
+      }
+    }
+    expect(bad).toEqual([]);
+    expect(compared).toBe(4 * 7 + 7 * 7 + 7 * 4); // c, b, bHat, e; the 7 x 7 a; the 7 x 4 dense matrix
+  });
+
+  test('the order conditions hold exactly for these rationals (b: 17 trees to order 5, bHat: 8 to order 4, e: 0 to order 4)', () => {
+    expect(failures(b, 5)).toEqual([]);
+    expect(failures(bHat, 4)).toEqual([]);
+    // e = b - bHat annihilates every tree of order <= 4, so the estimate is O(h^5)
+    expect(failures(e, 4, () => Fraction.ZERO)).toEqual([]);
+    expect(failures(e, 5, () => Fraction.ZERO).length).toBeGreaterThan(0);
+  });
+
+  test('negative control: every coefficient moved by one ulp (up or down) is caught', () => {
+    let perturbed = 0;
+    for (const [name, floats, exact] of arrays) {
+      for (let j = 0; j < exact.length; j++) {
+        for (const moved of [nextUp(floats[j]), nextDown(floats[j])]) {
+          expect(isNearestDouble(moved, exact[j]), `${name}[${j}] moved to ${moved}`).toBe(false);
+          perturbed++;
+        }
+      }
+    }
+    expect(perturbed).toBe(2 * 105);
   });
 });

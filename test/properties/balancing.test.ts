@@ -73,8 +73,10 @@ function lemmaArb(level: 'type' | 'full', c0: [number, number], c1: [number, num
 
 describe('Lemma 4.4: balance44 <= C after the all-correct event (settings meeting its hypotheses)', () => {
   it(`Level T from the mean start, random (n, L, m, m1, scales): balance44 <= ${C} (in fact <= ${C_SYMMETRIC})`, async () => {
+    let runs = 0;
     await fc.assert(
       fc.asyncProperty(lemmaArb('type', [0.5, 2], [0.5, 2]), async (c) => {
+        runs++;
         const data = dataOf(c);
         const r = await runFlow(c, undefined, data);
         expect(r.status).toBe('success');
@@ -87,13 +89,16 @@ describe('Lemma 4.4: balance44 <= C after the all-correct event (settings meetin
       }),
       { seed: 42, numRuns: 10 },
     );
+    expect(runs).toBe(10); // the property body ran every time
   });
 
   it(`Level F from random Gaussian weights with max|F(0)| <= 0.01 (small-F0): balance44 <= ${C}`, async () => {
     // c0 <= 1.5e-3, c1 <= 1.4: F(0) has std about c0 c1 <= 2.1e-3, so max_i |F_i(0)| stays below
     // the 0.01 of the small-F0 hypothesis (checked on every run).
+    let runs = 0;
     await fc.assert(
       fc.asyncProperty(lemmaArb('full', [1e-4, 1.5e-3], [0.7, 1.4]), async (c) => {
+        runs++;
         const data = dataOf(c);
         const r = await runFlow(c, undefined, data);
         expect(r.status).toBe('success');
@@ -108,6 +113,7 @@ describe('Lemma 4.4: balance44 <= C after the all-correct event (settings meetin
       }),
       { seed: 42, numRuns: 8 },
     );
+    expect(runs).toBe(8);
   });
 });
 
@@ -133,6 +139,7 @@ describe('negative controls: settings breaking one hypothesis exceed C', () => {
     const c: Setting = { ...base, c0: 1e-3, level: 'full', init: 'gaussian' };
     const data = moveI3ToI2(dataOf(c), 1);
     const r = await runFlow(c, undefined, data);
+    expect(r.status).toBe('success');
     expect(brokenHypotheses(c, data, r)).toEqual(['exact-proportions']);
     const v = balancedAfterAllCorrect(r, C);
     worst.note('control |I2|=4, |I3|=2, Level F small-F0: balance44 after all-correct', v.value);
@@ -144,6 +151,7 @@ describe('negative controls: settings breaking one hypothesis exceed C', () => {
     const c: Setting = { ...base, c0: 1, level: 'full', init: 'gaussian' };
     const data = dataOf(c);
     const r = await runFlow(c, undefined, data);
+    expect(r.status).toBe('success');
     expect(brokenHypotheses(c, data, r)).toEqual(['small-F0']);
     expect(scalesOf(c).s0).toBeCloseTo(1 / Math.sqrt(c.L * c.m), 12);
     const v = balancedAfterAllCorrect(r, C);

@@ -34,8 +34,10 @@ describe('the loss never increases along the gradient flow (random settings, eve
   for (const level of ['full', 'gram', 'type'] as const) {
     for (const init of STARTS[level]) {
       it(`level ${level}, ${init} start: loss_{i+1} <= loss_i (1 + ${REL_TOL}) at every recorded row`, async () => {
+        let runs = 0;
         await fc.assert(
           fc.asyncProperty(settingArb(level, { ...SIZES[level], init }), async (c) => {
+            runs++;
             const r = await runFlow(c);
             expect(r.status).toBe('success');
             const v = lossNonIncreasing(r.trajectory, REL_TOL);
@@ -48,6 +50,7 @@ describe('the loss never increases along the gradient flow (random settings, eve
           // A fixed seed other than conservation.test.ts's, so the two properties see other settings.
           { seed: 7, numRuns: RUNS_PER_START[level] },
         );
+        expect(runs).toBe(RUNS_PER_START[level]); // the property body ran every time
       });
     }
   }
@@ -61,11 +64,13 @@ describe('negative control: gradient descent with a too-large learning rate incr
       const c: Setting = { ...base, level, init: level === 'type' ? 'mean' : 'gaussian' };
       const T1 = t1Of(c);
       const big = await runSetting(c, gdPlan(30 * T1, 40));
+      expect(big.status).toBe('success');
       const v = lossNonIncreasing(big.trajectory, REL_TOL);
       worst.note(`control level ${level}: GD lr = 30 T1 (must exceed ${REL_TOL})`, v.value);
       expect(v.holds).toBe(false);
       expect(v.value).toBeGreaterThan(1e-3);
       const small = await runSetting(c, gdPlan(T1, 40));
+      expect(small.status).toBe('success');
       expect(lossNonIncreasing(small.trajectory, REL_TOL).holds).toBe(true);
     });
   }

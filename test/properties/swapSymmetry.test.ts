@@ -45,9 +45,11 @@ function expectNonVacuous(traj: Trajectory): void {
 }
 
 /** Every run of `arb` keeps every swapped pair equal within `tol` at every row. */
-function symmetricEverywhere(arb: fc.Arbitrary<Setting>, tol: number, label: string, numRuns: number) {
-  return fc.assert(
+async function symmetricEverywhere(arb: fc.Arbitrary<Setting>, tol: number, label: string, numRuns: number): Promise<void> {
+  let runs = 0;
+  await fc.assert(
     fc.asyncProperty(arb, async (c) => {
+      runs++;
       const r = await runFlow(c);
       expect(r.status).toBe('success');
       expectNonVacuous(r.trajectory);
@@ -57,6 +59,7 @@ function symmetricEverywhere(arb: fc.Arbitrary<Setting>, tol: number, label: str
     }),
     { seed: 42, numRuns },
   );
+  expect(runs).toBe(numRuns); // the property body ran every time
 }
 
 describe('target-swap symmetry on balanced data from the mean state (random settings)', () => {
@@ -81,6 +84,7 @@ describe('negative controls: asymmetric starts and unbalanced counts break it', 
   for (const init of ['wishart', 'gaussian'] as const) {
     it(`Level G from a random ${init} start, balanced data: G1 != G2 far beyond ${TOL_FLOW}`, async () => {
       const r = await runFlow({ ...base, init });
+      expect(r.status).toBe('success');
       const v = swapSymmetric(r.trajectory, TOL_FLOW);
       const g = columnRelDiff(r.trajectory, 'G1', 'G2');
       worst.note(`control Level G ${init}: residual (must exceed ${TOL_FLOW})`, v.value);
@@ -93,6 +97,7 @@ describe('negative controls: asymmetric starts and unbalanced counts break it', 
   it(`Level G from the mean state, |I2| = 4 != |I3| = 2: G1 != G2 far beyond ${TOL_FLOW}`, async () => {
     const data = moveI3ToI2(dataOf(base), 1);
     const r = await runFlow(base, undefined, data);
+    expect(r.status).toBe('success');
     const v = swapSymmetric(r.trajectory, TOL_FLOW);
     const g = columnRelDiff(r.trajectory, 'G1', 'G2');
     worst.note('control Level G mean, unbalanced: residual', v.value);
@@ -101,6 +106,7 @@ describe('negative controls: asymmetric starts and unbalanced counts break it', 
     expect(g).toBeGreaterThan(1e4 * TOL_FLOW);
     // The same run on the balanced set is symmetric (the control differs only in the counts).
     const balanced = await runFlow(base);
+    expect(balanced.status).toBe('success');
     expect(swapSymmetric(balanced.trajectory, TOL_FLOW).holds).toBe(true);
   });
 

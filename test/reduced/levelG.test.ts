@@ -36,7 +36,7 @@ describe('GramModel from meanGramState = TypeSystem', () => {
     expect(worst).toBeLessThanOrEqual(1e-13);
   });
 
-  it('RK4 trajectories to t = 10 agree to 1e-10; Level G orbits stay constant to 1e-13', () => {
+  it('RK4 trajectories to t = 10 agree to 1e-14; Level G orbits stay constant to 1e-13', () => {
     const h = 0.01;
     const steps = 1000;
     const saved = new Map<number, Float64Array>();
@@ -45,13 +45,17 @@ describe('GramModel from meanGramState = TypeSystem', () => {
     });
     let gap = 0;
     let spread = 0;
+    let compared = 0;
     rk4((a, b) => gm.field(0, a, b), meanGramState({ data, m, m1, s0, s1 }), h, steps, (s, yG) => {
       const yT = saved.get(s);
       if (!yT) return;
+      compared++;
       gap = Math.max(gap, blockRelErr(gm.k, ts.expandToGram(yT, data), yG));
       spread = Math.max(spread, ts.restrictFromGram(yG, data).maxOrbitSpread);
     });
-    expect(gap).toBeLessThanOrEqual(1e-10);
+    // measured 2.5e-16 (the same RK4 steps on two exact forms of one flow: round-off only)
+    expect(compared).toBe(steps / 100); // every saved state was compared
+    expect(gap).toBeLessThanOrEqual(1e-14);
     expect(spread).toBeLessThanOrEqual(1e-13);
     const end = ts.outputs(saved.get(steps) as Float64Array);
     expect(end.G1).toBeGreaterThan(0.5);

@@ -146,8 +146,10 @@ describe('matrix-polynomial algebra', () => {
       }
     };
     const envs = [randomEnv(1), randomEnv(2)];
+    let runs = 0;
     fc.assert(
       fc.property(tree, (t) => {
+        runs++;
         const p = toPoly(t);
         for (const e of envs) {
           const want = toValue(t, e);
@@ -158,6 +160,7 @@ describe('matrix-polynomial algebra', () => {
       }),
       { numRuns: 300, seed: 42 },
     );
+    expect(runs).toBe(300); // the property body ran every time
   });
 
   test('the homomorphism check has power: a wrong rewrite is caught numerically', () => {
