@@ -138,10 +138,7 @@ export function runDynamics(
   probe: Probe = probeFor(dyn),
 ): RunOutcome {
   const legs = runLegs(dyn, y0, plan, { ...hooks, yieldSeconds: undefined }, from, probe);
-  for (;;) {
-    const r = legs.next();
-    if (r.done) return r.value;
-  }
+  for (let r = legs.next(); ; r = legs.next()) if (r.done) return r.value;
 }
 
 /**
@@ -166,8 +163,7 @@ export async function runDynamicsAsync(
   probe: Probe = probeFor(dyn),
 ): Promise<RunOutcome> {
   const legs = runLegs(dyn, y0, plan, { ...hooks, yieldSeconds: hooks.yieldSeconds ?? DEFAULT_YIELD_SECONDS }, from, probe);
-  for (;;) {
-    const r = legs.next();
+  for (let r = legs.next(); ; r = legs.next()) {
     if (r.done) return r.value;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }

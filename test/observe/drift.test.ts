@@ -82,6 +82,42 @@ function driftsF(a: Params, b: Params): [number, number] {
   return [drift(D1(a), D1(b), sq(a.WQ) + sq(a.WK)), drift(D2(a), D2(b), sq(a.W) + sq(a.WV))];
 }
 
+/**
+ * The drift columns equal the independently computed drifts qk, vw to `tol` (relative), and the
+ * comparison is live: both drifts are far from 0 (the run moved them), and either column divided
+ * by 1000 is far outside the tolerance (negative control).
+ */
+/**
+ * The relative drifts of tr A - tr B and tr C - s/m1 between two Gram states (Level G's
+ * conserved quantities, docs/levels.md#conserved-quantities), over their t = 0 scales
+ * |tr A| + |tr B| and |tr C| + |s|/m1, from the blocks' diagonals.
+ */
+function gramDrifts(y0: Float64Array, y1: Float64Array, lay: { A: number; B: number; C: number; s: number }, k: number, m1: number): { qk: number; v: number } {
+  const inv = (y: Float64Array) => {
+    let trA = 0;
+    let trB = 0;
+    let trC = 0;
+    for (let i = 0; i < k; i++) {
+      trA += y[lay.A + i * k + i];
+      trB += y[lay.B + i * k + i];
+      trC += y[lay.C + i * k + i];
+    }
+    return { qk: trA - trB, v: trC - y[lay.s] / m1, scaleQK: Math.abs(trA) + Math.abs(trB), scaleV: Math.abs(trC) + Math.abs(y[lay.s]) / m1 };
+  };
+  const a = inv(y0);
+  const b = inv(y1);
+  return { qk: Math.abs(b.qk - a.qk) / a.scaleQK, v: Math.abs(b.v - a.v) / a.scaleV };
+}
+
+function expectDrifts(col: (name: string) => number, qk: number, vw: number, tol: number): void {
+  expect(qk).toBeGreaterThan(1e-6);
+  expect(vw).toBeGreaterThan(1e-6);
+  expect(Math.abs(col('drift_QK') - qk)).toBeLessThan(tol * qk);
+  expect(Math.abs(col('drift_VW') - vw)).toBeLessThan(tol * vw);
+  expect(Math.abs(col('drift_QK') / 1000 - qk)).toBeGreaterThan(tol * qk);
+  expect(Math.abs(col('drift_VW') / 1000 - vw)).toBeGreaterThan(tol * vw);
+}
+
 describe('drift columns = an independent computation from the formed conserved matrices', () => {
   it('Level F: drift_QK, drift_VW at the last row, from the m x m matrices (negative control: a column / 1000)', () => {
     const dyn = new FullDynamics(data, p0);
@@ -90,13 +126,7 @@ describe('drift columns = an independent computation from the formed conserved m
     const col = (name: string) => last[out.trajectory.columns.indexOf(name)];
     const [qk, vw] = driftsF(p0, dyn.toParams(out.y));
     measure('Level F drift_QK, drift_VW and their relative errors', [qk, vw, Math.abs(col('drift_QK') - qk) / qk, Math.abs(col('drift_VW') - vw) / vw]);
-    expect(qk).toBeGreaterThan(1e-6); // GD moves them: the comparison is not between zeros
-    expect(vw).toBeGreaterThan(1e-6);
-    expect(Math.abs(col('drift_QK') - qk)).toBeLessThan(TOL_F * qk);
-    expect(Math.abs(col('drift_VW') - vw)).toBeLessThan(TOL_F * vw);
-    // negative controls: either column divided by 1000 is far outside the tolerance
-    expect(Math.abs(col('drift_QK') / 1000 - qk)).toBeGreaterThan(TOL_F * qk);
-    expect(Math.abs(col('drift_VW') / 1000 - vw)).toBeGreaterThan(TOL_F * vw);
+    expectDrifts(col, qk, vw, TOL_F);
   });
 
   it('Level G: |d(tr A - tr B)| and |d(tr C - s/m1)| over their t = 0 scales, from the blocks', () => {
@@ -104,30 +134,11 @@ describe('drift columns = an independent computation from the formed conserved m
     const y0 = liftParams(p0, data);
     const out = runDynamics(model, y0, plan);
     const { k, layout: lay } = model;
-    const inv = (y: Float64Array) => {
-      let trA = 0;
-      let trB = 0;
-      let trC = 0;
-      for (let i = 0; i < k; i++) {
-        trA += y[lay.A + i * k + i];
-        trB += y[lay.B + i * k + i];
-        trC += y[lay.C + i * k + i];
-      }
-      return { qk: trA - trB, v: trC - y[lay.s] / p0.m1, scaleQK: trA + trB, scaleV: trC + y[lay.s] / p0.m1 };
-    };
-    const a = inv(y0);
-    const b = inv(out.y);
-    const qk = Math.abs(b.qk - a.qk) / a.scaleQK;
-    const v = Math.abs(b.v - a.v) / a.scaleV;
+    const { qk, v } = gramDrifts(y0, out.y, lay, k, p0.m1);
     const last = out.trajectory.rows.at(-1)!;
     const col = (name: string) => last[out.trajectory.columns.indexOf(name)];
     measure('Level G drift_QK, drift_VW and their relative errors', [qk, v, Math.abs(col('drift_QK') - qk) / qk, Math.abs(col('drift_VW') - v) / v]);
-    expect(qk).toBeGreaterThan(1e-6);
-    expect(v).toBeGreaterThan(1e-6);
-    expect(Math.abs(col('drift_QK') - qk)).toBeLessThan(TOL_GT * qk);
-    expect(Math.abs(col('drift_VW') - v)).toBeLessThan(TOL_GT * v);
-    expect(Math.abs(col('drift_QK') / 1000 - qk)).toBeGreaterThan(TOL_GT * qk);
-    expect(Math.abs(col('drift_VW') / 1000 - v)).toBeGreaterThan(TOL_GT * v);
+    expectDrifts(col, qk, v, TOL_GT);
   });
 
   it('Level T: the Level G trace formulas on the expanded k x k blocks (negative control: a column / 1000)', () => {
@@ -144,38 +155,15 @@ describe('drift columns = an independent computation from the formed conserved m
     const out = runDynamics(dyn, y0, { ...plan, lr: 1 });
     expect(out.status).toBe('success');
     /** tr A - tr B, tr C - s/m1 and their scales, from the diagonal of the expanded blocks */
-    const inv = (yT: Float64Array) => {
-      const y = system.expandToGram(yT, tdata);
-      const k = Math.round((Math.sqrt(16 * (y.length - 1) + 1) - 1) / 8); // 4k^2 + k + 1 entries
-      const lay = gramLayout(k);
-      expect(lay.size).toBe(y.length);
-      let trA = 0;
-      let trB = 0;
-      let trC = 0;
-      let absAB = 0;
-      let absC = 0;
-      for (let i = 0; i < k; i++) {
-        trA += y[lay.A + i * k + i];
-        trB += y[lay.B + i * k + i];
-        trC += y[lay.C + i * k + i];
-        absAB += Math.abs(y[lay.A + i * k + i]) + Math.abs(y[lay.B + i * k + i]);
-        absC += Math.abs(y[lay.C + i * k + i]);
-      }
-      return { qk: trA - trB, v: trC - y[lay.s] / m1, scaleQK: absAB, scaleV: absC + Math.abs(y[lay.s]) / m1 };
-    };
-    const a = inv(y0);
-    const b = inv(out.y);
-    const qk = Math.abs(b.qk - a.qk) / a.scaleQK;
-    const v = Math.abs(b.v - a.v) / a.scaleV;
+    const expand = (yT: Float64Array) => system.expandToGram(yT, tdata);
+    const y = expand(y0);
+    const k = Math.round((Math.sqrt(16 * (y.length - 1) + 1) - 1) / 8); // 4k^2 + k + 1 entries
+    const lay = gramLayout(k);
+    expect(lay.size).toBe(y.length);
+    const { qk, v } = gramDrifts(y, expand(out.y), lay, k, m1);
     const last = out.trajectory.rows.at(-1)!;
     const col = (name: string) => last[out.trajectory.columns.indexOf(name)];
     measure('Level T drift_QK, drift_VW (GD) and their relative errors', [qk, v, Math.abs(col('drift_QK') - qk) / qk, Math.abs(col('drift_VW') - v) / v]);
-    expect(qk).toBeGreaterThan(1e-6); // GD moves them: the comparison is not between zeros
-    expect(v).toBeGreaterThan(1e-6);
-    expect(Math.abs(col('drift_QK') - qk)).toBeLessThan(TOL_GT * qk);
-    expect(Math.abs(col('drift_VW') - v)).toBeLessThan(TOL_GT * v);
-    // negative controls: either column divided by 1000 is far outside the tolerance
-    expect(Math.abs(col('drift_QK') / 1000 - qk)).toBeGreaterThan(TOL_GT * qk);
-    expect(Math.abs(col('drift_VW') / 1000 - v)).toBeGreaterThan(TOL_GT * v);
+    expectDrifts(col, qk, v, TOL_GT);
   });
 });

@@ -1,19 +1,7 @@
+import { exactOfDouble } from './exactDouble.js';
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { Fraction } from '../../src/ode/rational.js';
-
-/** The exact rational value of a finite double (mantissa * 2^exponent), from its bits. */
-function exactOfDouble(x: number): Fraction {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
-  const sign = bits >> 63n ? -1n : 1n;
-  const expBits = Number((bits >> 52n) & 0x7ffn);
-  const frac = bits & ((1n << 52n) - 1n);
-  const mant = expBits === 0 ? frac : frac | (1n << 52n);
-  const e = (expBits === 0 ? 1 : expBits) - 1075;
-  return e >= 0 ? new Fraction(sign * (mant << BigInt(e))) : new Fraction(sign * mant, 1n << BigInt(-e));
-}
 
 function nextUp(x: number): number {
   const view = new DataView(new ArrayBuffer(8));
