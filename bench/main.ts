@@ -169,7 +169,7 @@ function benchObserve(): void {
 }
 
 /**
- * What the command line's driver costs: runDynamicsAsync returns to the event loop every 0.25 s
+ * What the command line's driver costs: runDynamicsAsync returns to the event loop every second
  * (so SIGINT/SIGTERM handlers can run) and asks a stop flag after every step. Same GD run and
  * flow as above, with runDynamics and with runDynamicsAsync, alternately, best of 4; the final
  * states must be bit-identical (the legs do not change the result).

@@ -142,12 +142,12 @@ export function runDynamics(
 }
 
 /**
- * How often runDynamicsAsync returns to the event loop: the delay before Ctrl-C is noticed (plus
- * one step). Each return starts a new leg, which costs a new solver (about 10 ms at Level F
- * paper-fig1: its stage memory and checks), so 0.25 s keeps that under 5% (npm run bench --
- * --only driver).
+ * How often runDynamicsAsync returns to the event loop: the longest delay before Ctrl-C is
+ * noticed (plus one step). Each return starts a new leg, which costs a new solver (10-20 ms at
+ * Level F paper-fig1: its stage memory, checks, and the events' first evaluation), so 1 s keeps
+ * that near 2% (npm run bench -- --only driver).
  */
-export const DEFAULT_YIELD_SECONDS = 0.25;
+export const DEFAULT_YIELD_SECONDS = 1;
 
 /**
  * runDynamics, returning to the event loop between legs (every `hooks.yieldSeconds`, default

@@ -80,16 +80,18 @@ describe('kill -9 at random moments, then --resume: byte-identical to an uninter
 });
 
 describe('signals: finish the step, write a checkpoint, exit 130 / 143', () => {
+  // Long enough (about 3 s) that the signal, noticed within a second, lands before the end.
+  const LONG = ['--preset', 'paper-fig1', '--method', 'gd', '--steps', '5000', '--quiet'];
   const root = tmp('coflow-sig-');
   const reference = join(root, 'ref');
   beforeAll(() => {
-    expect(coflow(['run', ...GD, '--out', reference]).code).toBe(0);
+    expect(coflow(['run', ...LONG, '--out', reference]).code).toBe(0);
   });
 
   for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     it(`${signal}: exit ${code}, summary says interrupted, --resume gives the uninterrupted outputs`, async () => {
       const dir = join(root, signal);
-      const { child, done } = coflowChild(['run', ...GD, '--checkpoint-every', '30', '--out', dir]);
+      const { child, done } = coflowChild(['run', ...LONG, '--checkpoint-every', '30', '--out', dir]);
       await waitFor(join(dir, 'config.json'));
       await sleep(300);
       child.kill(signal);
@@ -100,7 +102,7 @@ describe('signals: finish the step, write a checkpoint, exit 130 / 143', () => {
       const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
       expect(summary.status).toBe('interrupted');
       expect(summary.step).toBeGreaterThan(0);
-      expect(summary.step).toBeLessThan(1500);
+      expect(summary.step).toBeLessThan(5000);
       // the checkpoint was written at the stop, not by the (30 s) timer
       expect(existsSync(join(dir, 'checkpoint.json'))).toBe(true);
       expect(existsSync(join(dir, 'run.lock'))).toBe(false);

@@ -52,7 +52,8 @@ function editCheckpoint(dir: string, edit: (meta: Json) => void, rehash: boolean
 
 beforeAll(async () => {
   expect(coflow(['run', ...GD, '--out', reference]).code).toBe(0);
-  const { child, done } = coflowChild(['run', ...GD, '--out', interrupted]);
+  // Short legs (a checkpoint every 50 ms), so SIGTERM is noticed at once (else within a second).
+  const { child, done } = coflowChild(['run', ...GD, '--checkpoint-every', '0.05', '--out', interrupted]);
   await waitFor(join(interrupted, 'config.json'));
   await sleep(300);
   child.kill('SIGTERM');
@@ -150,7 +151,7 @@ describe('resume re-verifies the inputs recorded in config.json', () => {
     const params = join(root, 'params.npz');
     expect(coflow(['init', '--preset', 'paper-fig1', '--out', params]).code).toBe(0);
     const dir = join(root, 'with-params');
-    const { child, done } = coflowChild(['run', '--preset', 'paper-fig1', '--method', 'gd', '--steps', '1500', '--quiet', '--params', params, '--out', dir]);
+    const { child, done } = coflowChild(['run', '--preset', 'paper-fig1', '--method', 'gd', '--steps', '1500', '--quiet', '--checkpoint-every', '0.05', '--params', params, '--out', dir]);
     await waitFor(join(dir, 'config.json'));
     await sleep(300);
     child.kill('SIGTERM');
@@ -169,7 +170,7 @@ describe('resume of a run on a --data file', () => {
     expect(coflow(['data', '--preset', 'paper-fig1', '--out', data]).code).toBe(0);
     const dir = join(root, 'on-data');
     // theory's distinct fillers would need d >= 163 for n = 60; the file has d = 64 and repeats fillers.
-    const { child, done } = coflowChild(['run', '--preset', 'theory', '--method', 'gd', '--steps', '3000', '--quiet', '--data', data, '--out', dir]);
+    const { child, done } = coflowChild(['run', '--preset', 'theory', '--method', 'gd', '--steps', '3000', '--quiet', '--checkpoint-every', '0.05', '--data', data, '--out', dir]);
     await waitFor(join(dir, 'config.json'));
     await sleep(300);
     child.kill('SIGTERM');
