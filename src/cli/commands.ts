@@ -324,10 +324,10 @@ export function registerCommands(program: Command): void {
         '--scale with both --s0 and --s1; --seed when nothing is drawn at random (--data, and --params or --init mean, and no --test-n).\n' +
         "--config FILE.json: keys are the flags in camelCase (tEnd, maxSteps, testN, checkpointEvery, ...); flags given here override it. " +
         "A run's own config.json is accepted: coflow run --config A/config.json --out B repeats run A exactly (the same files, byte for byte).\n" +
-        'Exit codes: 0 success, 2 bad input (nothing written), 3 the run stopped early (non-finite values, step too small, max steps); what was computed is kept.\n' +
+        'Exit codes: 0 success, 2 bad input (nothing written), 3 the run stopped early (non-finite values, step too small, max steps; what was computed is kept), 130 / 143 stopped by SIGINT / SIGTERM (the step is finished, a checkpoint written; a second SIGINT exits at once), 1 a bug.\n' +
         'A checkpoint is written every --checkpoint-every seconds; continue a killed run with coflow run --resume DIR. ' +
         'odex runs write no checkpoints and cannot be resumed.\n' +
-        "--out holding an earlier run's files is refused unless --force.\n" +
+        "--out holding an earlier run's files is refused unless --force; a directory in use by another run (DIR/run.lock) is refused.\n" +
         RUN_LIMITS,
     )
     .action(async (opts: Record<string, unknown>) => {
