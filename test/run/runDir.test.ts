@@ -50,14 +50,21 @@ function editCheckpoint(dir: string, edit: (meta: Json) => void, rehash: boolean
   writeFileSync(path, JSON.stringify(meta, null, 2) + '\n');
 }
 
-beforeAll(async () => {
-  expect(coflow(['run', ...GD, '--out', reference]).code).toBe(0);
-  // Short legs (a checkpoint every 50 ms), so SIGTERM is noticed at once (else within a second).
-  const { child, done } = coflowChild(['run', ...GD, '--checkpoint-every', '0.05', '--out', interrupted]);
-  await waitFor(join(interrupted, 'config.json'));
+/**
+ * `coflow run ARGS --out dir`, stopped by SIGTERM 0.3 s after it has started; it must exit 143.
+ * Short legs (a checkpoint every 50 ms), so the signal is noticed at once (else within a second).
+ */
+async function interruptedRun(args: string[], dir: string): Promise<void> {
+  const { child, done } = coflowChild(['run', ...args, '--checkpoint-every', '0.05', '--out', dir]);
+  await waitFor(join(dir, 'config.json'));
   await sleep(300);
   child.kill('SIGTERM');
   expect((await done).code).toBe(143);
+}
+
+beforeAll(async () => {
+  expect(coflow(['run', ...GD, '--out', reference]).code).toBe(0);
+  await interruptedRun(GD, interrupted);
 });
 
 describe('checkpoint.json: every field that determines the continuation is hashed and checked', () => {
@@ -151,11 +158,7 @@ describe('resume re-verifies the inputs recorded in config.json', () => {
     const params = join(root, 'params.npz');
     expect(coflow(['init', '--preset', 'paper-fig1', '--out', params]).code).toBe(0);
     const dir = join(root, 'with-params');
-    const { child, done } = coflowChild(['run', '--preset', 'paper-fig1', '--method', 'gd', '--steps', '1500', '--quiet', '--checkpoint-every', '0.05', '--params', params, '--out', dir]);
-    await waitFor(join(dir, 'config.json'));
-    await sleep(300);
-    child.kill('SIGTERM');
-    expect((await done).code).toBe(143);
+    await interruptedRun([...GD, '--params', params], dir);
     const original = readFileSync(params);
     expect(coflow(['init', '--preset', 'paper-fig1', '--seed', '3', '--out', params]).code).toBe(0);
     expectRefused(coflow(['run', '--resume', dir, '--quiet']), /params\.npz has changed since the run started .*restore the original --params file/);
@@ -170,11 +173,7 @@ describe('resume of a run on a --data file', () => {
     expect(coflow(['data', '--preset', 'paper-fig1', '--out', data]).code).toBe(0);
     const dir = join(root, 'on-data');
     // theory's distinct fillers would need d >= 163 for n = 60; the file has d = 64 and repeats fillers.
-    const { child, done } = coflowChild(['run', '--preset', 'theory', '--method', 'gd', '--steps', '3000', '--quiet', '--checkpoint-every', '0.05', '--data', data, '--out', dir]);
-    await waitFor(join(dir, 'config.json'));
-    await sleep(300);
-    child.kill('SIGTERM');
-    expect((await done).code).toBe(143);
+    await interruptedRun(['--preset', 'theory', '--method', 'gd', '--steps', '3000', '--quiet', '--data', data], dir);
     const r = coflow(['run', '--resume', dir, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     const whole = join(root, 'on-data-whole');
