@@ -39,9 +39,9 @@ export const MAX_WASM_BYTES = 2 ** 31;
 
 /**
  * Largest number of weight entries 3 m d + m1 m a run forms (Level F, and Level G from the
- * gaussian or orthogonal start): 2^24, the limit src/run/levels.ts applies (128 MiB of float64;
- * the integrator keeps about 13 state-sized vectors in one WebAssembly memory of at most 2 GiB).
- * Checked here too so that the refusal comes before the data set is built.
+ * gaussian or orthogonal start): 2^24 (128 MiB of float64; the integrator keeps about 13
+ * state-sized vectors in one WebAssembly memory of at most 2 GiB). Checked here from the flags,
+ * before the data set is built, and by src/run/levels.ts for library callers.
  */
 export const MAX_WEIGHT_ENTRIES = 2 ** 24;
 

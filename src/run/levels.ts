@@ -1,4 +1,5 @@
 import { ResolvedSettings } from '../config/resolve.js';
+import { MAX_WEIGHT_ENTRIES } from '../config/limits.js';
 import { Dataset } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
 import { liftParams } from '../gram/lift.js';
@@ -29,11 +30,6 @@ export interface RunStart {
   description: string;
 }
 
-/**
- * Largest number of weight entries formed: 2^24 doubles (128 MiB). The integrator keeps about 13
- * state-sized vectors in one 32-bit WebAssembly memory (src/ode/simd.ts, at most 2 GiB).
- */
-const MAX_WEIGHT_ENTRIES = 2 ** 24;
 
 const STARTS_BY_LEVEL = {
   full: ['gaussian', 'orthogonal'],
