@@ -28,7 +28,7 @@
 import { fc } from '@fast-check/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Level } from '../../src/config/presets.js';
-import { conservation, gdPlan, RTOL, runFlow, runSetting, settingArb, STARTS, t1Of, Worst, type Setting } from './support.js';
+import { conservation, gdPlan, RTOL, runFlow, runSetting, settingArb, STARTS, t1Of, Worst, type Setting, LEVEL_SIZES } from './support.js';
 
 const DRIFT_BOUND = 100 * RTOL;
 /** Levels G and T: the invariants are linear in the state, conserved by RK steps to round-off. */
@@ -37,8 +37,7 @@ const LINEAR_ROUNDOFF_BOUND = 1e-12;
 const worst = new Worst();
 afterAll(() => worst.report('conservation: largest values seen'));
 
-/** Level G's state grows as k^2 (k = tokens used): its sizes are capped lower. */
-const SIZES: Record<Level, { nMax?: number; LMax?: number }> = { full: {}, gram: { nMax: 24, LMax: 5 }, type: {} };
+const SIZES = LEVEL_SIZES;
 /** Runs per (level, start): 8 at Level F and T, 12 at Level G, over all their starts. */
 const RUNS_PER_START: Record<Level, number> = { full: 4, gram: 3, type: 8 };
 

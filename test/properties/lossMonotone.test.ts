@@ -18,15 +18,14 @@
 import { fc } from '@fast-check/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Level } from '../../src/config/presets.js';
-import { gdPlan, lossNonIncreasing, runFlow, runSetting, settingArb, STARTS, t1Of, Worst, type Setting } from './support.js';
+import { gdPlan, lossNonIncreasing, runFlow, runSetting, settingArb, STARTS, t1Of, Worst, type Setting, LEVEL_SIZES } from './support.js';
 
 const REL_TOL = 1e-12;
 
 const worst = new Worst();
 afterAll(() => worst.report('loss monotonicity: largest relative change between consecutive rows'));
 
-/** Level G's state grows as k^2 (k = tokens used): its sizes are capped lower. */
-const SIZES: Record<Level, { nMax?: number; LMax?: number }> = { full: {}, gram: { nMax: 24, LMax: 5 }, type: {} };
+const SIZES = LEVEL_SIZES;
 /** Runs per (level, start): 6 at Level F, 8 at Level G, 6 at Level T, over all their starts. */
 const RUNS_PER_START: Record<Level, number> = { full: 3, gram: 2, type: 6 };
 

@@ -126,6 +126,9 @@ export const STARTS: Record<Level, readonly Start[]> = {
 };
 
 /** Distinct tokens of a theory-conforming set: mu_1..mu_3 and one per filler slot. */
+/** Size caps of settingArb per level: Level G's state grows as k^2 (k = tokens used), so its sizes are capped lower. */
+export const LEVEL_SIZES: Record<Level, { nMax?: number; LMax?: number }> = { full: {}, gram: { nMax: 24, LMax: 5 }, type: {} };
+
 export function tokensUsed(n: number, L: number): number {
   return 3 + fillerSlots(n, L);
 }
