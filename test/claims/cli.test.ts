@@ -2,18 +2,11 @@
  * `coflow check` through the built CLI (dist/, rebuilt by test/globalSetup.ts), on synthetic run
  * directories (./synth.ts): exit codes, the files written, and nothing written on bad input.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { synthRun } from './synth.js';
-
-const CLI = join(process.cwd(), 'dist/src/cli/main.js');
-
-function coflow(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { CLI, coflow } from '../cli/helpers.js';
 
 describe('coflow check', () => {
   it('exit 0, both reports written, the table on stdout', () => {

@@ -1,21 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readGradNpz, readDatasetNpz, readParamsNpz } from '../../src/io/files.js';
 import { allocGrad, LossGrad } from '../../src/model/gradient.js';
-
-const CLI = join(process.cwd(), 'dist/src/cli/main.js');
-
-function coflow(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'coflow-cli-'));
-}
+import { CLI, coflow, tmp } from './helpers.js';
 
 describe('coflow CLI', () => {
   it('--help lists every command', () => {
@@ -25,7 +14,7 @@ describe('coflow CLI', () => {
   });
 
   it('bad input: one line naming the problem, exit code 2, no stack trace, nothing written', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-cli-');
     const cases: [string[], RegExp][] = [
       [['run', '--m', 'abc', '--out', join(dir, 'a')], /--m must be an integer/],
       [['run', '--preset', 'nope', '--out', join(dir, 'b')], /unknown preset 'nope'/],
@@ -50,7 +39,7 @@ describe('coflow CLI', () => {
   });
 
   it('data -> init -> grad --check: the written gradient equals an in-process computation from the same files', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-cli-');
     const D = join(dir, 'D.npz');
     const P = join(dir, 'P.npz');
     const G = join(dir, 'G.npz');
@@ -72,7 +61,7 @@ describe('coflow CLI', () => {
   });
 
   it('grad with files that do not belong together fails cleanly and writes nothing', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-cli-');
     const D = join(dir, 'D.npz');
     const P = join(dir, 'P.npz');
     coflow(['data', '--preset', 'paper-fig1', '--out', D]);
@@ -85,8 +74,8 @@ describe('coflow CLI', () => {
 
   it('the same config and seed give byte-identical outputs', () => {
     const args = ['run', '--preset', 'paper-fig1', '--m', '8', '--m1', '8', '--method', 'gd', '--steps', '300', '--samples', '30', '--quiet'];
-    const a = tmp();
-    const b = tmp();
+    const a = tmp('coflow-cli-');
+    const b = tmp('coflow-cli-');
     expect(coflow([...args, '--out', a]).code).toBe(0);
     expect(coflow([...args, '--out', b]).code).toBe(0);
     for (const f of ['config.json', 'trajectory.csv', 'final.npz', 'summary.json', 'data.npz']) {
@@ -96,9 +85,9 @@ describe('coflow CLI', () => {
 
   it('a killed run resumes from its checkpoint to the same bytes as an uninterrupted run', async () => {
     const args = ['run', '--preset', 'paper-fig1', '--m', '16', '--m1', '16', '--method', 'gd', '--steps', '40000', '--samples', '60', '--quiet'];
-    const whole = tmp();
+    const whole = tmp('coflow-cli-');
     expect(coflow([...args, '--out', whole]).code).toBe(0);
-    const killed = tmp();
+    const killed = tmp('coflow-cli-');
     const child = spawn(process.execPath, [CLI, ...args, '--out', killed, '--checkpoint-every', '0.05'], { stdio: 'ignore' });
     // Kill it as soon as a checkpoint exists (the run takes several times longer than that).
     await new Promise<void>((resolve, reject) => {
@@ -126,7 +115,7 @@ describe('coflow CLI', () => {
   });
 
   it('coflow derive reproduces the committed derivations byte for byte', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-cli-');
     const r = coflow(['derive', '--out', dir]);
     expect(r.code, r.stderr).toBe(0);
     const committed = readdirSync(join(process.cwd(), 'derivations')).sort();
@@ -139,7 +128,7 @@ describe('coflow CLI', () => {
   it('runs every level from the command line and writes the same columns', () => {
     const headers: string[] = [];
     for (const [level, init] of [['full', 'gaussian'], ['gram', 'wishart'], ['type', 'mean']]) {
-      const dir = tmp();
+      const dir = tmp('coflow-cli-');
       const r = coflow(['run', '--preset', 'theory', '--level', level, '--init', init, '--t-end', '10', '--samples', '12', '--quiet', '--out', dir]);
       expect(r.code, r.stderr).toBe(0);
       const csv = readFileSync(join(dir, 'trajectory.csv'), 'utf8').split('\n');
@@ -150,7 +139,7 @@ describe('coflow CLI', () => {
   });
 
   it('a run that stops early exits with code 3, keeps its rows and says why in summary.json (as README and --help state)', () => {
-    const dir = join(tmp(), 'early');
+    const dir = join(tmp('coflow-cli-'), 'early');
     const r = coflow(['run', '--preset', 'theory', '--level', 'type', '--init', 'mean', '--max-steps', '5', '--quiet', '--out', dir]);
     expect(r.code, r.stderr).toBe(3);
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));

@@ -3,26 +3,14 @@
  * own config.json reproduces the run byte for byte, and every bad file is one line, exit code 2,
  * nothing written (docs/cli.md, "--config FILE.json").
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { interpretConfig } from '../../src/config/configFile.js';
 import { UsageError } from '../../src/errors.js';
 import { readParamsNpz } from '../../src/io/files.js';
-
-const CLI = join(process.cwd(), 'dist/src/cli/main.js');
-
-function coflow(args: string[], cwd?: string) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'coflow-config-'));
-}
+import { CLI, coflow, tmp } from './helpers.js';
 
 function ok(args: string[], cwd?: string) {
   const r = coflow(args, cwd);
@@ -57,7 +45,7 @@ function expectSameRun(a: string, b: string, extra: string[] = []) {
 
 describe('--config for every command; flags override it', () => {
   it('data, init: a flat config gives the same file as the flags; a flag overrides the file', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-config-');
     const c = json(join(dir, 'c.json'), { preset: 'paper-fig1', seed: 3, n: 12, out: join(dir, 'fromfile.npz') });
     ok(['data', '--config', c]);
     ok(['data', '--preset', 'paper-fig1', '--seed', '3', '--n', '12', '--out', join(dir, 'flags.npz')]);
@@ -74,7 +62,7 @@ describe('--config for every command; flags override it', () => {
   });
 
   it('grad, derive, check, presets read their flags from --config', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-config-');
     ok(['data', '--preset', 'paper-fig1', '--n', '12', '--out', join(dir, 'D.npz')]);
     ok(['init', '--preset', 'paper-fig1', '--m', '4', '--m1', '4', '--out', join(dir, 'P.npz')]);
     const g = json(join(dir, 'g.json'), { params: join(dir, 'P.npz'), data: join(dir, 'D.npz'), out: join(dir, 'G.npz'), check: true });
@@ -109,7 +97,7 @@ describe('--config for every command; flags override it', () => {
   });
 
   it('run: a flat config equals the same flags; flags override it; its keys obey the "does not apply" rules', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-config-');
     const settings = { preset: 'theory', n: 12, L: 4, d: 40, m: 8, m1: 4, tEnd: 1, samples: 5, maxSteps: 5000, testN: 12, quiet: true, checkpointEvery: 10 };
     const c = json(join(dir, 'c.json'), { ...settings, out: join(dir, 'a') });
     ok(['run', '--config', c]);
@@ -134,7 +122,7 @@ describe('--config for every command; flags override it', () => {
 });
 
 it('the example of docs/cli.md runs', () => {
-  const dir = tmp();
+  const dir = tmp('coflow-config-');
   const doc = readFileSync(join(process.cwd(), 'docs/cli.md'), 'utf8');
   const example = /```json\n(.*)\n```/.exec(doc)![1];
   writeFileSync(join(dir, 'example.json'), example);
@@ -145,7 +133,7 @@ it('the example of docs/cli.md runs', () => {
 
 describe("a run's config.json as --config", () => {
   it('repeats a Level F flow byte for byte (settings, data, initial state, trajectory, summary, final state)', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-config-');
     const A = join(dir, 'A');
     ok(['run', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '16', '--m1', '8', '--t-end', '20', '--samples', '20', '--test-n', '30', '--snapshots', '3', '--quiet', '--out', A]);
     const B = join(dir, 'B');
@@ -158,7 +146,7 @@ describe("a run's config.json as --config", () => {
   });
 
   it('keeps resolved settings exactly: an explicit scale, data and weights from files (with a preset whose own checks they break), GD, Level G', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-config-');
     ok(['data', '--preset', 'paper-fig1', '--n', '12', '--out', 'D.npz'], dir);
     ok(['init', '--preset', 'paper-fig1', '--m', '8', '--m1', '8', '--out', 'P.npz'], dir);
     const runs: string[][] = [
@@ -181,7 +169,7 @@ describe("a run's config.json as --config", () => {
   });
 
   it('ignores coflow, rng, files and the sha256 fields; takes the input files from data.path and params.path, as written (relative to the current directory)', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-config-');
     ok(['data', '--preset', 'paper-fig1', '--n', '12', '--out', 'D.npz'], dir);
     ok(['run', '--preset', 'paper-fig1', '--data', 'D.npz', '--m', '4', '--m1', '4', '--steps', '10', '--samples', '4', '--quiet', '--out', 'A'], dir);
     const config = JSON.parse(readFileSync(join(dir, 'A', 'config.json'), 'utf8'));
@@ -199,7 +187,7 @@ describe("a run's config.json as --config", () => {
   });
 
   it('flags override single settings: --t-end kept s0; --m under a named scale derives s0, s1 again; --lr with a flow and --preset are refused', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-config-');
     const A = join(dir, 'A');
     ok(['run', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '16', '--m1', '8', '--t-end', '1', '--samples', '4', '--quiet', '--out', A]);
     const a = JSON.parse(readFileSync(join(A, 'config.json'), 'utf8')).settings;
@@ -214,7 +202,7 @@ describe("a run's config.json as --config", () => {
   });
 
   it('coflow data and init: the run\'s data.npz again, byte for byte, and its Gaussian weights; a run whose data or weights came from a file is refused', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-config-');
     const A = join(dir, 'A');
     ok(['run', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '16', '--m1', '8', '--t-end', '1', '--samples', '4', '--quiet', '--out', A]);
     ok(['data', '--config', join(A, 'config.json'), '--out', join(dir, 'D.npz')]);
@@ -252,14 +240,14 @@ describe('bad config files: one line naming the file and the key, exit code 2, n
     ['range', '{"snapshots": 2000}', /key 'snapshots' must be an integer >= 0 and <= 1000/],
   ];
   it.each(cases)('%s', (_name, text, message) => {
-    const dir = tmp();
+    const dir = tmp('coflow-config-');
     writeFileSync(join(dir, 'c.json'), text);
     refused(['run', '--config', 'c.json'], message, 'out', dir);
     expect(readdirSync(dir)).toEqual(['c.json']);
   });
 
   it('a missing file, a file above 1 MiB; negative control: the same keys in a valid file run', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-config-');
     refused(['run', '--config', join(dir, 'missing.json')], /--config .*missing\.json: cannot read it: ENOENT/, join(dir, 'a'));
     writeFileSync(join(dir, 'big.json'), `{"out": "${'x'.repeat(1 << 20)}"}`);
     refused(['run', '--config', join(dir, 'big.json')], /big\.json: \d+ bytes is not a config file \(at most 1048576 bytes\)/, join(dir, 'b'));
@@ -285,7 +273,7 @@ describe('bad config files: one line naming the file and the key, exit code 2, n
     });
     expect(bad.length).toBeGreaterThan(8);
     for (const text of bad.slice(0, 8)) {
-      const dir = tmp();
+      const dir = tmp('coflow-config-');
       writeFileSync(join(dir, 'c.json'), text);
       refused(['run', '--config', 'c.json'], /^coflow: c\.json: /, 'out', dir);
       expect(readdirSync(dir), text).toEqual(['c.json']);

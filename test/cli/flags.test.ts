@@ -4,26 +4,14 @@
  * the flag, no stack trace, nothing written, and (the limits) an answer in under 2 s; every
  * refusal has a negative control, a nearby input that is accepted. docs/cli.md states these rules.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { keyParser } from '../../src/cli/parse.js';
 import { DEFAULT_CHECKPOINT_SECONDS } from '../../src/config/limits.js';
 import { readDatasetNpz } from '../../src/io/files.js';
-
-const CLI = join(process.cwd(), 'dist/src/cli/main.js');
-
-function coflow(args: string[], cwd?: string) {
-  const started = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - started };
-}
-
-function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'coflow-flags-'));
-}
+import { CLI, coflow, tmp } from './helpers.js';
 
 /** Refused: exit 2, one line naming the problem, no stack trace, `out` not created, fast. */
 function refused(args: string[], message: RegExp, out: string, maxMs = 2000) {
@@ -53,7 +41,7 @@ const F_GD = ['run', '--preset', 'paper-fig1', '--n', '12', '--m', '4', '--m1', 
 
 describe('strict values', () => {
   it('integers are plain decimal: 0x3C, 0b101, " 5 ", 1e3, 5.0, +5, 007, "" are refused; 60 is accepted', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     ['0x3C', '0b101', ' 5 ', '1e3', '5.0', '+5', '007', ''].forEach((bad, i) => {
       refused(['init', '--preset', 'theory', '--m', bad], new RegExp(`--m must be an integer >= 1 and <= 2147483647 .*\\(got '${bad.replace(/[+.]/g, '\\$&')}'\\)`), join(dir, `m${i}.npz`));
     });
@@ -65,7 +53,7 @@ describe('strict values', () => {
   });
 
   it('--seed is an exact integer in [0, 2^53 - 1]: 9007199254740993 and -1 are refused; 2^53 - 1 and 2^53 - 2 are accepted and differ', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     refused(['data', '--seed', '9007199254740993'], /--seed must be an integer >= 0 and <= 9007199254740991 \(2\^53 - 1\) \(got '9007199254740993'\)/, join(dir, 'a.npz'));
     refused(['data', '--seed', '9007199254740992'], /--seed must be/, join(dir, 'b.npz'));
     refused(['data', '--seed', '-1'], /--seed must be an integer >= 0/, join(dir, 'c.npz'));
@@ -78,7 +66,7 @@ describe('strict values', () => {
   });
 
   it('numbers are finite decimals: 0x10, 0b1, 0o7, Infinity, 1e400, 1e-400, " 5", 1_000, ten are refused; 1e-1, .5, 5., +2E0 are accepted', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     const cases: [string, RegExp][] = [
       ['0x10', /--t-end must be a finite number > 0 \(got '0x10'\)/],
       ['0b1', /\(got '0b1'\)/],
@@ -98,7 +86,7 @@ describe('strict values', () => {
   });
 
   it('ranges: --L >= 3, --m >= 1, and --atol, --lr, --s0, --s1, --checkpoint-every > 0; the bounds themselves are accepted', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     refused(['data', '--L', '2'], /--L must be an integer >= 3 and <= 2147483647/, join(dir, 'a.npz'));
     accepted(['data', '--L', '3'], join(dir, 'ok-L.npz'));
     refused(['init', '--m', '0'], /--m must be an integer >= 1/, join(dir, 'b.npz'));
@@ -113,20 +101,20 @@ describe('strict values', () => {
   });
 
   it('choices are exact words: " gd" and GD are refused, gd is accepted', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     refused([...F_GD, '--method', ' gd'], /--method must be one of dopri5\|gd\|odex \(got ' gd'\)/, join(dir, 'a'));
     refused([...F_GD, '--method', 'GD'], /--method must be one of/, join(dir, 'b'));
     accepted([...F_GD, '--method', 'gd'], join(dir, 'ok'));
   });
 
   it('a value with a newline is shown escaped, so the message stays one line', () => {
-    refused([...F_FLOW, '--level', 'a\nb'], /--level must be one of full\|gram\|type \(got 'a\\nb'\)/, join(tmp(), 'x'));
+    refused([...F_FLOW, '--level', 'a\nb'], /--level must be one of full\|gram\|type \(got 'a\\nb'\)/, join(tmp('coflow-flags-'), 'x'));
   });
 });
 
 describe('flags that do not apply are errors', () => {
   it('--lr, --steps with a flow; --t-end, --rtol, --atol, --controller, --max-steps with gd; --controller with odex', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     refused([...F_FLOW, '--lr', '0.1'], /^coflow: --lr does not apply to --method dopri5 \(a gradient flow/, join(dir, 'a'));
     refused([...F_FLOW, '--method', 'odex', '--steps', '10'], /--steps does not apply to --method odex/, join(dir, 'b'));
     refused([...F_FLOW, '--lr', '0.1', '--steps', '10'], /--lr, --steps do not apply to --method dopri5/, join(dir, 'b2'));
@@ -141,7 +129,7 @@ describe('flags that do not apply are errors', () => {
   });
 
   it('--params: --m, --m1, --d, --scale, --s0, --s1, --init are refused, and --params at --level type; --params alone is accepted', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     const P = join(dir, 'P.npz');
     accepted(['init', '--preset', 'paper-fig1', '--m', '4', '--m1', '4'], P);
     const base = ['run', '--preset', 'paper-fig1', '--steps', '5', '--samples', '3', '--quiet', '--params', P];
@@ -154,7 +142,7 @@ describe('flags that do not apply are errors', () => {
   });
 
   it('--data: --n, --L, --d, --fillers are refused; --data alone is accepted', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     const D = join(dir, 'D.npz');
     accepted(['data', '--preset', 'paper-fig1', '--n', '12'], D);
     for (const [flag, value] of [['--n', '12'], ['--L', '5'], ['--d', '64'], ['--fillers', 'repeat']]) {
@@ -164,7 +152,7 @@ describe('flags that do not apply are errors', () => {
   });
 
   it('--seed is refused when nothing is drawn at random; accepted with a test set or a random start', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     const D = join(dir, 'D.npz');
     const P = join(dir, 'P.npz');
     accepted(['data', '--preset', 'paper-fig1', '--n', '12'], D);
@@ -177,7 +165,7 @@ describe('flags that do not apply are errors', () => {
   });
 
   it('--scale with both --s0 and --s1 is refused; with one of them it is accepted', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     refused(['init', '--scale', 'theory', '--s0', '0.1', '--s1', '0.2'], /^coflow: --scale does not apply together with both --s0 and --s1/, join(dir, 'a.npz'));
     refused([...F_FLOW, '--scale', 'theory', '--s0', '0.1', '--s1', '0.2'], /--scale does not apply together with both --s0 and --s1/, join(dir, 'b'));
     accepted(['init', '--scale', 'theory', '--s0', '0.1'], join(dir, 'ok.npz'));
@@ -185,7 +173,7 @@ describe('flags that do not apply are errors', () => {
   });
 
   it('coflow init: --L is refused unless it sets the theory scales; data and init take only their own flags', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     refused(['init', '--preset', 'paper-fig1', '--L', '6'], /--L does not apply to coflow init here .*the scale is kaiming/, join(dir, 'a.npz'));
     refused(['init', '--preset', 'theory', '--s0', '0.1', '--L', '6'], /--L does not apply to coflow init here .*--s0 is given/, join(dir, 'b.npz'));
     accepted(['init', '--preset', 'theory', '--L', '6'], join(dir, 'ok.npz'));
@@ -198,14 +186,14 @@ describe('flags that do not apply are errors', () => {
   });
 
   it('--init must be available at the level: refused at once; the level\'s own starts are accepted', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     refused([...F_FLOW, '--level', 'full', '--init', 'mean'], /--init mean is not available at --level full; use --init gaussian\|orthogonal/, join(dir, 'a'));
     refused(['run', '--preset', 'theory', '--level', 'type', '--init', 'wishart', '--quiet'], /--init wishart is not available at --level type; use --init mean/, join(dir, 'b'));
     accepted([...F_FLOW, '--level', 'gram', '--init', 'mean'], join(dir, 'ok'));
   });
 
   it('--resume takes only --quiet and --checkpoint-every; with them it resumes', async () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     for (const extra of [['--m', '4'], ['--force'], ['--config', 'c.json'], ['--out', 'x']]) {
       const r = coflow(['run', '--resume', dir, ...extra]);
       expect(r.code).toBe(2);
@@ -243,7 +231,7 @@ function killAfter(args: string[], ready: () => boolean, timeoutMs = 60_000): Pr
 
 describe('checkpoints and odex', () => {
   it('--checkpoint-every is refused with --method odex (odex runs write no checkpoints); a killed odex run leaves none, a dopri5 run does', async () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     refused([...F_FLOW, '--method', 'odex', '--checkpoint-every', '5'], /^coflow: --checkpoint-every does not apply to --method odex: odex runs write no checkpoints and cannot be resumed/, join(dir, 'a'));
     accepted([...F_FLOW, '--checkpoint-every', '5'], join(dir, 'ok'));
     // A long flow, killed after 1.5 s: odex has written no checkpoint; dopri5 with --checkpoint-every 0.05 has.
@@ -263,7 +251,7 @@ describe('checkpoints and odex', () => {
     expect(DEFAULT_CHECKPOINT_SECONDS).toBe(30);
     const help = coflow(['run', '--help']).stdout;
     expect(help).toMatch(/--checkpoint-every <seconds>\s+wall seconds between checkpoints, > 0 \(default:\s+30;/);
-    const dir = join(tmp(), 'r');
+    const dir = join(tmp('coflow-flags-'), 'r');
     const t0 = Date.now();
     await killAfter(['run', '--preset', 'paper-fig1', '--m', '16', '--m1', '16', '--steps', '200000', '--samples', '20', '--quiet', '--out', dir], () => Date.now() - t0 > 2000);
     expect(existsSync(join(dir, 'config.json'))).toBe(true);
@@ -271,7 +259,7 @@ describe('checkpoints and odex', () => {
   });
 
   it('--force replaces an earlier run in --out; without it the directory is refused', () => {
-    const dir = join(tmp(), 'r');
+    const dir = join(tmp('coflow-flags-'), 'r');
     accepted(F_GD, dir);
     const first = readFileSync(join(dir, 'final.npz'));
     const r = coflow([...F_GD, '--seed', '1', '--out', dir]);
@@ -286,7 +274,7 @@ describe('checkpoints and odex', () => {
 
 describe('limits: refused at once (< 2 s), nothing written; a nearby size is accepted', () => {
   it('coflow data: --n and n*L beyond one array, the .npz beyond 2 GiB, --d beyond 2^24', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     refused(['data', '--n', '6000000000'], /--n must be an integer >= 6 and <= 2147483647 \(2\^31 - 1\) and a multiple of 6 \(got '6000000000'\)/, join(dir, 'a.npz'));
     refused(['data', '--n', '600000000', '--L', '5'], /^coflow: data: the tokens array \(n\*L = 600000000\*5\) would be 3000000000 entries, above the 2147483647 \(2\^31 - 1\) entries coflow allows in one array; lower --n or --L$/m, join(dir, 'b.npz'));
     refused(['data', '--n', '300000000', '--L', '5'], /data: the \.npz file \(4 n L \+ 12 n bytes\) would be 8\.9 GiB, above the 2 GiB coflow can write or read as one \.npz file; lower --n or --L/, join(dir, 'c.npz'));
@@ -297,14 +285,14 @@ describe('limits: refused at once (< 2 s), nothing written; a nearby size is acc
   });
 
   it('coflow init: m1*m beyond one array, the .npz beyond 2 GiB', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     refused(['init', '--m', '100000', '--m1', '100000'], /^coflow: init: W \(m1\*m = 100000\*100000\) would be 10000000000 entries, above the 2147483647 \(2\^31 - 1\) entries coflow allows in one array; lower --m1 or --m$/m, join(dir, 'a.npz'));
     refused(['init', '--m', '10000', '--m1', '10000', '--d', '10000'], /init: the \.npz file \(8 \(3 m d \+ m1 m \+ m1\) bytes\) would be 3\.0 GiB, above the 2 GiB/, join(dir, 'b.npz'));
     accepted(['init', '--m', '1000', '--m1', '1000', '--d', '1000'], join(dir, 'ok.npz'));
   });
 
   it('coflow run: weights formed, the state, dopri5\'s memory, the pair table, odex, the memory estimate', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     const theory = ['run', '--preset', 'theory', '--quiet'];
     refused([...theory, '--m', '100000'], /--m 100000 --m1 64 means 35200000 weights, above the 16777216 coflow forms; lower --m, --m1 or --d, or use --level gram --init wishart \(or mean\), which never forms them/, join(dir, 'a'));
     refused([...theory, '--level', 'gram', '--m', '100000'], /weights, above the 16777216 coflow forms; use --level gram --init wishart/, join(dir, 'b'));
@@ -320,7 +308,7 @@ describe('limits: refused at once (< 2 s), nothing written; a nearby size is acc
   });
 
   it('coflow run: --samples, --snapshots, --test-n, --steps, --max-steps beyond their stated caps', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     refused([...F_FLOW, '--samples', '100001'], /--samples must be an integer >= 2 and <= 100000 \(t = 0 and the end at least\) \(got '100001'\)/, join(dir, 'a'));
     refused([...F_FLOW, '--samples', '1001', '--snapshots', '1001'], /--snapshots must be an integer >= 0 and <= 1000 and <= samples - 1 \(got '1001'\)/, join(dir, 'b'));
     refused([...F_FLOW, '--samples', '10', '--snapshots', '10'], /--snapshots must be an integer in \[0, samples - 1 = 9\]/, join(dir, 'b2'));
@@ -338,14 +326,14 @@ describe('limits: refused at once (< 2 s), nothing written; a nearby size is acc
   });
 
   it('Level F pair kernels beyond their 2 GiB of WebAssembly memory', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     const big = ['run', '--preset', 'theory', '--fillers', 'repeat', '--L', '12', '--d', '10000', '--m', '1', '--m1', '1', '--quiet'];
     refused([...big, '--n', '600000'], /run: the pair kernels' memory \(4 d m \+ 4 pairs float64\) would be 2\.6 GiB, above the 2 GiB of their WebAssembly memory/, join(dir, 'a'));
     accepted([...big, '--n', '60', '--t-end', '0.01', '--samples', '2'], join(dir, 'ok'));
   });
 
   it('a --params file is measured from its header: too many rows for odex at its size are refused, fewer accepted', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     const P = join(dir, 'P.npz');
     accepted(['init', '--m', '1024', '--m1', '64', '--d', '40'], P);
     // 3 m d + m1 m = 188416 values from the file (the preset's own m, m1, d would give a quarter of that)
@@ -355,7 +343,7 @@ describe('limits: refused at once (< 2 s), nothing written; a nearby size is acc
   });
 
   it('a --data file too large for Level G is refused from its header, before it is loaded', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-flags-');
     const D = join(dir, 'D.npz');
     accepted(['data', '--preset', 'theory', '--fillers', 'repeat', '--n', '6000', '--L', '3', '--d', '7000'], D);
     refused(['run', '--preset', 'theory', '--level', 'gram', '--init', 'mean', '--method', 'gd', '--data', D, '--quiet'], /run: these settings need about [\d.]+ GiB of memory .*use a smaller --data file|lower the number of tokens Level G tracks/, join(dir, 'a'));

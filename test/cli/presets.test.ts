@@ -1,18 +1,10 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveSettings } from '../../src/config/resolve.js';
 import type { Dataset } from '../../src/data/dataset.js';
 import { generateDataset } from '../../src/data/generate.js';
 import { initParams } from '../../src/model/init.js';
 import type { Params } from '../../src/model/params.js';
-
-const CLI = join(process.cwd(), 'dist/src/cli/main.js');
-
-function coflow(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+import { coflow } from './helpers.js';
 
 interface JsonHypothesis {
   id: string;

@@ -5,9 +5,8 @@
  * file is checked against an in-process recomputation: `coflow init`, the start the run's
  * settings build, plain loops over Eq. 1 (test/observe/helpers.ts), a hand-written GD loop.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { invariantDrift } from '../../src/analysis/trajectory.js';
@@ -24,17 +23,7 @@ import { buildStart } from '../../src/run/levels.js';
 import { probeFor } from '../../src/run/probes.js';
 import { runDynamics } from '../../src/run/run.js';
 import { compareRows, dGByDifference, fullTolerances, gdIterates, plainRow, Row, rowObject } from '../observe/helpers.js';
-
-const CLI = join(process.cwd(), 'dist/src/cli/main.js');
-
-function coflow(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function tmp(): string {
-  return mkdtempSync(join(tmpdir(), 'coflow-outputs-'));
-}
+import { CLI, coflow, tmp } from './helpers.js';
 
 /** Small theory-conforming settings (n = 12, L = 4, distinct fillers need d >= 23). */
 const SIZE = { n: 12, L: 4, d: 40, m: 16, m1: 8 };
@@ -44,7 +33,7 @@ const FLOW = [...BASE, '--t-end', '50', '--samples', '30'];
 const INIT = ['--preset', 'theory', '--L', '4', '--d', '40', '--m', '16', '--m1', '8'];
 
 function run(args: string[]): string {
-  const dir = tmp();
+  const dir = tmp('coflow-outputs-');
   const r = coflow(['run', ...args, '--out', dir]);
   expect(r.code, r.stderr).toBe(0);
   return dir;
@@ -164,7 +153,7 @@ describe('coflow run output files', () => {
   });
 
   it('refuses --test-n at --level type and --snapshots > samples - 1: exit 2, one line, nothing written', () => {
-    const dir = tmp();
+    const dir = tmp('coflow-outputs-');
     const cases: [string[], RegExp][] = [
       [['--level', 'type', '--init', 'mean', '--test-n', '60'], /--test-n is not available at --level type/],
       [['--snapshots', '30'], /--snapshots must be an integer in \[0, samples - 1 = 29\]/],
@@ -280,9 +269,9 @@ describe('coflow run output files', () => {
     // lr 1e-4: the events come after a few thousand steps, so the legs can fall on both sides.
     // 12 samples: log-spaced iterates 20000^(j/10) that never merge (see the known bug below).
     const args = ['run', ...BASE, '--level', 'full', '--method', 'gd', '--lr', '0.0001', '--steps', '20000', '--samples', '12', '--snapshots', '4', '--test-n', '30'];
-    const whole = tmp();
+    const whole = tmp('coflow-outputs-');
     expect(coflow([...args, '--out', whole]).code).toBe(0);
-    const killed = tmp();
+    const killed = tmp('coflow-outputs-');
     const stepOf = () => JSON.parse(readFileSync(join(killed, 'checkpoint.json'), 'utf8')).step as number;
     const killWhen = (cmd: string[], ready: () => boolean) =>
       new Promise<void>((resolve, reject) => {
@@ -333,7 +322,7 @@ describe('coflow run output files', () => {
       expect(a.get('step')!.data[0], `snapshot ${j}`).toBe(csv.rows[ri][1]);
     });
     expect(rows.at(-1)).toBe(rowCount - 1);
-    const refused = join(tmp(), 'o');
+    const refused = join(tmp('coflow-outputs-'), 'o');
     const r = coflow(['run', ...gd, '--snapshots', String(n + 1), '--out', refused]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--snapshots/);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { writeFileAtomic } from '../../src/io/atomic.js';
-import { coflow, tmp } from './cliHelpers.js';
+import { coflow, tmp } from '../cli/helpers.js';
 
 function expectUsage(r: ReturnType<typeof coflow>, pattern: RegExp): void {
   expect(r.code, r.stdout + r.stderr).toBe(2);

@@ -6,7 +6,7 @@
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { coflow, coflowChild, differingOutputs, leftovers, sleep, stderrOf, tmp, waitFor } from './cliHelpers.js';
+import { coflow, coflowChild, differingOutputs, leftovers, sleep, stderrOf, tmp, waitFor } from '../cli/helpers.js';
 
 // Two runs of about 1.5-2 s each on this machine: a GD run and a dopri5 flow, both checkpointing
 // every 50 ms (so kills land between, during and just after checkpoint writes).

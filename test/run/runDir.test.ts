@@ -9,7 +9,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'no
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { coflow, coflowChild, differingOutputs, leftovers, sleep, tmp, waitFor } from './cliHelpers.js';
+import { coflow, coflowChild, differingOutputs, leftovers, sleep, tmp, waitFor } from '../cli/helpers.js';
 
 const GD = ['--preset', 'paper-fig1', '--method', 'gd', '--steps', '1500', '--quiet'];
 const root = tmp('coflow-dir-');

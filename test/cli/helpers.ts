@@ -13,12 +13,14 @@ export interface CliResult {
   stderr: string;
 }
 
-export function coflow(args: string[]): CliResult {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
-  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+/** `coflow ARGS` to completion, with its wall time in ms (Node's start-up included). */
+export function coflow(args: string[], cwd?: string): CliResult & { ms: number } {
+  const started = performance.now();
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - started };
 }
 
-export function tmp(prefix = 'coflow-run-'): string {
+export function tmp(prefix = 'coflow-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
