@@ -25,10 +25,9 @@
  * halves that drift (O(lr) globally), as a step defect must; (b) at Level F a flow at loose
  * rtol 1e-3 exceeds the tight bound.
  */
-import { fc } from '@fast-check/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Level } from '../../src/config/presets.js';
-import { conservation, gdPlan, RTOL, runFlow, runSetting, settingArb, STARTS, t1Of, Worst, type Setting, LEVEL_SIZES } from './support.js';
+import { conservation, flowPropertyPerStart, gdPlan, RTOL, runFlow, runSetting, smallSetting, t1Of, Worst } from './support.js';
 
 const DRIFT_BOUND = 100 * RTOL;
 /** Levels G and T: the invariants are linear in the state, conserved by RK steps to round-off. */
@@ -37,40 +36,29 @@ const LINEAR_ROUNDOFF_BOUND = 1e-12;
 const worst = new Worst();
 afterAll(() => worst.report('conservation: largest values seen'));
 
-const SIZES = LEVEL_SIZES;
 /** Runs per (level, start): 8 at Level F and T, 12 at Level G, over all their starts. */
 const RUNS_PER_START: Record<Level, number> = { full: 4, gram: 3, type: 8 };
 
 describe('conserved quantities along the gradient flow (random settings, every level and start)', () => {
-  for (const level of ['full', 'gram', 'type'] as const) {
-    for (const init of STARTS[level]) {
-      it(`level ${level}, ${init} start: max over rows of drift_QK, drift_VW <= 100 rtol = ${DRIFT_BOUND.toExponential(0)}`, async () => {
-        let runs = 0;
-        await fc.assert(
-          fc.asyncProperty(settingArb(level, { ...SIZES[level], init }), async (c) => {
-            runs++;
-            const r = await runFlow(c);
-            expect(r.status).toBe('success');
-            // The run covered Phase 1: every sample became correctly classified.
-            expect(r.events.some((e) => e.name === 'all-correct')).toBe(true);
-            const v = conservation(r.trajectory, DRIFT_BOUND);
-            worst.note(`level ${level} drift (bound ${DRIFT_BOUND.toExponential(0)})`, v.value);
-            worst.note(`level ${level} accepted steps`, r.stats.naccepted);
-            expect(v.holds, `drift ${v.value} for ${JSON.stringify(c)}`).toBe(true);
-            // Levels G and T: round-off only (linear invariants); Level F: the integration-error bound
-            expect(v.value).toBeLessThanOrEqual(level === 'full' ? DRIFT_BOUND : LINEAR_ROUNDOFF_BOUND);
-          }),
-          { seed: 42, numRuns: RUNS_PER_START[level] },
-        );
-        expect(runs).toBe(RUNS_PER_START[level]); // the property body ran every time
-      });
-    }
-  }
+  flowPropertyPerStart(
+    (level, init) => `level ${level}, ${init} start: max over rows of drift_QK, drift_VW <= 100 rtol = ${DRIFT_BOUND.toExponential(0)}`,
+    RUNS_PER_START,
+    42,
+    (c, r, level) => {
+      // The run covered Phase 1: every sample became correctly classified.
+      expect(r.events.some((e) => e.name === 'all-correct')).toBe(true);
+      const v = conservation(r.trajectory, DRIFT_BOUND);
+      worst.note(`level ${level} drift (bound ${DRIFT_BOUND.toExponential(0)})`, v.value);
+      worst.note(`level ${level} accepted steps`, r.stats.naccepted);
+      expect(v.holds, `drift ${v.value} for ${JSON.stringify(c)}`).toBe(true);
+      // Levels G and T: round-off only (linear invariants); Level F: the integration-error bound
+      expect(v.value).toBeLessThanOrEqual(level === 'full' ? DRIFT_BOUND : LINEAR_ROUNDOFF_BOUND);
+    },
+  );
 });
 
 describe('negative controls: the drift bound is not vacuous', () => {
-  const base: Omit<Setting, 'level' | 'init'> = { n: 12, L: 4, extraD: 0, m: 16, m1: 8, c0: 1, c1: 1, seed: 5, dataSeed: 6 };
-  const at = (level: Level): Setting => ({ ...base, level, init: level === 'type' ? 'mean' : 'gaussian' });
+  const at = smallSetting;
 
   for (const level of ['full', 'gram', 'type'] as const) {
     it(`level ${level}: GD at lr = T1 (a stable step) breaks the bound; the drift is O(lr) at fixed time`, async () => {

@@ -15,52 +15,35 @@
  * largest stable step measured here) overshoots, and its loss rises at some iterate; the same
  * setting at lr = T1 descends monotonically, so the rise is the step size's doing.
  */
-import { fc } from '@fast-check/vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Level } from '../../src/config/presets.js';
-import { gdPlan, lossNonIncreasing, runFlow, runSetting, settingArb, STARTS, t1Of, Worst, type Setting, LEVEL_SIZES } from './support.js';
+import { flowPropertyPerStart, gdPlan, lossNonIncreasing, runSetting, smallSetting, t1Of, Worst } from './support.js';
 
 const REL_TOL = 1e-12;
 
 const worst = new Worst();
 afterAll(() => worst.report('loss monotonicity: largest relative change between consecutive rows'));
 
-const SIZES = LEVEL_SIZES;
 /** Runs per (level, start): 6 at Level F, 8 at Level G, 6 at Level T, over all their starts. */
 const RUNS_PER_START: Record<Level, number> = { full: 3, gram: 2, type: 6 };
 
 describe('the loss never increases along the gradient flow (random settings, every level and start)', () => {
-  for (const level of ['full', 'gram', 'type'] as const) {
-    for (const init of STARTS[level]) {
-      it(`level ${level}, ${init} start: loss_{i+1} <= loss_i (1 + ${REL_TOL}) at every recorded row`, async () => {
-        let runs = 0;
-        await fc.assert(
-          fc.asyncProperty(settingArb(level, { ...SIZES[level], init }), async (c) => {
-            runs++;
-            const r = await runFlow(c);
-            expect(r.status).toBe('success');
-            const v = lossNonIncreasing(r.trajectory, REL_TOL);
-            worst.note(`level ${level} flow`, v.value);
-            expect(v.holds, `relative rise ${v.value} for ${JSON.stringify(c)}`).toBe(true);
-            // Not a flat trajectory: the loss fell substantially over the run.
-            const loss = r.trajectory.column('loss');
-            expect(loss.at(-1)!).toBeLessThan(0.7 * loss[0]);
-          }),
-          // A fixed seed other than conservation.test.ts's, so the two properties see other settings.
-          { seed: 7, numRuns: RUNS_PER_START[level] },
-        );
-        expect(runs).toBe(RUNS_PER_START[level]); // the property body ran every time
-      });
-    }
-  }
+  // A fixed seed other than conservation.test.ts's, so the two properties see other settings.
+  flowPropertyPerStart((level, init) => `level ${level}, ${init} start: loss_{i+1} <= loss_i (1 + ${REL_TOL}) at every recorded row`, RUNS_PER_START, 7, (c, r, level) => {
+    const v = lossNonIncreasing(r.trajectory, REL_TOL);
+    worst.note(`level ${level} flow`, v.value);
+    expect(v.holds, `relative rise ${v.value} for ${JSON.stringify(c)}`).toBe(true);
+    // Not a flat trajectory: the loss fell substantially over the run.
+    const loss = r.trajectory.column('loss');
+    expect(loss.at(-1)!).toBeLessThan(0.7 * loss[0]);
+  });
 });
 
 describe('negative control: gradient descent with a too-large learning rate increases the loss', () => {
-  const base: Omit<Setting, 'level' | 'init'> = { n: 12, L: 4, extraD: 0, m: 16, m1: 8, c0: 1, c1: 1, seed: 5, dataSeed: 6 };
 
   for (const level of ['full', 'gram', 'type'] as const) {
     it(`level ${level}: GD at lr = 30 T1 rises at some iterate; at lr = T1 it does not`, async () => {
-      const c: Setting = { ...base, level, init: level === 'type' ? 'mean' : 'gaussian' };
+      const c = smallSetting(level);
       const T1 = t1Of(c);
       const big = await runSetting(c, gdPlan(30 * T1, 40));
       expect(big.status).toBe('success');

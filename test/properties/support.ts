@@ -9,6 +9,7 @@
  * how far from the bound they were.
  */
 import { fc } from '@fast-check/vitest';
+import { expect, it } from 'vitest';
 import { resolveSettings, type ResolvedSettings } from '../../src/config/resolve.js';
 import type { Level, RunSettings, Start } from '../../src/config/presets.js';
 import { MU1, MU2, type Dataset } from '../../src/data/dataset.js';
@@ -319,5 +320,41 @@ export class Worst {
   report(title: string): void {
     const lines = [...this.seen].map(([k, v]) => `  ${k}: ${v.toExponential(3)}`);
     console.log(`${title}\n${lines.join('\n')}`);
+  }
+}
+
+/** A small theory-conforming setting for the negative controls (n = 12, L = 4, m = 16, m1 = 8), at a level's default start. */
+export function smallSetting(level: Level): Setting {
+  const base: Omit<Setting, 'level' | 'init'> = { n: 12, L: 4, extraD: 0, m: 16, m1: 8, c0: 1, c1: 1, seed: 5, dataSeed: 6 };
+  return { ...base, level, init: level === 'type' ? 'mean' : 'gaussian' };
+}
+
+/**
+ * One test per level and start: the gradient flow (runFlow) of `runsPerStart[level]` random
+ * settings (settingArb, LEVEL_SIZES, fixed `seed`) ends in success and passes `check`; the count
+ * of property bodies run is asserted, so a property that never ran cannot pass.
+ */
+export function flowPropertyPerStart(
+  title: (level: Level, init: Start) => string,
+  runsPerStart: Record<Level, number>,
+  seed: number,
+  check: (c: Setting, r: RunOutcome, level: Level) => void,
+): void {
+  for (const level of ['full', 'gram', 'type'] as const) {
+    for (const init of STARTS[level]) {
+      it(title(level, init), async () => {
+        let runs = 0;
+        await fc.assert(
+          fc.asyncProperty(settingArb(level, { ...LEVEL_SIZES[level], init }), async (c) => {
+            runs++;
+            const r = await runFlow(c);
+            expect(r.status).toBe('success');
+            check(c, r, level);
+          }),
+          { seed, numRuns: runsPerStart[level] },
+        );
+        expect(runs).toBe(runsPerStart[level]);
+      });
+    }
   }
 }
