@@ -71,17 +71,22 @@ function lemmaArb(level: 'type' | 'full', c0: [number, number], c1: [number, num
     });
 }
 
+/** The flow of a setting meeting every hypothesis of Lemma 4.4 (asserted), and its balance44 after all-correct. */
+async function balanceWithinHypotheses(c: Setting) {
+  const data = dataOf(c);
+  const r = await runFlow(c, undefined, data);
+  expect(r.status).toBe('success');
+  expect(brokenHypotheses(c, data, r)).toEqual([]);
+  return { r, v: balancedAfterAllCorrect(r, C) };
+}
+
 describe('Lemma 4.4: balance44 <= C after the all-correct event (settings meeting its hypotheses)', () => {
   it(`Level T from the mean start, random (n, L, m, m1, scales): balance44 <= ${C} (in fact <= ${C_SYMMETRIC})`, async () => {
     let runs = 0;
     await fc.assert(
       fc.asyncProperty(lemmaArb('type', [0.5, 2], [0.5, 2]), async (c) => {
         runs++;
-        const data = dataOf(c);
-        const r = await runFlow(c, undefined, data);
-        expect(r.status).toBe('success');
-        expect(brokenHypotheses(c, data, r)).toEqual([]);
-        const v = balancedAfterAllCorrect(r, C);
+        const { r, v } = await balanceWithinHypotheses(c);
         worst.note('Level T mean: balance44 after all-correct', v.value);
         worst.note('Level T mean: all-correct time / T1', v.tAllCorrect / t1Of(c));
         expect(v.holds, `balance44 ${v.value} for ${JSON.stringify(c)}`).toBe(true);
@@ -99,11 +104,7 @@ describe('Lemma 4.4: balance44 <= C after the all-correct event (settings meetin
     await fc.assert(
       fc.asyncProperty(lemmaArb('full', [1e-4, 1.5e-3], [0.7, 1.4]), async (c) => {
         runs++;
-        const data = dataOf(c);
-        const r = await runFlow(c, undefined, data);
-        expect(r.status).toBe('success');
-        expect(brokenHypotheses(c, data, r)).toEqual([]);
-        const v = balancedAfterAllCorrect(r, C);
+        const { r, v } = await balanceWithinHypotheses(c);
         const F0 = r.trajectory.column('maxAbsF')[0];
         worst.note('Level F gaussian small-F0: balance44 after all-correct', v.value);
         worst.note('Level F gaussian small-F0: balance44 / max|F(0)|', v.value / F0);
