@@ -66,6 +66,10 @@ export const RULES = {
   check: bool,
   strict: bool,
   json: bool,
+  noPlots: bool,
+  spec: path,
+  workers: int(1, 256),
+  shard: { kind: 'string' },
 } as const satisfies Record<string, Rule>;
 
 export type Key = keyof typeof RULES;
@@ -122,10 +126,13 @@ export const COMMAND_KEYS = {
   derive: ['out', 'code'],
   check: ['strict'],
   presets: ['json'],
+  plot: ['out'],
+  compare: ['out', 'force'],
+  sweep: ['spec', 'workers', 'shard', 'out', 'quiet', 'noPlots'],
   run: [
     'preset', 'seed', 'n', 'L', 'd', 'fillers', 'm', 'm1', 'scale', 's0', 's1',
     'params', 'data', 'level', 'init', 'method', 'tEnd', 'rtol', 'atol', 'maxSteps', 'controller',
-    'lr', 'steps', 'samples', 'testN', 'snapshots', 'out', 'checkpointEvery', 'quiet', 'force',
+    'lr', 'steps', 'samples', 'testN', 'snapshots', 'out', 'checkpointEvery', 'quiet', 'force', 'noPlots',
   ],
 } as const satisfies Record<string, readonly Key[]>;
 export type CommandName = keyof typeof COMMAND_KEYS;
