@@ -60,10 +60,13 @@ export interface RunDir {
 
 const RERUN = 'rerun coflow run --out DIR to regenerate it';
 
-/** Reads and validates a run directory; throws UsageError on anything a run would not have written. */
-export function readRunDir(dir: string): RunDir {
-  if (!existsSync(dir)) throw new UsageError(`check ${dir}: no such directory; give the --out directory of a coflow run`);
-  if (!statSync(dir).isDirectory()) throw new UsageError(`check ${dir}: not a directory; give the --out directory of a coflow run`);
+/**
+ * Reads and validates a run directory; throws UsageError on anything a run would not have written.
+ * `command` names the coflow command in the messages about the directory itself.
+ */
+export function readRunDir(dir: string, command = 'check'): RunDir {
+  if (!existsSync(dir)) throw new UsageError(`${command} ${dir}: no such directory; give the --out directory of a coflow run`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`${command} ${dir}: not a directory; give the --out directory of a coflow run`);
   const settings = readConfig(join(dir, 'config.json'));
   const { columns, names, rows } = readTrajectory(join(dir, 'trajectory.csv'));
   const summary = readSummary(join(dir, 'summary.json'));

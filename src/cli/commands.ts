@@ -276,6 +276,28 @@ export function registerCommands(program: Command): void {
 
   configOption(
     program
+      .command('compare')
+      .description('compare runs of different levels or methods from the same start: compare.csv (deviation of each shared column over common times, per pair), compare.json (max abs / rel deviation per column), compare.svg/png (overlay)')
+      .argument('<RUN_DIR...>', 'two or more --out directories of coflow runs')
+      .addOption(opt('out', 'dir', 'directory for compare.csv, compare.json, compare.svg, compare.png (required)'))
+      .option('--force', 'replace an earlier comparison in --out'),
+    false,
+  )
+    .addHelpText(
+      'after',
+      '\nRows are aligned on common recorded times: the same steps when both runs are GD runs, the same t otherwise (give flows the same --t-end and --samples). ' +
+        'A relative deviation divides by the scale of the column\'s family (e.g. G3 by the largest |G1|, |G2|, |G3|; ratios by at least 1); the drift columns are not compared. ' +
+        'Runs with other n, L, d, m, m1, another data set, or another state at t = 0 are refused. See docs/compare.md.\n' +
+        'Exit codes: 0 written, 2 bad input (nothing written).',
+    )
+    .action(async (dirs: string[], opts: Record<string, unknown>) => {
+      const g = await gather('compare', opts);
+      const out = required(g, 'out', 'dir', 'the directory for the comparison');
+      await (await import('../app/compare.js')).compareCommand(dirs, { out, force: g.values.force === true });
+    });
+
+  configOption(
+    program
       .command('presets')
       .description("list every preset's settings and which of the theorems' hypotheses it meets or breaks at its defaults (max|F(0)| from its own data and initial weights)")
       .option('--json', 'print the same as JSON'),
