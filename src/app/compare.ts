@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatNumber } from '../analysis/trajectory.js';
 import { readRunDir } from '../claims/runDir.js';
-import { Comparison, CompareRun, compareRuns, DEPARTURE_THRESHOLDS, EXCLUDED_COLUMNS, PairResult } from '../compare/compare.js';
+import { Comparison, CompareRun, compareRuns, DEPARTURE_THRESHOLDS, departureTimes, EXCLUDED_COLUMNS, PairResult } from '../compare/compare.js';
 import { compareFigure } from '../compare/figure.js';
 import { UsageError } from '../errors.js';
 import { makeDirectory, writeBytesAtomic } from '../io/atomic.js';
@@ -46,6 +46,10 @@ function record(m: Map<string, number>): Record<string, number | null> {
   return o;
 }
 
+function departureRecord(d: Map<number, number | null>): Record<string, number | null> {
+  return Object.fromEntries([...d].map(([thr, t]) => [String(thr), t]));
+}
+
 export function comparisonJson(c: Comparison): string {
   const json = {
     runs: c.runs.map((r) => ({
@@ -68,7 +72,10 @@ export function comparisonJson(c: Comparison): string {
       t_last: p.t[p.t.length - 1],
       max_rel_all: jsonNumber(p.maxRelAll),
       worst_column: p.worstColumn,
-      departure: Object.fromEntries([...p.departure].map(([thr, t]) => [String(thr), t])),
+      departure: departureRecord(p.departure),
+      by_family: Object.fromEntries(
+        [...p.familyRowMaxRel].map(([fam, rel]) => [fam, { max_rel: jsonNumber(Math.max(...rel)), departure: departureRecord(departureTimes(p.t, rel)) }]),
+      ),
       max_abs: record(p.maxAbs),
       max_rel: record(p.maxRel),
       scale: record(p.scale),

@@ -4,6 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { makeDirectory, writeBytesAtomic } from '../io/atomic.js';
 import { generateTypeLevelDoc } from '../reduced/doc.js';
 import { generateGramArtifacts } from '../symbolic/artifacts.js';
+import { generatePaperArtifacts } from '../paper/artifacts.js';
 
 /** Where the generated vector-field code lives, relative to the repository root. */
 export const GENERATED_CODE = 'src/gram/generated/gramField.ts';
@@ -19,6 +20,7 @@ export function derivedFiles(): Map<string, string> {
   const files = new Map<string, string>();
   for (const [rel, text] of generateGramArtifacts()) files.set(rel, text);
   files.set('derivations/type-level.md', generateTypeLevelDoc());
+  for (const [rel, text] of generatePaperArtifacts()) files.set(rel, text);
   const docs = [...files.keys()].filter((p) => p.startsWith('derivations/')).sort();
   files.set('derivations/README.md', indexPage(docs));
   return files;
@@ -29,6 +31,7 @@ function indexPage(docs: string[]): string {
     'model.md': 'the model (Eq. 1), the loss, and why F depends on the weights only through S = K^T Q and u = V^T r',
     'gram-flow.md': 'Level G: the exact Gram-matrix flow and GD map, derived; the conserved quantities; per-sample derivatives',
     'type-level.md': 'Level T: the symmetry-reduced system for theory-conforming data from the mean start',
+    'paper-system.md': "Level P: the paper's approximate system (attention frozen at uniform in Phase 1, Eq. 4's value term dropped in Phase 2), derived from Level G by dropping terms",
   };
   return [
     '# Derivations',

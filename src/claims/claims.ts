@@ -30,6 +30,7 @@ import { evaluateHypotheses, type Hypothesis, type HypothesisId } from './hypoth
 import { lemma41, lemma43, oneTargetRise, thm31 } from './phase1.js';
 import { attentionUniform, defF1Fillers, lemma44, lemma45, lemma47, thm32G, thm32Scores, thm32Values, thm33, thmF8 } from './phase2.js';
 import { readRunDir, type RunDir } from './runDir.js';
+import { levelPMeasurement } from '../paper/claims.js';
 import { RunView } from './series.js';
 import { decide, type ClaimResult, type ClaimSpec, type Measurement } from './verdict.js';
 
@@ -178,7 +179,9 @@ export function runHypotheses(run: RunDir): Hypothesis[] {
 /** Every claim's verdict for a run, given the hypotheses' states. */
 export function evaluateClaims(run: RunDir, hypotheses: readonly Hypothesis[]): ClaimResult[] {
   const view = new RunView(run);
-  return CLAIMS.map((c) => decide(c, c.evaluate(view), hypotheses));
+  // Level P freezes attention (and C in Phase 2): those claims cannot be tested there (src/paper/claims.ts).
+  const paper = run.settings.level === 'paper';
+  return CLAIMS.map((c) => decide(c, paper ? levelPMeasurement(c.id, c.evaluate(view)) : c.evaluate(view), hypotheses));
 }
 
 /** Reads RUN_DIR and checks it (UsageError on bad input, before anything is evaluated). */

@@ -319,7 +319,7 @@ export function registerCommands(program: Command): void {
   )
     .addOption(opt('params', 'file.npz', 'start from these weights (Level F, or lifted to Level G); m, m1, d come from the file'))
     .addOption(opt('data', 'file.npz', 'use this data set instead of generating one (n, L, d come from the file)'))
-    .addOption(opt('level', 'level', 'full (Level F) | gram (Level G) | type (Level T)'))
+    .addOption(opt('level', 'level', 'full (Level F) | gram (Level G) | type (Level T) | paper (Level P)'))
     .addOption(opt('init', 'start', 'gaussian | wishart (gram) | orthogonal (full, gram) | mean (gram, type)'))
     .addOption(opt('method', 'method', 'dopri5 (ours) | gd (gradient descent) | odex (independent cross-check; restarts at every recorded row, so slow; no checkpoints)'))
     .addOption(opt('tEnd', 't', 'gradient flow end time, > 0 (flows only)'))

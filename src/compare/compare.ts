@@ -96,6 +96,8 @@ export interface PairResult {
   maxRel: Map<string, number>;
   /** per aligned row: max over the compared columns of |x_b - x_a| / scale */
   rowMaxRel: Float64Array;
+  /** per family (FAMILIES' names, in first-column order): max over its columns of the relative deviation at each row */
+  familyRowMaxRel: Map<string, Float64Array>;
   /** max of rowMaxRel */
   maxRelAll: number;
   /** the column where maxRelAll is reached */
@@ -222,11 +224,15 @@ export function comparePair(runs: CompareRun[], a: number, b: number, columns: s
     for (let r = 0; r < k; r++) sc = Math.max(sc, Math.abs(xa[alignment.ia[r]]), Math.abs(xb[alignment.ib[r]]));
     familyScale.set(f.name, sc);
   }
+  const familyRowMaxRel = new Map<string, Float64Array>();
   for (const c of columns) {
     const xa = ra.columns.get(c)!;
     const xb = rb.columns.get(c)!;
     const d = new Float64Array(k);
-    const sc = familyScale.get(familyOf(c).name)!;
+    const fam = familyOf(c).name;
+    const sc = familyScale.get(fam)!;
+    if (!familyRowMaxRel.has(fam)) familyRowMaxRel.set(fam, new Float64Array(k));
+    const famRow = familyRowMaxRel.get(fam)!;
     let mAbs = 0;
     let mRel = 0;
     for (let r = 0; r < k; r++) {
@@ -241,6 +247,7 @@ export function comparePair(runs: CompareRun[], a: number, b: number, columns: s
       if (ad > mAbs) mAbs = ad;
       if (rel > mRel) mRel = rel;
       if (rel > rowMaxRel[r]) rowMaxRel[r] = rel;
+      if (rel > famRow[r]) famRow[r] = rel;
     }
     diff.set(c, d);
     scale.set(c, sc);
@@ -251,18 +258,38 @@ export function comparePair(runs: CompareRun[], a: number, b: number, columns: s
       worstColumn = c;
     }
   }
+  return {
+    a,
+    b,
+    alignment,
+    t,
+    step,
+    diff,
+    scale,
+    maxAbs: maxAbsDev,
+    maxRel,
+    rowMaxRel,
+    familyRowMaxRel,
+    maxRelAll,
+    worstColumn,
+    departure: departureTimes(t, rowMaxRel),
+  };
+}
+
+/** threshold -> the first time at which `rel` exceeds it (null: never). */
+export function departureTimes(t: Float64Array, rel: Float64Array): Map<number, number | null> {
   const departure = new Map<number, number | null>();
   for (const thr of DEPARTURE_THRESHOLDS) {
     let at: number | null = null;
-    for (let r = 0; r < k; r++) {
-      if (rowMaxRel[r] > thr) {
+    for (let r = 0; r < rel.length; r++) {
+      if (rel[r] > thr) {
         at = t[r];
         break;
       }
     }
     departure.set(thr, at);
   }
-  return { a, b, alignment, t, step, diff, scale, maxAbs: maxAbsDev, maxRel, rowMaxRel, maxRelAll, worstColumn, departure };
+  return departure;
 }
 
 /** Compares every pair of runs (a < b) on the columns they all record. */

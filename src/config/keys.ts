@@ -43,7 +43,7 @@ export const RULES = {
   scale: { kind: 'choice', choices: ['theory', 'theory-small', 'kaiming'] },
   s0: positive,
   s1: positive,
-  level: { kind: 'choice', choices: ['full', 'gram', 'type'] },
+  level: { kind: 'choice', choices: ['full', 'gram', 'type', 'paper'] },
   init: { kind: 'choice', choices: ['gaussian', 'wishart', 'orthogonal', 'mean'] },
   method: { kind: 'choice', choices: ['dopri5', 'gd', 'odex'] },
   tEnd: positive,

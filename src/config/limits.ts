@@ -107,6 +107,7 @@ const STATE_VECTORS = {
   full: { dopri5: 28, gd: 18, odex: 110 },
   gram: { dopri5: 20, gd: 10, odex: 100 },
   type: { dopri5: 20, gd: 10, odex: 100 },
+  paper: { dopri5: 20, gd: 10, odex: 100 },
 } as const;
 /** Node.js itself, with coflow's modules loaded: about 60 MiB measured. */
 const RUNTIME_BYTES = 100 * MiB;
@@ -122,7 +123,7 @@ export interface RunShape extends Dims {
   m: number;
   m1: number;
   fillers: 'distinct' | 'repeat';
-  level: 'full' | 'gram' | 'type';
+  level: 'full' | 'gram' | 'type' | 'paper';
   init: 'gaussian' | 'wishart' | 'orthogonal' | 'mean';
   method: 'dopri5' | 'gd' | 'odex';
   samples: number;
@@ -269,6 +270,7 @@ export function gramTokensBound(x: RunShape): number {
 function stateSize(x: RunShape, k: number): number {
   if (x.level === 'full') return weightCount(x);
   if (x.level === 'gram') return 4 * k * k + k + 1;
+  if (x.level === 'paper') return k * k + k + 1;
   return 64;
 }
 
@@ -294,9 +296,11 @@ function runNeeds(x: RunShape): { checks: Check[]; parts: Part[] } {
   if (x.testN > 0) parts.push({ what: 'the test set', bytes: 2 * dataBytes(x.testN, x.L), fix: 'lower --test-n' });
   parts.push({ what: `the trajectory (about ${ROW_BYTES / KiB} KiB per row)`, bytes: ROW_BYTES * x.samples, fix: 'lower --samples' });
 
-  const k = x.level === 'gram' ? gramTokensBound(x) : 0;
+  // Level P tracks Level G's tokens and builds its start from a Level G start (src/paper/start.ts).
+  const gramLike = x.level === 'gram' || x.level === 'paper';
+  const k = gramLike ? gramTokensBound(x) : 0;
   const S = stateSize(x, k);
-  const formsWeights = !x.paramsFromFile && (x.level === 'full' || (x.level === 'gram' && (x.init === 'gaussian' || x.init === 'orthogonal')));
+  const formsWeights = !x.paramsFromFile && (x.level === 'full' || (gramLike && (x.init === 'gaussian' || x.init === 'orthogonal')));
   if (formsWeights && weightCount(x) > MAX_WEIGHT_ENTRIES) {
     // The same words as src/run/levels.ts, which applies the same limit later.
     throw new UsageError(
@@ -307,8 +311,8 @@ function runNeeds(x: RunShape): { checks: Check[]; parts: Part[] } {
   const levelFix =
     x.level === 'full'
       ? 'lower --m, --m1 or --d, or use --level gram --init wishart (or mean)'
-      : x.level === 'gram'
-        ? `lower the number of tokens Level G tracks (at most ${k}: lower --n, --L${x.testN > 0 ? ', --test-n' : ''} or --d), or use --level type`
+      : gramLike
+        ? `lower the number of tokens Level ${x.level === 'paper' ? 'P' : 'G'} tracks (at most ${k}: lower --n, --L${x.testN > 0 ? ', --test-n' : ''} or --d), or use --level type`
         : sizeFix;
   checks.push(entries(`the state (${S} values)`, S, levelFix));
   if (x.method === 'dopri5') {
@@ -317,7 +321,7 @@ function runNeeds(x: RunShape): { checks: Check[]; parts: Part[] } {
   }
   const vectors = STATE_VECTORS[x.level][x.method];
   parts.push({ what: 'the Node.js runtime', bytes: RUNTIME_BYTES, fix: levelFix });
-  parts.push({ what: `${vectors} vectors of the ${S}-value state (${x.method} at Level ${x.level === 'full' ? 'F' : x.level === 'gram' ? 'G' : 'T'})`, bytes: 8 * S * vectors, fix: levelFix });
+  parts.push({ what: `${vectors} vectors of the ${S}-value state (${x.method} at Level ${{ full: 'F', gram: 'G', type: 'T', paper: 'P' }[x.level]})`, bytes: 8 * S * vectors, fix: levelFix });
   if (x.method === 'odex') parts.push({ what: 'the states odex keeps, one per recorded row', bytes: 8 * S * x.samples, fix: 'lower --samples, or use --method dopri5' });
   if (x.snapshots > 0) checks.push(npzFile('each snapshot .npz (8 bytes per state value)', 8 * S, levelFix));
   checks.push(npzFile('final.npz (8 bytes per state value)', 8 * S, levelFix));
@@ -331,7 +335,7 @@ function runNeeds(x: RunShape): { checks: Check[]; parts: Part[] } {
     parts.push({ what: `the pair tables (about ${PAIR_BYTES} bytes per sample x L^2, twice)`, bytes: 2 * pairTableBytes(x.n, x.L, x.d), fix: pairFix });
     if (x.testN > 0) parts.push({ what: 'the test set\'s pair table', bytes: pairTableBytes(x.testN, x.L, x.d), fix: 'lower --test-n' });
     parts.push({ what: 'the vocabulary buffers (about 100 bytes per token of d)', bytes: FULL_TOKEN_BYTES * x.d, fix: 'lower --d' });
-  } else if (x.level === 'gram') {
+  } else if (gramLike) {
     const p = 3 * k + 1;
     checks.push(entries(`the pair table (n*L*L = ${x.n}*${x.L}*${x.L})`, x.n * x.L * x.L, sizeFix));
     parts.push({ what: `the pair table (about ${PAIR_BYTES} bytes per sample x L^2)`, bytes: pairTableBytes(x.n, x.L, x.d), fix: sizeFix });

@@ -1,7 +1,7 @@
 import { FillerMode } from '../data/generate.js';
 import { InitScheme } from '../model/init.js';
 
-export type Level = 'full' | 'gram' | 'type';
+export type Level = 'full' | 'gram' | 'type' | 'paper';
 export type Method = 'dopri5' | 'gd' | 'odex';
 export type Start = 'gaussian' | 'wishart' | 'orthogonal' | 'mean';
 export type Controller = 'I' | 'PI';

@@ -27,6 +27,8 @@ export const STARTS_BY_LEVEL: Record<Level, readonly Start[]> = {
   full: ['gaussian', 'orthogonal'],
   gram: ['gaussian', 'wishart', 'orthogonal', 'mean'],
   type: ['mean'],
+  // Level P starts from every Level G start (src/paper/start.ts)
+  paper: ['gaussian', 'wishart', 'orthogonal', 'mean'],
 };
 
 /** The order of ResolvedSettings' keys, as written in a run's config.json. */

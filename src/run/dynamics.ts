@@ -12,7 +12,7 @@ export const SIGNALS = { G1: 0, G2: 1, G3: 2, lossI2: 3, lossI3: 4, count: 5 } a
  * every level and trajectories can be laid side by side.
  */
 export interface Dynamics {
-  readonly level: 'full' | 'gram' | 'type';
+  readonly level: 'full' | 'gram' | 'type' | 'paper';
   readonly size: number;
   /** dy/dt = -grad L, written into dydt; allocation-free */
   field(t: number, y: Float64Array, dydt: Float64Array): void;

@@ -15,6 +15,8 @@ import { TypeDynamics } from './typeDynamics.js';
 import { GramTestSet } from '../gram/testSet.js';
 import { Probe } from '../observe/primitives.js';
 import { probeFor } from './probes.js';
+import { PAPER_GD_REFUSAL, PAPER_TEST_REFUSAL } from '../config/rules.js';
+import { paperFromGram } from '../paper/start.js';
 
 /**
  * A level's dynamics and its starting state. Level F is FullDynamics; Level G's GramModel and
@@ -35,6 +37,8 @@ const STARTS_BY_LEVEL = {
   full: ['gaussian', 'orthogonal'],
   gram: ['gaussian', 'wishart', 'orthogonal', 'mean'],
   type: ['mean'],
+  // Level P starts from the (C, u, s) part of every Level G start (src/paper/start.ts)
+  paper: ['gaussian', 'wishart', 'orthogonal', 'mean'],
 } as const;
 
 /**
@@ -44,7 +48,9 @@ const STARTS_BY_LEVEL = {
  * - gram: gaussian (the lift of the same Gaussian weights Level F would use), wishart (a draw
  *   from the exact law of the Gram state, any m, without forming weights), orthogonal (the lift
  *   of the orthogonal weights), mean (the mean state);
- * - type: mean only (Level T is exact for the mean start on theory-conforming data; docs/levels.md).
+ * - type: mean only (Level T is exact for the mean start on theory-conforming data; docs/levels.md);
+ * - paper: every Level G start, built exactly as Level G builds it; Level P keeps its (C, u, s)
+ *   and freezes its S, A, B (docs/levels.md#level-p). No GD, no test set.
  */
 export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Params, test?: Dataset): Promise<RunStart> {
   const allowed: readonly string[] = STARTS_BY_LEVEL[s.level];
@@ -61,6 +67,13 @@ export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Pa
     throw new UsageError(
       `--m ${s.m} --m1 ${s.m1} means ${weightEntries} weights, above the ${MAX_WEIGHT_ENTRIES} coflow forms; use --level gram --init wishart (or mean), which never forms them`,
     );
+  }
+  if (s.level === 'paper') {
+    if (s.method === 'gd') throw new UsageError(PAPER_GD_REFUSAL);
+    if (test) throw new UsageError(PAPER_TEST_REFUSAL);
+    const gram = await buildStart({ ...s, level: 'gram' }, data, params);
+    const { dynamics, y0 } = paperFromGram(data, gram.dynamics as GramModel, gram.y0);
+    return { dynamics, probe: probeFor(dynamics), y0, description: `Level P (the paper's approximate system, k=${dynamics.k}) from ${gram.description.replace(/^Level G \(k=\d+\) /, 'the Level G start ')}` };
   }
   const scales = `s0=${s.s0}, s1=${s.s1}, seed ${s.seed}`;
   const gaussian = () => params ?? initParams({ m: s.m, m1: s.m1, d: data.d, s0: s.s0, s1: s.s1, seed: s.seed });

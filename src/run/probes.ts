@@ -7,6 +7,8 @@ import { Dataset } from '../data/dataset.js';
 import { Dynamics } from './dynamics.js';
 import { FullDynamics } from './fullDynamics.js';
 import { TypeDynamics } from './typeDynamics.js';
+import { PaperDynamics } from '../paper/dynamics.js';
+import { PaperProbe } from '../paper/probe.js';
 
 /** A held-out set for the probe: Level F evaluates it from the weights, Level G from the tracked Gram rows. */
 export interface ProbeTest {
@@ -24,6 +26,10 @@ export function probeFor(dyn: Dynamics, test?: ProbeTest): Probe {
   if (dyn instanceof TypeDynamics) {
     if (test) throw new Error('Level T has no test set (src/app/run.ts refuses --test-n at --level type)');
     return new TypeProbe(dyn.system);
+  }
+  if (dyn instanceof PaperDynamics) {
+    if (test) throw new Error('Level P has no test set (src/run/levels.ts refuses --test-n at --level paper)');
+    return new PaperProbe(dyn);
   }
   throw new Error(`no observation probe for level '${dyn.level}'`);
 }

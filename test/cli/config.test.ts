@@ -230,7 +230,7 @@ describe('bad config files: one line naming the file and the key, exit code 2, n
     ['overflow', '{"tEnd": 1e400}', /key 'tEnd' must be a finite number > 0 \(got 1e400\)/],
     ['NaN-like string', '{"lr": "NaN"}', /key 'lr' must be a finite number > 0 \(got "NaN"\)/],
     ['choice', '{"method": "rk4"}', /key 'method' must be one of dopri5\|gd\|odex \(got "rk4"\)/],
-    ['nested junk', '{"level": {"a": [1, {"b": null}]}}', /key 'level' must be one of full\|gram\|type \(got \{"a":\[1,\{"b":null\}\]\}\)/],
+    ['nested junk', '{"level": {"a": [1, {"b": null}]}}', /key 'level' must be one of full\|gram\|type\|paper \(got \{"a":\[1,\{"b":null\}\]\}\)/],
     ['duplicate key', '{"tEnd": 1, "tEnd": 2}', /c\.json: not valid JSON: key 'tEnd' appears twice at line 1, column 13/],
     ['not JSON', '{"tEnd": 1,\n "m": }', /c\.json: not valid JSON: unexpected "}" at line 2, column 7/],
     ['not an object', '[1, 2]', /c\.json: must be a JSON object of settings/],

@@ -108,7 +108,7 @@ describe('strict values', () => {
   });
 
   it('a value with a newline is shown escaped, so the message stays one line', () => {
-    refused([...F_FLOW, '--level', 'a\nb'], /--level must be one of full\|gram\|type \(got 'a\\nb'\)/, join(tmp('coflow-flags-'), 'x'));
+    refused([...F_FLOW, '--level', 'a\nb'], /--level must be one of full\|gram\|type\|paper \(got 'a\\nb'\)/, join(tmp('coflow-flags-'), 'x'));
   });
 });
 

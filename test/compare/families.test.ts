@@ -33,6 +33,9 @@ describe('relative deviations are measured against the family scale', () => {
     expect(p.worstColumn).toBe('G3');
     expect(p.departure.get(1e-9)).toBe(1);
     expect(p.departure.get(1e-6)).toBe(null);
+    // per family: the row maximum over the family's columns only
+    expect(Array.from(p.familyRowMaxRel.get('G and outputs')!)).toEqual([0, 1e-7, 0]);
+    expect(Array.from(p.familyRowMaxRel.get('ratios')!)).toEqual([0, 4e-15, 0]);
   });
 
   it('a column of no family is its own scale; NaN in both runs deviates by 0, in one by Infinity', () => {

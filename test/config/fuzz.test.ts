@@ -307,7 +307,7 @@ describe('--config validator (fuzz)', () => {
     refuse('{"tEnd": 1, "tEnd": 2}', /key 'tEnd' appears twice/);
     refuse('{"settings": {"n": 6}}', /key 'settings\.L' is missing/);
     refuse('{"data": {"source": "file"}}', /key 'data\.path' is missing/);
-    refuse('{"level": {"nested": [1, 2]}}', /key 'level' must be one of full\|gram\|type \(got \{"nested":\[1,2\]\}\)/);
+    refuse('{"level": {"nested": [1, 2]}}', /key 'level' must be one of full\|gram\|type\|paper \(got \{"nested":\[1,2\]\}\)/);
     refuse('[' .repeat(100) + ']'.repeat(100), /nested more than 32 deep/);
     // negative controls
     expect(interpretConfig('config.json', 'run', '{"tEnd": 10, "seed": 9007199254740991, "m": 5}').values).toEqual({ tEnd: 10, seed: 9007199254740991, m: 5 });
