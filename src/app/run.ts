@@ -30,6 +30,8 @@ export interface RunCommandOptions {
   checkpointSeconds: number;
   /** replace the files of an earlier run in `out` (otherwise such a directory is refused) */
   force?: boolean;
+  /** write no figures (DIR/figures) at the end (--no-plots) */
+  noPlots?: boolean;
 }
 
 function sha256(path: string): string {
@@ -145,7 +147,7 @@ export async function runCommand(settings: ResolvedSettings, o: RunCommandOption
  * (their SHA-256). A run killed before its first checkpoint starts again from t = 0 (the same
  * config gives the same run); a run that has ended has nothing to resume.
  */
-export async function resumeCommand(dir: string, quiet: boolean, checkpointSeconds: number): Promise<RunOutcome> {
+export async function resumeCommand(dir: string, quiet: boolean, checkpointSeconds: number, noPlots = false): Promise<RunOutcome> {
   const configPath = join(dir, 'config.json');
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--resume ${dir}: no such directory; give the --out directory of an earlier run`);
   if (!existsSync(configPath)) {
@@ -160,7 +162,7 @@ export async function resumeCommand(dir: string, quiet: boolean, checkpointSecon
     removeTempFiles(dir);
     const config = readRunConfig(configPath);
     const s = config.settings;
-    const o: RunCommandOptions = { out: dir, quiet, checkpointSeconds, dataPath: config.data.path, paramsPath: config.params.path };
+    const o: RunCommandOptions = { out: dir, quiet, checkpointSeconds, noPlots, dataPath: config.data.path, paramsPath: config.params.path };
     if (!hasCheckpoint(dir)) {
       const summary = join(dir, 'summary.json');
       if (existsSync(summary)) {
@@ -258,7 +260,7 @@ function prepareOutDir(out: string): void {
 /** The files a run writes into its directory; `force` removes exactly these (and no other file). */
 const RUN_FILES = ['config.json', 'data.npz', 'test.npz', 'initial.npz', 'final.npz', 'trajectory.csv', 'summary.json', 'timing.json', 'claims.json', 'claims.md', CHECKPOINT_JSON];
 const RUN_FILE_PATTERNS = [/^checkpoint\.[0-9a-f]{16}\.npz$/, TEMP_PATTERN];
-const RUN_DIRS = ['snapshots'];
+const RUN_DIRS = ['snapshots', 'figures'];
 
 function runFilesIn(dir: string): string[] {
   return readdirSync(dir).filter((f) => RUN_FILES.includes(f) || RUN_DIRS.includes(f) || RUN_FILE_PATTERNS.some((p) => p.test(f)));
@@ -270,7 +272,7 @@ function removeRunFiles(dir: string): void {
 
 /** Temp files a killed writer left (`<name>.tmp-<pid>`); only called while holding the lock. */
 function removeTempFiles(dir: string): void {
-  for (const sub of [dir, join(dir, 'snapshots')]) {
+  for (const sub of [dir, join(dir, 'snapshots'), join(dir, 'figures')]) {
     if (!existsSync(sub)) continue;
     for (const f of readdirSync(sub)) if (TEMP_PATTERN.test(f)) rmSync(join(sub, f), { force: true });
   }
@@ -325,7 +327,7 @@ function signalStop(method: ResolvedSettings['method']) {
 async function execute(
   s: ResolvedSettings,
   start: RunStart,
-  o: Pick<RunCommandOptions, 'out' | 'quiet' | 'checkpointSeconds'>,
+  o: Pick<RunCommandOptions, 'out' | 'quiet' | 'checkpointSeconds' | 'noPlots'>,
   from: ReturnType<typeof readCheckpoint> | undefined,
   configSha256: string,
 ): Promise<RunOutcome> {
@@ -364,6 +366,9 @@ async function execute(
   writeOutputs(o.out, start.dynamics, outcome);
   if (outcome.status === 'interrupted') writeCheckpoint(o.out, outcome.checkpoint, configSha256);
   else removeCheckpoint(o.out);
+  // Figures from the files just written (as `coflow plot` draws them), also after an early stop
+  // (exit 3, rows kept); none after a signal (the run is to be resumed).
+  if (outcome.status !== 'interrupted' && !o.noPlots) await writeFiguresOf(o.out, o.quiet);
   removeTempFiles(o.out);
   const last = outcome.trajectory.rows[outcome.trajectory.rows.length - 1];
   process.stdout.write(
@@ -375,6 +380,19 @@ async function execute(
     process.exitCode = SIGNAL_EXIT[signal];
   } else if (outcome.status !== 'success') process.exitCode = 3;
   return outcome;
+}
+
+/** DIR/figures; a run with nothing to draw (no row after t = 0) says so on stderr and keeps its exit code. */
+async function writeFiguresOf(dir: string, quiet: boolean): Promise<void> {
+  const { writeRunFigures, FIGURES_DIR } = await import('./plot.js');
+  try {
+    await writeRunFigures(dir, join(dir, FIGURES_DIR), '--out', 'run: figures of');
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`coflow run: no figures written: ${e.message}\n`);
+    return;
+  }
+  if (!quiet) process.stderr.write(`coflow run: figures in ${join(dir, FIGURES_DIR)}\n`);
 }
 
 /** A state as .npz: the level's named arrays, its time t and (GD) its step. */

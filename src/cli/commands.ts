@@ -298,6 +298,20 @@ export function registerCommands(program: Command): void {
 
   configOption(
     program
+      .command('plot')
+      .description('draw the figures of a run directory (paper Fig. 1a, 1b; G; Lemmas 4.3-4.5; conservation) as SVG and PNG')
+      .argument('<RUN_DIR>', 'the --out directory of a coflow run')
+      .addOption(opt('out', 'dir', 'directory for the figures (default: RUN_DIR/figures)')),
+    false,
+  )
+    .addHelpText('after', '\nWrites figure1a, figure1b, G, balance, conservation (.svg and .png each). See docs/figures.md.\nExit codes: 0 written, 2 bad input (nothing written).')
+    .action(async (dir: string, opts: Record<string, unknown>) => {
+      const g = await gather('plot', opts);
+      await (await import('../app/plot.js')).plotCommand(dir, g.values.out as string | undefined);
+    });
+
+  configOption(
+    program
       .command('presets')
       .description("list every preset's settings and which of the theorems' hypotheses it meets or breaks at its defaults (max|F(0)| from its own data and initial weights)")
       .option('--json', 'print the same as JSON'),
@@ -334,9 +348,11 @@ export function registerCommands(program: Command): void {
     .addOption(opt('snapshots', 'int', `also write the state at this many log-spaced recorded rows (snapshots/snapshot_NNN.npz), 0 .. ${MAX_SNAPSHOTS} and <= samples - 1`))
     .addOption(opt('out', 'dir', 'output directory (required, except with --resume)'))
     .option('--force', 'replace the files of an earlier run in --out')
-    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint, with its own config.json (only --quiet and --checkpoint-every may be given with it)')
+    .option('--resume <dir>', 'continue the run in <dir> from its last checkpoint, with its own config.json (only --quiet, --checkpoint-every and --no-plots may be given with it)')
     .addOption(opt('checkpointEvery', 'seconds', `wall seconds between checkpoints, > 0 (default: ${DEFAULT_CHECKPOINT_SECONDS}; not with --method odex)`))
     .option('--quiet', 'no progress bar')
+    // commander turns --no-plots into plots: false (and plots: true when absent); the action maps it to the key noPlots.
+    .addOption(new Option('--no-plots', 'do not write the figures (DIR/figures, see coflow plot) at the end of the run'))
     .addHelpText(
       'after',
       '\nEvery setting of the preset can be overridden by the flag of the same name.\n' +
@@ -353,15 +369,17 @@ export function registerCommands(program: Command): void {
         RUN_LIMITS,
     )
     .action(async (opts: Record<string, unknown>) => {
+      if (opts.plots === false) opts.noPlots = true;
+      delete opts.plots;
       if (opts.resume !== undefined) {
-        const others = Object.keys(opts).filter((k) => opts[k] !== undefined && !['resume', 'quiet', 'checkpointEvery'].includes(k));
+        const others = Object.keys(opts).filter((k) => opts[k] !== undefined && !['resume', 'quiet', 'checkpointEvery', 'noPlots'].includes(k));
         if (others.length > 0) {
           throw new UsageError(
-            `--resume continues a run with its own config.json, so ${others.map(flagOf).join(', ')} cannot be given with it (only --quiet and --checkpoint-every can); drop ${others.length > 1 ? 'them' : 'it'}`,
+            `--resume continues a run with its own config.json, so ${others.map(flagOf).join(', ')} cannot be given with it (only --quiet, --checkpoint-every and --no-plots can); drop ${others.length > 1 ? 'them' : 'it'}`,
           );
         }
         const { resumeCommand } = await import('../app/run.js');
-        await resumeCommand(opts.resume as string, opts.quiet === true, (opts.checkpointEvery as number | undefined) ?? DEFAULT_CHECKPOINT_SECONDS);
+        await resumeCommand(opts.resume as string, opts.quiet === true, (opts.checkpointEvery as number | undefined) ?? DEFAULT_CHECKPOINT_SECONDS, opts.noPlots === true);
         return;
       }
       const g = await gather('run', opts);
@@ -377,6 +395,7 @@ export function registerCommands(program: Command): void {
         quiet: g.values.quiet === true,
         checkpointSeconds: (g.values.checkpointEvery as number | undefined) ?? DEFAULT_CHECKPOINT_SECONDS,
         force: g.values.force === true,
+        noPlots: g.values.noPlots === true,
       });
     });
 }

@@ -1,5 +1,6 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { Comparison } from './compare.js';
+import { DASH, OKABE_ITO } from '../plot/style.js';
+import { FAMILIES, type Comparison } from './compare.js';
 
 /**
  * The overlay figure of `coflow compare`: a few key observables of every run on one log-time
@@ -18,9 +19,18 @@ export const OVERLAY_COLUMNS: ReadonlyArray<[string, string]> = [
   ['s', 'S(t) = ‖Wᵀa‖²'],
 ];
 
-/** Okabe-Ito, colour-blind safe, in a fixed order: run i (or pair i) gets colour i. */
-export const SERIES_COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#F0E442', '#000000'];
-const DASHES = [[1, 0], [8, 4], [2, 3], [12, 3, 2, 3]];
+/** Okabe-Ito (src/plot/style.ts), colour-blind safe, in a fixed order: run i gets colour i. */
+export const SERIES_COLOURS = [
+  OKABE_ITO.blue,
+  OKABE_ITO.vermillion,
+  OKABE_ITO.bluishGreen,
+  OKABE_ITO.reddishPurple,
+  OKABE_ITO.orange,
+  OKABE_ITO.skyBlue,
+  OKABE_ITO.grey,
+  OKABE_ITO.black,
+];
+const DASHES = [DASH.solid, DASH.dashed, DASH.dotted, DASH.dashDot].map((d) => [...d]);
 
 /** Relative deviations of exactly 0 are drawn at this floor (a log axis has no 0). */
 export const DEVIATION_FLOOR = 1e-17;
@@ -44,14 +54,42 @@ export function compareFigure(c: Comparison): TopLevelSpec {
       }
     }
   });
-  const pairLabels = c.pairs.map((p) => `${runLabel(c, p.a)} vs ${runLabel(c, p.b)}`);
-  const devValues: Array<Record<string, number | string>> = [];
-  c.pairs.forEach((p, i) => {
-    for (let k = 0; k < p.t.length; k++) {
-      if (p.t[k] > 0) devValues.push({ pair: pairLabels[i], t: p.t[k], rel: Math.max(p.rowMaxRel[k], DEVIATION_FLOOR) });
-    }
-  });
+  // one deviation panel per pair, one line per family of columns (src/compare/compare.ts FAMILIES)
+  const familyNames = [...new Set(c.pairs.flatMap((p) => [...p.familyRowMaxRel.keys()]))];
+  const known = FAMILIES.map((f) => f.name);
+  familyNames.sort((x, y) => (known.includes(x) ? known.indexOf(x) : 99) - (known.includes(y) ? known.indexOf(y) : 99));
+  const familyColours = familyNames.map((_, i) => SERIES_COLOURS[i % SERIES_COLOURS.length]);
+  const familyDashes = familyNames.map((_, i) => DASHES[Math.floor(i / SERIES_COLOURS.length) % DASHES.length]);
   const t1Values = c.runs.filter((r) => r.T1 !== null && r.T1 > 0).map((r) => ({ t: r.T1 as number }));
+  const deviationPanel = (pi: number) => {
+    const p = c.pairs[pi];
+    const devValues: Array<Record<string, number | string>> = [];
+    for (const [fam, rel] of p.familyRowMaxRel) {
+      for (let k = 0; k < p.t.length; k++) if (p.t[k] > 0) devValues.push({ family: fam, t: p.t[k], rel: Math.max(rel[k], DEVIATION_FLOOR) });
+    }
+    return {
+      width: 1150,
+      height: 240,
+      title: { text: `relative deviation, ${runLabel(c, p.b)} vs ${runLabel(c, p.a)} (largest in each family of columns; dashed: T1 of each run)`, fontSize: 15 },
+      layer: [
+        {
+          data: { values: devValues },
+          mark: { type: 'line', strokeWidth: 2 },
+          encoding: {
+            x: { field: 't', type: 'quantitative', scale: { type: 'log', nice: false }, title: 'time t', axis: { format: '~g' } },
+            y: { field: 'rel', type: 'quantitative', scale: { type: 'log' }, title: `|x_b − x_a| / family scale (0 at ${DEVIATION_FLOOR})`, axis: { format: '.0e' } },
+            color: { field: 'family', type: 'nominal', sort: familyNames, scale: { domain: familyNames, range: familyColours }, title: 'columns' },
+            strokeDash: { field: 'family', type: 'nominal', sort: familyNames, scale: { domain: familyNames, range: familyDashes }, title: 'columns' },
+          },
+        },
+        {
+          data: { values: t1Values },
+          mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5, color: '#555555' },
+          encoding: { x: { field: 't', type: 'quantitative' } },
+        },
+      ],
+    };
+  };
   const cols = 3;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -62,8 +100,8 @@ export function compareFigure(c: Comparison): TopLevelSpec {
         facet: { field: 'quantity', type: 'nominal', sort: overlay.map(([, title]) => title), title: null, header: { labelFontSize: 15 } },
         columns: cols,
         spec: {
-          width: 420,
-          height: 200,
+          width: 380,
+          height: 190,
           mark: { type: 'line', strokeWidth: 2 },
           encoding: {
             x: { field: 't', type: 'quantitative', scale: { type: 'log', nice: false }, title: 'time t', axis: { format: '~g' } },
@@ -74,40 +112,7 @@ export function compareFigure(c: Comparison): TopLevelSpec {
         },
         resolve: { scale: { y: 'independent' } },
       },
-      {
-        width: 1290,
-        height: 260,
-        title: { text: 'largest relative deviation over the compared columns (|x_b − x_a| / column scale); dashed: T1 of each run', fontSize: 15 },
-        layer: [
-          {
-            data: { values: devValues },
-            mark: { type: 'line', strokeWidth: 2, point: { size: 18 } },
-            encoding: {
-              x: { field: 't', type: 'quantitative', scale: { type: 'log', nice: false }, title: 'time t', axis: { format: '~g' } },
-              y: {
-                field: 'rel',
-                type: 'quantitative',
-                scale: { type: 'log' },
-                title: `relative deviation (0 drawn at ${DEVIATION_FLOOR})`,
-                axis: { format: '.0e' },
-              },
-              color: {
-                field: 'pair',
-                type: 'nominal',
-                sort: pairLabels,
-                scale: { domain: pairLabels, range: pairLabels.map((_, i) => SERIES_COLOURS[(i + 2) % SERIES_COLOURS.length]) },
-                title: 'pair',
-                legend: { labelLimit: 600, orient: 'bottom', direction: 'vertical' },
-              },
-            },
-          },
-          {
-            data: { values: t1Values },
-            mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5, color: '#555555' },
-            encoding: { x: { field: 't', type: 'quantitative' } },
-          },
-        ],
-      },
+      ...c.pairs.map((_, i) => deviationPanel(i)),
     ],
     resolve: { scale: { color: 'independent', strokeDash: 'independent' } },
   } as TopLevelSpec;

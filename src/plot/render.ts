@@ -4,6 +4,7 @@ import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, TopLevelSpec } from 'vega-lite';
 import { writeBytesAtomic } from '../io/atomic.js';
+import { vegaWidthFunction } from './fontMetrics.js';
 
 /**
  * The one rendering path of every coflow figure: a vega-lite spec is compiled to vega, rendered
@@ -25,6 +26,11 @@ const require = createRequire(import.meta.url);
 const FONT_DIR = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
 const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf', 'DejaVuSans-Oblique.ttf'].map((f) => join(FONT_DIR, f));
 
+// Layout measures text with the fonts resvg draws with (src/plot/fontMetrics.ts), never with
+// node-canvas or vega's 0.8 x size guess: right-sized legends, and the same layout everywhere.
+// (textMetrics is exported by vega-scenegraph through vega, but not in vega's type declarations.)
+(vega as unknown as { textMetrics: { width: unknown } }).textMetrics.width = vegaWidthFunction({ regular: FONT_FILES[0], bold: FONT_FILES[1], oblique: FONT_FILES[2] });
+
 /** vega-lite config shared by every figure: one font, readable sizes, white background. */
 export const BASE_CONFIG = {
   font: FONT_FAMILY,
@@ -41,11 +47,19 @@ export interface RenderedFigure {
   png: Uint8Array;
 }
 
-/** Compiles, renders and rasterises a vega-lite spec. The spec's own `config` is merged over BASE_CONFIG. */
-export async function renderVegaLite(spec: TopLevelSpec): Promise<RenderedFigure> {
+/** The vega view of a vega-lite spec exactly as renderVegaLite draws it (its `config` merged over BASE_CONFIG); tests read its scales. */
+export function vegaView(spec: TopLevelSpec): vega.View {
   const withConfig = { ...spec, config: { ...BASE_CONFIG, ...((spec as { config?: object }).config ?? {}) } } as TopLevelSpec;
   const compiled = compile(withConfig).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  return new vega.View(vega.parse(compiled), { renderer: 'none' });
+}
+
+/** Compiles, renders and rasterises a vega-lite spec. The spec's own `config` is merged over BASE_CONFIG. */
+export async function renderVegaLite(spec: TopLevelSpec): Promise<RenderedFigure> {
+  const view = vegaView(spec);
+  // Clip-path ids come from a process-wide counter: reset it so that a figure's SVG does not
+  // depend on how many figures the process rendered before it.
+  vega.resetSVGDefIds();
   const svg = await view.toSVG();
   view.finalize();
   const png = new Resvg(svg, {
@@ -58,11 +72,15 @@ export async function renderVegaLite(spec: TopLevelSpec): Promise<RenderedFigure
   return { svg, png: new Uint8Array(png) };
 }
 
-/** Renders `spec` and writes DIR/NAME.svg and DIR/NAME.png atomically. Returns the two paths. */
-export async function writeFigure(dir: string, name: string, spec: TopLevelSpec): Promise<string[]> {
-  const { svg, png } = await renderVegaLite(spec);
+/** Writes a rendered figure as DIR/NAME.svg and DIR/NAME.png, each atomically. Returns the two paths. */
+export function writeRenderedFigure(dir: string, name: string, { svg, png }: RenderedFigure): string[] {
   const paths = [join(dir, `${name}.svg`), join(dir, `${name}.png`)];
   writeBytesAtomic(paths[0], new TextEncoder().encode(svg));
   writeBytesAtomic(paths[1], png);
   return paths;
+}
+
+/** Renders `spec` and writes DIR/NAME.svg and DIR/NAME.png atomically. Returns the two paths. */
+export async function writeFigure(dir: string, name: string, spec: TopLevelSpec): Promise<string[]> {
+  return writeRenderedFigure(dir, name, await renderVegaLite(spec));
 }

@@ -16,17 +16,17 @@ describe('coflow CLI', () => {
   it('bad input: one line naming the problem, exit code 2, no stack trace, nothing written', () => {
     const dir = tmp('coflow-cli-');
     const cases: [string[], RegExp][] = [
-      [['run', '--m', 'abc', '--out', join(dir, 'a')], /--m must be an integer/],
-      [['run', '--preset', 'nope', '--out', join(dir, 'b')], /unknown preset 'nope'/],
-      [['run', '--level', 'gram', '--init', 'orthogonal', '--m', '8', '--out', join(dir, 'c')], /orthogonal|m >= 2k/],
+      [['run', '--no-plots', '--m', 'abc', '--out', join(dir, 'a')], /--m must be an integer/],
+      [['run', '--no-plots', '--preset', 'nope', '--out', join(dir, 'b')], /unknown preset 'nope'/],
+      [['run', '--no-plots', '--level', 'gram', '--init', 'orthogonal', '--m', '8', '--out', join(dir, 'c')], /orthogonal|m >= 2k/],
       [['data', '--n', '7', '--out', join(dir, 'd.npz')], /n must be a multiple of 6/],
       [['grad', '--params', join(dir, 'missing.npz'), '--data', join(dir, 'missing.npz'), '--out', join(dir, 'g.npz')], /missing\.npz/],
-      [['run', '--fillers', 'distinct', '--out', join(dir, 'e')], /fillers=distinct needs d >= 163/],
-      [['run', '--method', 'rk4', '--out', join(dir, 'f')], /--method must be one of/],
-      [['run', '--preset', 'theory', '--level', 'gram', '--m', '1000000', '--out', join(dir, 'g')], /weights, above the \d+ coflow forms; use --level gram --init wishart/],
-      [['run', '--samples', '1', '--out', join(dir, 'h')], /--samples must be an integer >= 2/],
-      [['run', '--mm', '3', '--out', join(dir, 'j')], /unknown option '--mm'/],
-      [['run', '--preset', 'paper-fig1', '--level', 'type', '--init', 'mean', '--out', join(dir, 'i')], /not theory-conforming/],
+      [['run', '--no-plots', '--fillers', 'distinct', '--out', join(dir, 'e')], /fillers=distinct needs d >= 163/],
+      [['run', '--no-plots', '--method', 'rk4', '--out', join(dir, 'f')], /--method must be one of/],
+      [['run', '--no-plots', '--preset', 'theory', '--level', 'gram', '--m', '1000000', '--out', join(dir, 'g')], /weights, above the \d+ coflow forms; use --level gram --init wishart/],
+      [['run', '--no-plots', '--samples', '1', '--out', join(dir, 'h')], /--samples must be an integer >= 2/],
+      [['run', '--no-plots', '--mm', '3', '--out', join(dir, 'j')], /unknown option '--mm'/],
+      [['run', '--no-plots', '--preset', 'paper-fig1', '--level', 'type', '--init', 'mean', '--out', join(dir, 'i')], /not theory-conforming/],
     ];
     for (const [args, message] of cases) {
       const r = coflow(args);
@@ -73,7 +73,7 @@ describe('coflow CLI', () => {
   });
 
   it('the same config and seed give byte-identical outputs', () => {
-    const args = ['run', '--preset', 'paper-fig1', '--m', '8', '--m1', '8', '--method', 'gd', '--steps', '300', '--samples', '30', '--quiet'];
+    const args = ['run', '--no-plots', '--preset', 'paper-fig1', '--m', '8', '--m1', '8', '--method', 'gd', '--steps', '300', '--samples', '30', '--quiet'];
     const a = tmp('coflow-cli-');
     const b = tmp('coflow-cli-');
     expect(coflow([...args, '--out', a]).code).toBe(0);
@@ -84,7 +84,7 @@ describe('coflow CLI', () => {
   });
 
   it('a killed run resumes from its checkpoint to the same bytes as an uninterrupted run', async () => {
-    const args = ['run', '--preset', 'paper-fig1', '--m', '16', '--m1', '16', '--method', 'gd', '--steps', '40000', '--samples', '60', '--quiet'];
+    const args = ['run', '--no-plots', '--preset', 'paper-fig1', '--m', '16', '--m1', '16', '--method', 'gd', '--steps', '40000', '--samples', '60', '--quiet'];
     const whole = tmp('coflow-cli-');
     expect(coflow([...args, '--out', whole]).code).toBe(0);
     const killed = tmp('coflow-cli-');
@@ -129,7 +129,7 @@ describe('coflow CLI', () => {
     const headers: string[] = [];
     for (const [level, init] of [['full', 'gaussian'], ['gram', 'wishart'], ['type', 'mean']]) {
       const dir = tmp('coflow-cli-');
-      const r = coflow(['run', '--preset', 'theory', '--level', level, '--init', init, '--t-end', '10', '--samples', '12', '--quiet', '--out', dir]);
+      const r = coflow(['run', '--no-plots', '--preset', 'theory', '--level', level, '--init', init, '--t-end', '10', '--samples', '12', '--quiet', '--out', dir]);
       expect(r.code, r.stderr).toBe(0);
       const csv = readFileSync(join(dir, 'trajectory.csv'), 'utf8').split('\n');
       headers.push(csv[0]);
@@ -140,14 +140,14 @@ describe('coflow CLI', () => {
 
   it('a run that stops early exits with code 3, keeps its rows and says why in summary.json (as README and --help state)', () => {
     const dir = join(tmp('coflow-cli-'), 'early');
-    const r = coflow(['run', '--preset', 'theory', '--level', 'type', '--init', 'mean', '--max-steps', '5', '--quiet', '--out', dir]);
+    const r = coflow(['run', '--no-plots', '--preset', 'theory', '--level', 'type', '--init', 'mean', '--max-steps', '5', '--quiet', '--out', dir]);
     expect(r.code, r.stderr).toBe(3);
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
     expect(summary.status).toBe('max-steps');
     const rows = readFileSync(join(dir, 'trajectory.csv'), 'utf8').trim().split('\n');
     expect(rows.length).toBeGreaterThan(1);
     // control: the same run with its step budget finishes and exits 0
-    const ok = coflow(['run', '--preset', 'theory', '--level', 'type', '--init', 'mean', '--quiet', '--out', join(dir, '..', 'ok')]);
+    const ok = coflow(['run', '--no-plots', '--preset', 'theory', '--level', 'type', '--init', 'mean', '--quiet', '--out', join(dir, '..', 'ok')]);
     expect(ok.code, ok.stderr).toBe(0);
   });
 });

@@ -86,7 +86,7 @@ describe('--config for every command; flags override it', () => {
     expect(ok(['presets']).stdout.startsWith('{')).toBe(false); // negative control: without it, text
 
     const run = join(dir, 'run');
-    ok(['run', '--preset', 'paper-fig1', '--n', '12', '--m', '4', '--m1', '4', '--steps', '5', '--samples', '3', '--quiet', '--out', run]);
+    ok(['run', '--no-plots', '--preset', 'paper-fig1', '--n', '12', '--m', '4', '--m1', '4', '--steps', '5', '--samples', '3', '--quiet', '--out', run]);
     const s = json(join(dir, 's.json'), { strict: true });
     expect(ok(['check', '--config', s, run]).stdout).toMatch(/wrote .*claims\.json/);
     // keys of another command are unknown here
@@ -100,24 +100,24 @@ describe('--config for every command; flags override it', () => {
     const dir = tmp('coflow-config-');
     const settings = { preset: 'theory', n: 12, L: 4, d: 40, m: 8, m1: 4, tEnd: 1, samples: 5, maxSteps: 5000, testN: 12, quiet: true, checkpointEvery: 10 };
     const c = json(join(dir, 'c.json'), { ...settings, out: join(dir, 'a') });
-    ok(['run', '--config', c]);
-    ok(['run', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '8', '--m1', '4', '--t-end', '1', '--samples', '5', '--max-steps', '5000', '--test-n', '12', '--quiet', '--out', join(dir, 'b')]);
+    ok(['run', '--no-plots', '--config', c]);
+    ok(['run', '--no-plots', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '8', '--m1', '4', '--t-end', '1', '--samples', '5', '--max-steps', '5000', '--test-n', '12', '--quiet', '--out', join(dir, 'b')]);
     expectSameRun(join(dir, 'a'), join(dir, 'b'));
     expect(JSON.parse(readFileSync(join(dir, 'a', 'config.json'), 'utf8')).settings).toMatchObject({ maxSteps: 5000, testN: 12 });
     // "force": true in the file replaces the earlier run, as --force does; without it the directory is refused
-    ok(['run', '--config', c, '--out', join(dir, 'f')]);
-    expect(coflow(['run', '--config', c, '--t-end', '2', '--out', join(dir, 'f')]).code).toBe(2);
+    ok(['run', '--no-plots', '--config', c, '--out', join(dir, 'f')]);
+    expect(coflow(['run', '--no-plots', '--config', c, '--t-end', '2', '--out', join(dir, 'f')]).code).toBe(2);
     const forced = json(join(dir, 'forced.json'), { ...settings, tEnd: 2, force: true, out: join(dir, 'f') });
-    ok(['run', '--config', forced]);
+    ok(['run', '--no-plots', '--config', forced]);
     expect(JSON.parse(readFileSync(join(dir, 'f', 'config.json'), 'utf8')).settings.tEnd).toBe(2);
-    ok(['run', '--config', c, '--t-end', '2', '--out', join(dir, 'c')]);
+    ok(['run', '--no-plots', '--config', c, '--t-end', '2', '--out', join(dir, 'c')]);
     expect(JSON.parse(readFileSync(join(dir, 'c', 'config.json'), 'utf8')).settings.tEnd).toBe(2);
     expect(same(join(dir, 'a', 'final.npz'), join(dir, 'c', 'final.npz'))).toBe(false);
 
     const gd = json(join(dir, 'gd.json'), { ...settings, lr: 0.01 });
-    refused(['run', '--config', gd], /^coflow: 'lr' in .*gd\.json does not apply to --method dopri5/, join(dir, 'x'));
+    refused(['run', '--no-plots', '--config', gd], /^coflow: 'lr' in .*gd\.json does not apply to --method dopri5/, join(dir, 'x'));
     const gdOnly = json(join(dir, 'gd2.json'), { ...settings, tEnd: undefined, maxSteps: undefined, checkpointEvery: undefined, lr: 0.01, method: 'gd', steps: 5 });
-    ok(['run', '--config', gdOnly, '--out', join(dir, 'ok')]); // control: with gd, lr applies
+    ok(['run', '--no-plots', '--config', gdOnly, '--out', join(dir, 'ok')]); // control: with gd, lr applies
   });
 });
 
@@ -126,7 +126,7 @@ it('the example of docs/cli.md runs', () => {
   const doc = readFileSync(join(process.cwd(), 'docs/cli.md'), 'utf8');
   const example = /```json\n(.*)\n```/.exec(doc)![1];
   writeFileSync(join(dir, 'example.json'), example);
-  ok(['run', '--config', 'example.json', '--quiet'], dir);
+  ok(['run', '--no-plots', '--config', 'example.json', '--quiet'], dir);
   const settings = JSON.parse(readFileSync(join(dir, 'runs', 'g', 'config.json'), 'utf8')).settings;
   expect(settings).toMatchObject({ preset: 'theory', level: 'gram', init: 'wishart', tEnd: 50, samples: 100 });
 });
@@ -135,13 +135,13 @@ describe("a run's config.json as --config", () => {
   it('repeats a Level F flow byte for byte (settings, data, initial state, trajectory, summary, final state)', () => {
     const dir = tmp('coflow-config-');
     const A = join(dir, 'A');
-    ok(['run', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '16', '--m1', '8', '--t-end', '20', '--samples', '20', '--test-n', '30', '--snapshots', '3', '--quiet', '--out', A]);
+    ok(['run', '--no-plots', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '16', '--m1', '8', '--t-end', '20', '--samples', '20', '--test-n', '30', '--snapshots', '3', '--quiet', '--out', A]);
     const B = join(dir, 'B');
-    ok(['run', '--config', join(A, 'config.json'), '--out', B, '--quiet']);
+    ok(['run', '--no-plots', '--config', join(A, 'config.json'), '--out', B, '--quiet']);
     expectSameRun(A, B, ['test.npz', 'snapshots/snapshot_000.npz', 'snapshots/snapshot_002.npz']);
     // negative control: one changed setting changes the run
     const C = join(dir, 'C');
-    ok(['run', '--config', join(A, 'config.json'), '--seed', '1', '--out', C, '--quiet']);
+    ok(['run', '--no-plots', '--config', join(A, 'config.json'), '--seed', '1', '--out', C, '--quiet']);
     expect(same(join(A, 'final.npz'), join(C, 'final.npz'))).toBe(false);
   });
 
@@ -158,8 +158,8 @@ describe("a run's config.json as --config", () => {
       ['--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '64', '--m1', '8', '--level', 'gram', '--init', 'orthogonal', '--method', 'gd', '--lr', '0.05', '--steps', '40', '--samples', '8'],
     ];
     runs.forEach((args, i) => {
-      ok(['run', ...args, '--quiet', '--out', `A${i}`], dir);
-      ok(['run', '--config', `A${i}/config.json`, '--quiet', '--out', `B${i}`], dir);
+      ok(['run', '--no-plots', ...args, '--quiet', '--out', `A${i}`], dir);
+      ok(['run', '--no-plots', '--config', `A${i}/config.json`, '--quiet', '--out', `B${i}`], dir);
       expectSameRun(join(dir, `A${i}`), join(dir, `B${i}`));
     });
     const s0 = JSON.parse(readFileSync(join(dir, 'A0', 'config.json'), 'utf8')).settings;
@@ -171,16 +171,16 @@ describe("a run's config.json as --config", () => {
   it('ignores coflow, rng, files and the sha256 fields; takes the input files from data.path and params.path, as written (relative to the current directory)', () => {
     const dir = tmp('coflow-config-');
     ok(['data', '--preset', 'paper-fig1', '--n', '12', '--out', 'D.npz'], dir);
-    ok(['run', '--preset', 'paper-fig1', '--data', 'D.npz', '--m', '4', '--m1', '4', '--steps', '10', '--samples', '4', '--quiet', '--out', 'A'], dir);
+    ok(['run', '--no-plots', '--preset', 'paper-fig1', '--data', 'D.npz', '--m', '4', '--m1', '4', '--steps', '10', '--samples', '4', '--quiet', '--out', 'A'], dir);
     const config = JSON.parse(readFileSync(join(dir, 'A', 'config.json'), 'utf8'));
     const edited = { ...config, coflow: '0.0.0-other', rng: 'other', files: { 'data.npz': 'x' }, data: { ...config.data, sha256: 'not-a-hash' } };
     json(join(dir, 'edited.json'), edited);
-    ok(['run', '--config', 'edited.json', '--quiet', '--out', 'B'], dir);
+    ok(['run', '--no-plots', '--config', 'edited.json', '--quiet', '--out', 'B'], dir);
     expectSameRun(join(dir, 'A'), join(dir, 'B'));
     // From another directory the relative data.path names a missing file.
     const elsewhere = join(dir, 'sub');
     mkdirSync(elsewhere);
-    const r = coflow(['run', '--config', join(dir, 'A', 'config.json'), '--quiet', '--out', 'C'], elsewhere);
+    const r = coflow(['run', '--no-plots', '--config', join(dir, 'A', 'config.json'), '--quiet', '--out', 'C'], elsewhere);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/D\.npz/);
     expect(existsSync(join(elsewhere, 'C'))).toBe(false);
@@ -189,22 +189,22 @@ describe("a run's config.json as --config", () => {
   it('flags override single settings: --t-end kept s0; --m under a named scale derives s0, s1 again; --lr with a flow and --preset are refused', () => {
     const dir = tmp('coflow-config-');
     const A = join(dir, 'A');
-    ok(['run', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '16', '--m1', '8', '--t-end', '1', '--samples', '4', '--quiet', '--out', A]);
+    ok(['run', '--no-plots', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '16', '--m1', '8', '--t-end', '1', '--samples', '4', '--quiet', '--out', A]);
     const a = JSON.parse(readFileSync(join(A, 'config.json'), 'utf8')).settings;
-    ok(['run', '--config', join(A, 'config.json'), '--t-end', '2', '--quiet', '--out', join(dir, 'B')]);
+    ok(['run', '--no-plots', '--config', join(A, 'config.json'), '--t-end', '2', '--quiet', '--out', join(dir, 'B')]);
     const b = JSON.parse(readFileSync(join(dir, 'B', 'config.json'), 'utf8')).settings;
     expect(b).toEqual({ ...a, tEnd: 2 });
-    ok(['run', '--config', join(A, 'config.json'), '--m', '32', '--quiet', '--out', join(dir, 'C')]);
+    ok(['run', '--no-plots', '--config', join(A, 'config.json'), '--m', '32', '--quiet', '--out', join(dir, 'C')]);
     const c = JSON.parse(readFileSync(join(dir, 'C', 'config.json'), 'utf8')).settings;
     expect([c.m, c.scale, c.s0, c.s1]).toEqual([32, 'theory', 1 / Math.sqrt(4 * 32), 1 / Math.sqrt(8)]);
-    refused(['run', '--config', join(A, 'config.json'), '--lr', '0.1'], /^coflow: --lr does not apply to --method dopri5/, join(dir, 'x'));
-    refused(['run', '--config', join(A, 'config.json'), '--preset', 'theory'], /^coflow: --preset does not apply with a run's config\.json/, join(dir, 'y'));
+    refused(['run', '--no-plots', '--config', join(A, 'config.json'), '--lr', '0.1'], /^coflow: --lr does not apply to --method dopri5/, join(dir, 'x'));
+    refused(['run', '--no-plots', '--config', join(A, 'config.json'), '--preset', 'theory'], /^coflow: --preset does not apply with a run's config\.json/, join(dir, 'y'));
   });
 
   it('coflow data and init: the run\'s data.npz again, byte for byte, and its Gaussian weights; a run whose data or weights came from a file is refused', () => {
     const dir = tmp('coflow-config-');
     const A = join(dir, 'A');
-    ok(['run', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '16', '--m1', '8', '--t-end', '1', '--samples', '4', '--quiet', '--out', A]);
+    ok(['run', '--no-plots', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '16', '--m1', '8', '--t-end', '1', '--samples', '4', '--quiet', '--out', A]);
     ok(['data', '--config', join(A, 'config.json'), '--out', join(dir, 'D.npz')]);
     expect(same(join(dir, 'D.npz'), join(A, 'data.npz'))).toBe(true);
     ok(['init', '--config', join(A, 'config.json'), '--out', join(dir, 'P.npz')]);
@@ -213,7 +213,7 @@ describe("a run's config.json as --config", () => {
     for (const k of ['WQ', 'WK', 'WV', 'W'] as const) expect(Array.from(p[k]), k).toEqual(Array.from(q[k]));
 
     const F = join(dir, 'F');
-    ok(['run', '--preset', 'theory', '--data', join(dir, 'D.npz'), '--params', join(dir, 'P.npz'), '--t-end', '1', '--samples', '4', '--quiet', '--out', F]);
+    ok(['run', '--no-plots', '--preset', 'theory', '--data', join(dir, 'D.npz'), '--params', join(dir, 'P.npz'), '--t-end', '1', '--samples', '4', '--quiet', '--out', F]);
     refused(['data', '--config', join(F, 'config.json')], /the run's data came from the file .*D\.npz, which coflow data cannot regenerate/, join(dir, 'D2.npz'));
     refused(['init', '--config', join(F, 'config.json')], /the run's weights came from the file .*P\.npz, which coflow init cannot regenerate/, join(dir, 'P2.npz'));
   });
@@ -242,17 +242,17 @@ describe('bad config files: one line naming the file and the key, exit code 2, n
   it.each(cases)('%s', (_name, text, message) => {
     const dir = tmp('coflow-config-');
     writeFileSync(join(dir, 'c.json'), text);
-    refused(['run', '--config', 'c.json'], message, 'out', dir);
+    refused(['run', '--no-plots', '--config', 'c.json'], message, 'out', dir);
     expect(readdirSync(dir)).toEqual(['c.json']);
   });
 
   it('a missing file, a file above 1 MiB; negative control: the same keys in a valid file run', () => {
     const dir = tmp('coflow-config-');
-    refused(['run', '--config', join(dir, 'missing.json')], /--config .*missing\.json: cannot read it: ENOENT/, join(dir, 'a'));
+    refused(['run', '--no-plots', '--config', join(dir, 'missing.json')], /--config .*missing\.json: cannot read it: ENOENT/, join(dir, 'a'));
     writeFileSync(join(dir, 'big.json'), `{"out": "${'x'.repeat(1 << 20)}"}`);
-    refused(['run', '--config', join(dir, 'big.json')], /big\.json: \d+ bytes is not a config file \(at most 1048576 bytes\)/, join(dir, 'b'));
+    refused(['run', '--no-plots', '--config', join(dir, 'big.json')], /big\.json: \d+ bytes is not a config file \(at most 1048576 bytes\)/, join(dir, 'b'));
     writeFileSync(join(dir, 'good.json'), '{"preset": "paper-fig1", "n": 12, "m": 4, "m1": 4, "steps": 5, "samples": 3, "quiet": true}');
-    ok(['run', '--config', join(dir, 'good.json'), '--out', join(dir, 'c')]);
+    ok(['run', '--no-plots', '--config', join(dir, 'good.json'), '--out', join(dir, 'c')]);
   });
 
   it('fuzz-sampled bad files (fixed seed) through the CLI: exit 2, one line, no stack trace, nothing written', () => {
@@ -275,7 +275,7 @@ describe('bad config files: one line naming the file and the key, exit code 2, n
     for (const text of bad.slice(0, 8)) {
       const dir = tmp('coflow-config-');
       writeFileSync(join(dir, 'c.json'), text);
-      refused(['run', '--config', 'c.json'], /^coflow: c\.json: /, 'out', dir);
+      refused(['run', '--no-plots', '--config', 'c.json'], /^coflow: c\.json: /, 'out', dir);
       expect(readdirSync(dir), text).toEqual(['c.json']);
     }
   });

@@ -36,8 +36,8 @@ function accepted(args: string[], out: string) {
 }
 
 /** Small, fast settings: a Level F flow (0.4 s), a Level F GD run, and the same as data/init. */
-const F_FLOW = ['run', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '8', '--m1', '4', '--t-end', '1', '--samples', '3', '--quiet'];
-const F_GD = ['run', '--preset', 'paper-fig1', '--n', '12', '--m', '4', '--m1', '4', '--steps', '5', '--samples', '3', '--quiet'];
+const F_FLOW = ['run', '--no-plots', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '8', '--m1', '4', '--t-end', '1', '--samples', '3', '--quiet'];
+const F_GD = ['run', '--no-plots', '--preset', 'paper-fig1', '--n', '12', '--m', '4', '--m1', '4', '--steps', '5', '--samples', '3', '--quiet'];
 
 describe('strict values', () => {
   it('integers are plain decimal: 0x3C, 0b101, " 5 ", 1e3, 5.0, +5, 007, "" are refused; 60 is accepted', () => {
@@ -132,11 +132,11 @@ describe('flags that do not apply are errors', () => {
     const dir = tmp('coflow-flags-');
     const P = join(dir, 'P.npz');
     accepted(['init', '--preset', 'paper-fig1', '--m', '4', '--m1', '4'], P);
-    const base = ['run', '--preset', 'paper-fig1', '--steps', '5', '--samples', '3', '--quiet', '--params', P];
+    const base = ['run', '--no-plots', '--preset', 'paper-fig1', '--steps', '5', '--samples', '3', '--quiet', '--params', P];
     for (const [flag, value] of [['--m', '4'], ['--m1', '4'], ['--d', '64'], ['--scale', 'theory'], ['--s0', '0.1'], ['--s1', '0.1'], ['--init', 'gaussian']]) {
       refused([...base, flag, value], new RegExp(`^coflow: ${flag} does not apply with --params .*P\\.npz \\(the run starts from the file's weights`), join(dir, `p${flag}`));
     }
-    refused(['run', '--preset', 'theory', '--level', 'type', '--init', 'mean', '--params', P, '--quiet'], /--params .*P\.npz does not apply at --level type/, join(dir, 't'));
+    refused(['run', '--no-plots', '--preset', 'theory', '--level', 'type', '--init', 'mean', '--params', P, '--quiet'], /--params .*P\.npz does not apply at --level type/, join(dir, 't'));
     accepted(base, join(dir, 'ok'));
     accepted([...base, '--level', 'gram'], join(dir, 'ok-gram'));
   });
@@ -146,9 +146,9 @@ describe('flags that do not apply are errors', () => {
     const D = join(dir, 'D.npz');
     accepted(['data', '--preset', 'paper-fig1', '--n', '12'], D);
     for (const [flag, value] of [['--n', '12'], ['--L', '5'], ['--d', '64'], ['--fillers', 'repeat']]) {
-      refused(['run', '--preset', 'paper-fig1', '--m', '4', '--m1', '4', '--steps', '5', '--samples', '3', '--quiet', '--data', D, flag, value], new RegExp(`^coflow: ${flag} does not apply with --data .*D\\.npz \\(n, L and d come from the file\\)`), join(dir, `d${flag}`));
+      refused(['run', '--no-plots', '--preset', 'paper-fig1', '--m', '4', '--m1', '4', '--steps', '5', '--samples', '3', '--quiet', '--data', D, flag, value], new RegExp(`^coflow: ${flag} does not apply with --data .*D\\.npz \\(n, L and d come from the file\\)`), join(dir, `d${flag}`));
     }
-    accepted(['run', '--preset', 'paper-fig1', '--m', '4', '--m1', '4', '--steps', '5', '--samples', '3', '--quiet', '--data', D], join(dir, 'ok'));
+    accepted(['run', '--no-plots', '--preset', 'paper-fig1', '--m', '4', '--m1', '4', '--steps', '5', '--samples', '3', '--quiet', '--data', D], join(dir, 'ok'));
   });
 
   it('--seed is refused when nothing is drawn at random; accepted with a test set or a random start', () => {
@@ -157,7 +157,7 @@ describe('flags that do not apply are errors', () => {
     const P = join(dir, 'P.npz');
     accepted(['data', '--preset', 'paper-fig1', '--n', '12'], D);
     accepted(['init', '--preset', 'paper-fig1', '--m', '4', '--m1', '4'], P);
-    const gd = ['run', '--preset', 'paper-fig1', '--steps', '5', '--samples', '3', '--quiet', '--data', D];
+    const gd = ['run', '--no-plots', '--preset', 'paper-fig1', '--steps', '5', '--samples', '3', '--quiet', '--data', D];
     refused([...gd, '--params', P, '--seed', '3'], /--seed does not apply here: nothing is drawn at random \(the data come from --data .*D\.npz, the weights come from --params .*P\.npz, and there is no --test-n\)/, join(dir, 'a'));
     refused([...gd, '--m', '4', '--m1', '4', '--level', 'gram', '--init', 'mean', '--seed', '3'], /--seed does not apply here: .*the start \(--init mean\) is not random/, join(dir, 'b'));
     accepted([...gd, '--params', P, '--seed', '3', '--test-n', '6'], join(dir, 'ok-test'));
@@ -188,25 +188,26 @@ describe('flags that do not apply are errors', () => {
   it('--init must be available at the level: refused at once; the level\'s own starts are accepted', () => {
     const dir = tmp('coflow-flags-');
     refused([...F_FLOW, '--level', 'full', '--init', 'mean'], /--init mean is not available at --level full; use --init gaussian\|orthogonal/, join(dir, 'a'));
-    refused(['run', '--preset', 'theory', '--level', 'type', '--init', 'wishart', '--quiet'], /--init wishart is not available at --level type; use --init mean/, join(dir, 'b'));
+    refused(['run', '--no-plots', '--preset', 'theory', '--level', 'type', '--init', 'wishart', '--quiet'], /--init wishart is not available at --level type; use --init mean/, join(dir, 'b'));
     accepted([...F_FLOW, '--level', 'gram', '--init', 'mean'], join(dir, 'ok'));
   });
 
-  it('--resume takes only --quiet and --checkpoint-every; with them it resumes', async () => {
+  it('--resume takes only --quiet, --checkpoint-every and --no-plots; with them it resumes, and --no-plots draws no figures', async () => {
     const dir = tmp('coflow-flags-');
     for (const extra of [['--m', '4'], ['--force'], ['--config', 'c.json'], ['--out', 'x']]) {
       const r = coflow(['run', '--resume', dir, ...extra]);
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(new RegExp(`^coflow: --resume continues a run with its own config.json, so ${extra[0]} cannot be given with it \\(only --quiet and --checkpoint-every can\\)`));
+      expect(r.stderr).toMatch(new RegExp(`^coflow: --resume continues a run with its own config.json, so ${extra[0]} cannot be given with it \\(only --quiet, --checkpoint-every and --no-plots can\\)`));
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
     // negative control: a killed run resumes with --quiet --checkpoint-every
-    const args = ['run', '--preset', 'paper-fig1', '--m', '16', '--m1', '16', '--steps', '20000', '--samples', '20', '--quiet'];
+    const args = ['run', '--no-plots', '--preset', 'paper-fig1', '--m', '16', '--m1', '16', '--steps', '20000', '--samples', '20', '--quiet'];
     const out = join(dir, 'k');
     await killAfter([...args, '--out', out, '--checkpoint-every', '0.05'], () => existsSync(join(out, 'checkpoint.json')));
-    const r = coflow(['run', '--resume', out, '--quiet', '--checkpoint-every', '5']);
+    const r = coflow(['run', '--resume', out, '--quiet', '--checkpoint-every', '5', '--no-plots']);
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(join(out, 'summary.json'))).toBe(true);
+    expect(existsSync(join(out, 'figures'))).toBe(false);
   });
 });
 
@@ -235,7 +236,7 @@ describe('checkpoints and odex', () => {
     refused([...F_FLOW, '--method', 'odex', '--checkpoint-every', '5'], /^coflow: --checkpoint-every does not apply to --method odex: odex runs write no checkpoints and cannot be resumed/, join(dir, 'a'));
     accepted([...F_FLOW, '--checkpoint-every', '5'], join(dir, 'ok'));
     // A long flow, killed after 1.5 s: odex has written no checkpoint; dopri5 with --checkpoint-every 0.05 has.
-    const long = ['run', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '64', '--m1', '16', '--t-end', '100000', '--samples', '400', '--quiet'];
+    const long = ['run', '--no-plots', '--preset', 'theory', '--n', '12', '--L', '4', '--d', '40', '--m', '64', '--m1', '16', '--t-end', '100000', '--samples', '400', '--quiet'];
     const odex = join(dir, 'odex');
     let t0 = Date.now();
     await killAfter([...long, '--method', 'odex', '--out', odex], () => Date.now() - t0 > 1500);
@@ -249,11 +250,11 @@ describe('checkpoints and odex', () => {
 
   it('without --checkpoint-every the default is 30 s: no checkpoint within the first seconds (with 0.05 there is one)', async () => {
     expect(DEFAULT_CHECKPOINT_SECONDS).toBe(30);
-    const help = coflow(['run', '--help']).stdout;
+    const help = coflow(['run', '--no-plots', '--help']).stdout;
     expect(help).toMatch(/--checkpoint-every <seconds>\s+wall seconds between checkpoints, > 0 \(default:\s+30;/);
     const dir = join(tmp('coflow-flags-'), 'r');
     const t0 = Date.now();
-    await killAfter(['run', '--preset', 'paper-fig1', '--m', '16', '--m1', '16', '--steps', '200000', '--samples', '20', '--quiet', '--out', dir], () => Date.now() - t0 > 2000);
+    await killAfter(['run', '--no-plots', '--preset', 'paper-fig1', '--m', '16', '--m1', '16', '--steps', '200000', '--samples', '20', '--quiet', '--out', dir], () => Date.now() - t0 > 2000);
     expect(existsSync(join(dir, 'config.json'))).toBe(true);
     expect(existsSync(join(dir, 'checkpoint.json'))).toBe(false);
   });
@@ -293,16 +294,16 @@ describe('limits: refused at once (< 2 s), nothing written; a nearby size is acc
 
   it('coflow run: weights formed, the state, dopri5\'s memory, the pair table, odex, the memory estimate', () => {
     const dir = tmp('coflow-flags-');
-    const theory = ['run', '--preset', 'theory', '--quiet'];
+    const theory = ['run', '--no-plots', '--preset', 'theory', '--quiet'];
     refused([...theory, '--m', '100000'], /--m 100000 --m1 64 means 35200000 weights, above the 16777216 coflow forms; lower --m, --m1 or --d, or use --level gram --init wishart \(or mean\), which never forms them/, join(dir, 'a'));
     refused([...theory, '--level', 'gram', '--m', '100000'], /weights, above the 16777216 coflow forms; use --level gram --init wishart/, join(dir, 'b'));
     accepted([...theory, '--level', 'gram', '--init', 'wishart', '--m', '100000', '--t-end', '0.1', '--samples', '3'], join(dir, 'ok-wishart'));
-    const gram = ['run', '--preset', 'theory', '--level', 'gram', '--init', 'mean', '--fillers', 'repeat', '--L', '3', '--quiet'];
+    const gram = ['run', '--no-plots', '--preset', 'theory', '--level', 'gram', '--init', 'mean', '--fillers', 'repeat', '--L', '3', '--quiet'];
     refused([...gram, '--method', 'gd', '--n', '60000', '--d', '60000'], /run: the state \(14400060001 values\) would be 14400060001 entries, above the 2147483647 .*lower the number of tokens Level G tracks \(at most 60000: lower --n, --L or --d\), or use --level type/, join(dir, 'c'));
     refused([...gram, '--n', '1800', '--d', '3000'], /run: dopri5's 13 vectors of the 36003001-value state would be 3\.5 GiB, above the 2 GiB of its WebAssembly memory/, join(dir, 'e'));
     refused([...gram, '--method', 'gd', '--n', '6000', '--d', '7000'], /run: these settings need about [\d.]+ GiB of memory \(mostly 10 vectors of the 196007001-value state \(gd at Level G\): [\d.]+ GiB\), above coflow's limit of 8\.0 GiB; lower the number of tokens/, join(dir, 'f'));
     accepted([...gram, '--method', 'gd', '--lr', '0.01', '--steps', '1', '--samples', '2', '--n', '600', '--d', '1000'], join(dir, 'ok-gram'));
-    refused(['run', '--preset', 'theory', '--fillers', 'repeat', '--n', '6000000', '--L', '30', '--d', '1000', '--m', '4', '--m1', '4', '--quiet'], /run: the pair table \(n\*L\*L = 6000000\*30\*30\) would be 5400000000 entries/, join(dir, 'g'));
+    refused(['run', '--no-plots', '--preset', 'theory', '--fillers', 'repeat', '--n', '6000000', '--L', '30', '--d', '1000', '--m', '4', '--m1', '4', '--quiet'], /run: the pair table \(n\*L\*L = 6000000\*30\*30\) would be 5400000000 entries/, join(dir, 'g'));
     refused([...theory, '--method', 'odex', '--samples', '100000', '--m', '1000'], /run: these settings need about [\d.]+ GiB of memory \(mostly the states odex keeps, one per recorded row: [\d.]+ GiB\), above coflow's limit of 8\.0 GiB; lower --samples, or use --method dopri5/, join(dir, 'h'));
     accepted([...F_FLOW, '--method', 'odex', '--samples', '20'], join(dir, 'ok-odex'));
   });
@@ -327,7 +328,7 @@ describe('limits: refused at once (< 2 s), nothing written; a nearby size is acc
 
   it('Level F pair kernels beyond their 2 GiB of WebAssembly memory', () => {
     const dir = tmp('coflow-flags-');
-    const big = ['run', '--preset', 'theory', '--fillers', 'repeat', '--L', '12', '--d', '10000', '--m', '1', '--m1', '1', '--quiet'];
+    const big = ['run', '--no-plots', '--preset', 'theory', '--fillers', 'repeat', '--L', '12', '--d', '10000', '--m', '1', '--m1', '1', '--quiet'];
     refused([...big, '--n', '600000'], /run: the pair kernels' memory \(4 d m \+ 4 pairs float64\) would be 2\.6 GiB, above the 2 GiB of their WebAssembly memory/, join(dir, 'a'));
     accepted([...big, '--n', '60', '--t-end', '0.01', '--samples', '2'], join(dir, 'ok'));
   });
@@ -337,7 +338,7 @@ describe('limits: refused at once (< 2 s), nothing written; a nearby size is acc
     const P = join(dir, 'P.npz');
     accepted(['init', '--m', '1024', '--m1', '64', '--d', '40'], P);
     // 3 m d + m1 m = 188416 values from the file (the preset's own m, m1, d would give a quarter of that)
-    const odex = ['run', '--preset', 'paper-fig1', '--params', P, '--method', 'odex', '--quiet'];
+    const odex = ['run', '--no-plots', '--preset', 'paper-fig1', '--params', P, '--method', 'odex', '--quiet'];
     refused([...odex, '--samples', '6000'], /run: these settings need about 8\.\d GiB of memory \(mostly the states odex keeps, one per recorded row/, join(dir, 'a'));
     accepted([...odex, '--samples', '3', '--t-end', '0.001'], join(dir, 'ok'));
   });
@@ -346,14 +347,14 @@ describe('limits: refused at once (< 2 s), nothing written; a nearby size is acc
     const dir = tmp('coflow-flags-');
     const D = join(dir, 'D.npz');
     accepted(['data', '--preset', 'theory', '--fillers', 'repeat', '--n', '6000', '--L', '3', '--d', '7000'], D);
-    refused(['run', '--preset', 'theory', '--level', 'gram', '--init', 'mean', '--method', 'gd', '--data', D, '--quiet'], /run: these settings need about [\d.]+ GiB of memory .*use a smaller --data file|lower the number of tokens Level G tracks/, join(dir, 'a'));
-    accepted(['run', '--preset', 'theory', '--level', 'full', '--m', '4', '--m1', '4', '--t-end', '0.01', '--samples', '2', '--data', D, '--quiet'], join(dir, 'ok'));
+    refused(['run', '--no-plots', '--preset', 'theory', '--level', 'gram', '--init', 'mean', '--method', 'gd', '--data', D, '--quiet'], /run: these settings need about [\d.]+ GiB of memory .*use a smaller --data file|lower the number of tokens Level G tracks/, join(dir, 'a'));
+    accepted(['run', '--no-plots', '--preset', 'theory', '--level', 'full', '--m', '4', '--m1', '4', '--t-end', '0.01', '--samples', '2', '--data', D, '--quiet'], join(dir, 'ok'));
   });
 });
 
 describe('--help states these rules', () => {
   it('run --help: odex checkpoints, --force, the flags that do not apply, the limits', () => {
-    const help = coflow(['run', '--help']).stdout.replace(/\s+/g, ' ');
+    const help = coflow(['run', '--no-plots', '--help']).stdout.replace(/\s+/g, ' ');
     expect(help).toContain('--force replace the files of an earlier run in --out');
     expect(help).toContain('odex runs write no checkpoints and cannot be resumed');
     expect(help).toContain('A flag that the chosen method, level or inputs would ignore is an error');

@@ -34,7 +34,7 @@ const INIT = ['--preset', 'theory', '--L', '4', '--d', '40', '--m', '16', '--m1'
 
 function run(args: string[]): string {
   const dir = tmp('coflow-outputs-');
-  const r = coflow(['run', ...args, '--out', dir]);
+  const r = coflow(['run', '--no-plots', ...args, '--out', dir]);
   expect(r.code, r.stderr).toBe(0);
   return dir;
 }
@@ -160,7 +160,7 @@ describe('coflow run output files', () => {
     ];
     cases.forEach(([args, message], i) => {
       const out = join(dir, `o${i}`);
-      const r = coflow(['run', ...FLOW, ...args, '--out', out]);
+      const r = coflow(['run', '--no-plots', ...FLOW, ...args, '--out', out]);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -168,7 +168,7 @@ describe('coflow run output files', () => {
     });
     // Negative control: the largest allowed value is accepted.
     const ok = join(dir, 'ok');
-    expect(coflow(['run', ...FLOW, '--snapshots', '29', '--out', ok]).code).toBe(0);
+    expect(coflow(['run', '--no-plots', ...FLOW, '--snapshots', '29', '--out', ok]).code).toBe(0);
     expect(readdirSync(join(ok, 'snapshots'))).toHaveLength(29);
   });
 
@@ -268,7 +268,7 @@ describe('coflow run output files', () => {
   it('a run killed twice and resumed gives the same bytes as an uninterrupted run, snapshots and summary events included', async () => {
     // lr 1e-4: the events come after a few thousand steps, so the legs can fall on both sides.
     // 12 samples: log-spaced iterates 20000^(j/10) that never merge (see the known bug below).
-    const args = ['run', ...BASE, '--level', 'full', '--method', 'gd', '--lr', '0.0001', '--steps', '20000', '--samples', '12', '--snapshots', '4', '--test-n', '30'];
+    const args = ['run', '--no-plots', ...BASE, '--level', 'full', '--method', 'gd', '--lr', '0.0001', '--steps', '20000', '--samples', '12', '--snapshots', '4', '--test-n', '30'];
     const whole = tmp('coflow-outputs-');
     expect(coflow([...args, '--out', whole]).code).toBe(0);
     const killed = tmp('coflow-outputs-');
@@ -323,7 +323,7 @@ describe('coflow run output files', () => {
     });
     expect(rows.at(-1)).toBe(rowCount - 1);
     const refused = join(tmp('coflow-outputs-'), 'o');
-    const r = coflow(['run', ...gd, '--snapshots', String(n + 1), '--out', refused]);
+    const r = coflow(['run', '--no-plots', ...gd, '--snapshots', String(n + 1), '--out', refused]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--snapshots/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

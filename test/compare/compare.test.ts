@@ -88,7 +88,7 @@ describe('coflow compare: Level F vs Level G, GD, paper-fig1, 3,000 steps', () =
   const out = join(root, 'cmp');
   beforeAll(() => {
     for (const [dir, level] of [[F, 'full'], [G, 'gram']]) {
-      const r = coflow(['run', '--preset', 'paper-fig1', '--steps', '3000', '--level', level, '--out', dir, '--quiet']);
+      const r = coflow(['run', '--preset', 'paper-fig1', '--steps', '3000', '--level', level, '--out', dir, '--quiet', '--no-plots']);
       expect(r.code, r.stderr).toBe(0);
     }
   }, 120_000);
@@ -137,7 +137,7 @@ describe('coflow compare: Level F vs Level G, GD, paper-fig1, 3,000 steps', () =
 
   it('negative control: a 1e-6 relative change in one value of run B shows up as that deviation', () => {
     const tampered = join(root, 'G-tampered');
-    coflow(['run', '--preset', 'paper-fig1', '--steps', '3000', '--level', 'gram', '--out', tampered, '--quiet']);
+    coflow(['run', '--preset', 'paper-fig1', '--steps', '3000', '--level', 'gram', '--out', tampered, '--quiet', '--no-plots']);
     const path = join(tampered, 'trajectory.csv');
     const lines = readFileSync(path, 'utf8').split('\n');
     const names = lines[0].split(',');
@@ -174,7 +174,7 @@ describe('coflow compare: Level F vs Level G, GD, paper-fig1, 3,000 steps', () =
 describe('coflow compare: Level G from the mean start vs Level T (flows, rtol 1e-10)', () => {
   it('agree to <= 1e-8 relative on every shared column, as the two trajectory.csv files give', () => {
     const root = tmp();
-    const common = ['--preset', 'theory', '--init', 'mean', '--rtol', '1e-10', '--atol', '1e-14', '--quiet'];
+    const common = ['--preset', 'theory', '--init', 'mean', '--rtol', '1e-10', '--atol', '1e-14', '--quiet', '--no-plots'];
     expect(coflow(['run', ...common, '--level', 'gram', '--out', join(root, 'G')]).code).toBe(0);
     expect(coflow(['run', ...common, '--level', 'type', '--out', join(root, 'T')]).code).toBe(0);
     const r = coflow(['compare', join(root, 'G'), join(root, 'T'), '--out', join(root, 'cmp')]);
@@ -194,7 +194,7 @@ describe('coflow compare: Level G from the mean start vs Level T (flows, rtol 1e
 describe('coflow compare refuses what cannot be compared (exit 2, one line, nothing written)', () => {
   const root = tmp();
   const run = (name: string, extra: string[]) => {
-    const r = coflow(['run', '--preset', 'theory', '--level', 'type', '--init', 'mean', '--t-end', '10', '--samples', '20', '--quiet', '--out', join(root, name), ...extra]);
+    const r = coflow(['run', '--preset', 'theory', '--level', 'type', '--init', 'mean', '--t-end', '10', '--samples', '20', '--quiet', '--no-plots', '--out', join(root, name), ...extra]);
     expect(r.code, r.stderr).toBe(0);
     return join(root, name);
   };

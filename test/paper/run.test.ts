@@ -107,7 +107,7 @@ describe('coflow run --level paper (built CLI)', () => {
     for (const init of ['mean', 'wishart', 'gaussian', 'orthogonal']) {
       const out = join(tmp(), 'run');
       // the orthogonal start needs m >= 2k = 182 on this data
-      const r = coflow(['run', ...small, '--init', init, ...(init === 'orthogonal' ? ['--m', '200'] : []), '--out', out]);
+      const r = coflow(['run', '--no-plots', ...small, '--init', init, ...(init === 'orthogonal' ? ['--m', '200'] : []), '--out', out]);
       expect(r.code, r.stderr).toBe(0);
       for (const f of ['config.json', 'data.npz', 'initial.npz', 'final.npz', 'trajectory.csv', 'summary.json']) expect(existsSync(join(out, f))).toBe(true);
       const fin = readNpz(join(out, 'final.npz'));
@@ -124,18 +124,18 @@ describe('coflow run --level paper (built CLI)', () => {
   it('--method gd is refused with exit 2 and one line naming the fix, nothing written', () => {
     const dir = tmp();
     const out = join(dir, 'run');
-    const r = coflow(['run', '--preset', 'theory', '--level', 'paper', '--method', 'gd', '--out', out]);
+    const r = coflow(['run', '--no-plots', '--preset', 'theory', '--level', 'paper', '--method', 'gd', '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--method gd does not apply at --level paper.*use --method dopri5/);
     expect(existsSync(out)).toBe(false);
     // a preset's gd (paper-fig1) is refused the same way
-    expect(coflow(['run', '--preset', 'paper-fig1', '--level', 'paper', '--out', out]).code).toBe(2);
+    expect(coflow(['run', '--no-plots', '--preset', 'paper-fig1', '--level', 'paper', '--out', out]).code).toBe(2);
   });
 
   it('--test-n is refused with exit 2', () => {
     const out = join(tmp(), 'run');
-    const r = coflow(['run', ...small, '--test-n', '12', '--out', out]);
+    const r = coflow(['run', '--no-plots', ...small, '--test-n', '12', '--out', out]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--test-n is not available at --level paper/);
     expect(existsSync(out)).toBe(false);

@@ -45,11 +45,11 @@ describe('file-system errors are usage errors (exit 2, one line, the fix), never
   writeFileSync(file, 'x');
   const T = ['--preset', 'theory', '--level', 'type', '--init', 'mean', '--quiet'];
 
-  it('run --out under a file', () => expectUsage(coflow(['run', ...T, '--out', join(file, 'x')]), /--out .*a-file is a file, not a directory/));
-  it('run --out naming a file', () => expectUsage(coflow(['run', ...T, '--out', file]), /--out .*exists and is not a directory/));
+  it('run --out under a file', () => expectUsage(coflow(['run', '--no-plots', ...T, '--out', join(file, 'x')]), /--out .*a-file is a file, not a directory/));
+  it('run --out naming a file', () => expectUsage(coflow(['run', '--no-plots', ...T, '--out', file]), /--out .*exists and is not a directory/));
   it('run --out where directories cannot be made (EPERM/ENOENT under /proc, /sys)', () => {
-    expectUsage(coflow(['run', ...T, '--out', '/proc/coflow-nope/x']), /cannot create .*(ENOENT|EPERM|EACCES)/);
-    expectUsage(coflow(['run', ...T, '--out', '/sys/coflow-nope']), /cannot create .*(EPERM|EACCES|EROFS)/);
+    expectUsage(coflow(['run', '--no-plots', ...T, '--out', '/proc/coflow-nope/x']), /cannot create .*(ENOENT|EPERM|EACCES)/);
+    expectUsage(coflow(['run', '--no-plots', ...T, '--out', '/sys/coflow-nope']), /cannot create .*(EPERM|EACCES|EROFS)/);
   });
   it('data --out in a missing directory', () => expectUsage(coflow(['data', '--out', join(dir, 'no', 'such', 'd.npz')]), /ENOENT, a directory on the path does not exist/));
   it('data --out in an unwritable directory', () => expectUsage(coflow(['data', '--out', '/sys/d.npz']), /cannot write \/sys\/d\.npz: (EACCES|EPERM|EROFS)/));

@@ -33,7 +33,7 @@ describe('kill -9 at random moments, then --resume: byte-identical to an uninter
 
   beforeAll(async () => {
     for (const [name, args] of [['gd', GD], ['flow', FLOW]] as const) {
-      const { done } = coflowChild(['run', ...args, '--out', reference[name]]);
+      const { done } = coflowChild(['run', '--no-plots', ...args, '--out', reference[name]]);
       await waitFor(join(reference[name], 'config.json'));
       const t0 = Date.now();
       const r = await done;
@@ -50,7 +50,7 @@ describe('kill -9 at random moments, then --resume: byte-identical to an uninter
       const ms = moments(seed, 10).map((f) => Math.round(f * 0.95 * window[name]));
       for (const [i, delay] of ms.entries()) {
         const dir = join(root, `${name}-${i}`);
-        const { child, done } = coflowChild(['run', ...args, '--out', dir]);
+        const { child, done } = coflowChild(['run', '--no-plots', ...args, '--out', dir]);
         await waitFor(join(dir, 'config.json'));
         await sleep(delay);
         child.kill('SIGKILL');
@@ -85,13 +85,13 @@ describe('signals: finish the step, write a checkpoint, exit 130 / 143', () => {
   const root = tmp('coflow-sig-');
   const reference = join(root, 'ref');
   beforeAll(() => {
-    expect(coflow(['run', ...LONG, '--out', reference]).code).toBe(0);
+    expect(coflow(['run', '--no-plots', ...LONG, '--out', reference]).code).toBe(0);
   });
 
   for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     it(`${signal}: exit ${code}, summary says interrupted, --resume gives the uninterrupted outputs`, async () => {
       const dir = join(root, signal);
-      const { child, done } = coflowChild(['run', ...LONG, '--checkpoint-every', '30', '--out', dir]);
+      const { child, done } = coflowChild(['run', '--no-plots', ...LONG, '--checkpoint-every', '30', '--out', dir]);
       await waitFor(join(dir, 'config.json'));
       await sleep(300);
       child.kill(signal);
@@ -116,7 +116,7 @@ describe('signals: finish the step, write a checkpoint, exit 130 / 143', () => {
   it('a second SIGINT stops at once (exit 130, no stop message); the last periodic checkpoint still resumes', async () => {
     // Slow steps (m = 8192: about 0.35 s each), so the second signal lands while the first is pending.
     const dir = join(root, 'twice');
-    const { child, done } = coflowChild(['run', '--preset', 'paper-fig1', '--method', 'gd', '--steps', '8', '--m', '8192', '--quiet', '--checkpoint-every', '0.01', '--out', dir]);
+    const { child, done } = coflowChild(['run', '--no-plots', '--preset', 'paper-fig1', '--method', 'gd', '--steps', '8', '--m', '8192', '--quiet', '--checkpoint-every', '0.01', '--out', dir]);
     await waitFor(join(dir, 'checkpoint.json'));
     child.kill('SIGINT');
     const t0 = Date.now();

@@ -55,7 +55,7 @@ function editCheckpoint(dir: string, edit: (meta: Json) => void, rehash: boolean
  * Short legs (a checkpoint every 50 ms), so the signal is noticed at once (else within a second).
  */
 async function interruptedRun(args: string[], dir: string): Promise<void> {
-  const { child, done } = coflowChild(['run', ...args, '--checkpoint-every', '0.05', '--out', dir]);
+  const { child, done } = coflowChild(['run', '--no-plots', ...args, '--checkpoint-every', '0.05', '--out', dir]);
   await waitFor(join(dir, 'config.json'));
   await sleep(300);
   child.kill('SIGTERM');
@@ -63,7 +63,7 @@ async function interruptedRun(args: string[], dir: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  expect(coflow(['run', ...GD, '--out', reference]).code).toBe(0);
+  expect(coflow(['run', '--no-plots', ...GD, '--out', reference]).code).toBe(0);
   await interruptedRun(GD, interrupted);
 });
 
@@ -177,7 +177,7 @@ describe('resume of a run on a --data file', () => {
     const r = coflow(['run', '--resume', dir, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     const whole = join(root, 'on-data-whole');
-    expect(coflow(['run', '--preset', 'theory', '--method', 'gd', '--steps', '3000', '--quiet', '--data', data, '--out', whole]).code).toBe(0);
+    expect(coflow(['run', '--no-plots', '--preset', 'theory', '--method', 'gd', '--steps', '3000', '--quiet', '--data', data, '--out', whole]).code).toBe(0);
     expect(differingOutputs(whole, dir)).toEqual([]);
   });
 });
@@ -197,9 +197,9 @@ describe('temp files left by a kill', () => {
 describe('one run per directory', () => {
   it('a second run on a directory in use is refused (exit 2, names the pid); a stale lock is taken over', async () => {
     const dir = join(root, 'busy');
-    const { child, done } = coflowChild(['run', ...GD, '--out', dir]);
+    const { child, done } = coflowChild(['run', '--no-plots', ...GD, '--out', dir]);
     await waitFor(join(dir, 'config.json'));
-    const second = coflow(['run', ...GD, '--force', '--out', dir]);
+    const second = coflow(['run', '--no-plots', ...GD, '--force', '--out', dir]);
     expectRefused(second, new RegExp(`is in use by another coflow run \\(pid ${child.pid} on host `));
     const resumeWhileRunning = coflow(['run', '--resume', dir, '--quiet']);
     expectRefused(resumeWhileRunning, /is in use by another coflow run/);
@@ -221,13 +221,13 @@ describe('one run per directory', () => {
 
   it("a new run refuses a directory with another run's files; --force replaces them and keeps other files", () => {
     const dir = join(root, 'reused');
-    expect(coflow(['run', ...GD, '--out', dir]).code).toBe(0);
+    expect(coflow(['run', '--no-plots', ...GD, '--out', dir]).code).toBe(0);
     writeFileSync(join(dir, 'notes.txt'), 'mine');
     writeFileSync(join(dir, 'claims.md'), 'old claims');
     const before = snapshot(dir);
-    expectRefused(coflow(['run', ...GD, '--steps', '200', '--out', dir]), /holds another run's files .*--resume .*--force/);
+    expectRefused(coflow(['run', '--no-plots', ...GD, '--steps', '200', '--out', dir]), /holds another run's files .*--resume .*--force/);
     expect(snapshot(dir)).toEqual(before);
-    const forced = coflow(['run', ...GD, '--steps', '200', '--force', '--out', dir]);
+    const forced = coflow(['run', '--no-plots', ...GD, '--steps', '200', '--force', '--out', dir]);
     expect(forced.code, forced.stderr).toBe(0);
     expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('mine');
     expect(existsSync(join(dir, 'claims.md'))).toBe(false);
@@ -237,7 +237,7 @@ describe('one run per directory', () => {
 
   it('a run killed before its first checkpoint is run again from t = 0 by --resume, to the same outputs', async () => {
     const dir = join(root, 'early-kill');
-    const { child, done } = coflowChild(['run', ...GD, '--checkpoint-every', '30', '--out', dir]);
+    const { child, done } = coflowChild(['run', '--no-plots', ...GD, '--checkpoint-every', '30', '--out', dir]);
     await waitFor(join(dir, 'config.json'));
     child.kill('SIGKILL');
     expect((await done).signal).toBe('SIGKILL');
@@ -251,7 +251,7 @@ describe('one run per directory', () => {
 
   it('odex writes no checkpoint, and a signal ends it at once (the default action)', async () => {
     const dir = join(root, 'odex');
-    const { child, done } = coflowChild(['run', '--preset', 'paper-fig1', '--method', 'odex', '--t-end', '30000', '--quiet', '--out', dir]);
+    const { child, done } = coflowChild(['run', '--no-plots', '--preset', 'paper-fig1', '--method', 'odex', '--t-end', '30000', '--quiet', '--out', dir]);
     await waitFor(join(dir, 'config.json'));
     await sleep(200);
     child.kill('SIGTERM');
