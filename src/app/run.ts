@@ -32,6 +32,8 @@ export interface RunCommandOptions {
   force?: boolean;
   /** write no figures (DIR/figures) at the end (--no-plots) */
   noPlots?: boolean;
+  /** print no summary line on stdout (a sweep prints its own summary of many runs) */
+  silent?: boolean;
 }
 
 function sha256(path: string): string {
@@ -327,7 +329,7 @@ function signalStop(method: ResolvedSettings['method']) {
 async function execute(
   s: ResolvedSettings,
   start: RunStart,
-  o: Pick<RunCommandOptions, 'out' | 'quiet' | 'checkpointSeconds' | 'noPlots'>,
+  o: Pick<RunCommandOptions, 'out' | 'quiet' | 'checkpointSeconds' | 'noPlots' | 'silent'>,
   from: ReturnType<typeof readCheckpoint> | undefined,
   configSha256: string,
 ): Promise<RunOutcome> {
@@ -371,7 +373,7 @@ async function execute(
   if (outcome.status !== 'interrupted' && !o.noPlots) await writeFiguresOf(o.out, o.quiet);
   removeTempFiles(o.out);
   const last = outcome.trajectory.rows[outcome.trajectory.rows.length - 1];
-  process.stdout.write(
+  if (!o.silent) process.stdout.write(
     `${outcome.status}: ${outcome.message}\n` +
       `final loss ${last ? last[outcome.trajectory.columns.indexOf('loss')] : NaN} at t = ${outcome.t}; ` +
       `${outcome.stats.nfev} gradient evaluations; ${outcome.wallSeconds.toFixed(2)} s; wrote ${o.out}\n`,

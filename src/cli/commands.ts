@@ -298,6 +298,47 @@ export function registerCommands(program: Command): void {
 
   configOption(
     program
+      .command('sweep')
+      .description('run a grid of runs (in parallel, resumable, shardable) and fit power laws in m: results.csv, results.jsonl, fits.json, fit figures, timing.csv in --out')
+      .addOption(opt('spec', 'file.json', 'the sweep: {"base": {settings}, "grid": {setting: [values]}, "reference": {overrides}} (see docs/sweeps.md)'))
+      .addOption(opt('workers', 'k', 'worker threads, 1 .. 256 (default: the available parallelism)'))
+      .addOption(opt('shard', 'i/n', 'run only the grid points whose index % n == i (0 <= i < n); combine the parts with --merge'))
+      .option('--merge <dirs...>', 'combine the --out directories of --shard sweeps of one spec into --out (instead of --spec)')
+      .addOption(opt('out', 'dir', 'the sweep directory (required)'))
+      .option('--quiet', 'no progress bar')
+      .option('--no-plots', 'write no fit figures (per-run figures are never drawn in sweeps)'),
+    false,
+  )
+    .addHelpText(
+      'after',
+      '\nEvery grid point is checked with the rules of coflow run before anything runs (a bad spec writes nothing, exit 2). ' +
+        'Each point becomes DIR/runs/<name> (e.g. m=128,seed=0), a run directory of coflow run checked by coflow check; references go to DIR/refs/<name>. ' +
+        'A rerun skips finished runs and redoes half-written ones from t = 0. A run that stops early is a result (its status), not a failure.\n' +
+        'Exit codes: 0 done, 1 some runs failed (their errors are in results.csv and timing.csv; rerun to retry), 2 bad input (nothing written).',
+    )
+    .action(async (opts: Record<string, unknown>) => {
+      // commander stores --no-plots as plots = false; its config key is noPlots.
+      if (opts.plots === false) opts.noPlots = true;
+      const g = await gather('sweep', opts);
+      const out = required(g, 'out', 'dir', 'the sweep directory');
+      const app = await import('../app/sweep.js');
+      const quiet = g.values.quiet === true;
+      const noPlots = g.values.noPlots === true;
+      let code: number;
+      if (opts.merge !== undefined) {
+        const others = (['spec', 'workers', 'shard'] as const).filter((k) => g.given.has(k));
+        if (others.length > 0) throw new UsageError(`${others.map((k) => g.given.name(k)).join(', ')} ${others.length > 1 ? 'do' : 'does'} not apply with --merge (the shards' sweep.json holds the spec); drop ${others.length > 1 ? 'them' : 'it'}`);
+        code = await app.mergeCommand(opts.merge as string[], { out, quiet, noPlots });
+      } else {
+        const spec = required(g, 'spec', 'file.json', 'the sweep spec; or --merge DIR... to combine shards');
+        const shard = g.values.shard !== undefined ? app.parseShard(g.values.shard as string, g.given.name('shard')) : undefined;
+        code = await app.sweepCommand({ spec, out, workers: g.values.workers as number | undefined, shard, quiet, noPlots });
+      }
+      if (code !== 0) process.exitCode = code;
+    });
+
+  configOption(
+    program
       .command('plot')
       .description('draw the figures of a run directory (paper Fig. 1a, 1b; G; Lemmas 4.3-4.5; conservation) as SVG and PNG')
       .argument('<RUN_DIR>', 'the --out directory of a coflow run')
