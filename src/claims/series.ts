@@ -3,6 +3,7 @@
  * first all-correct event, Thm 3.1), values at T1, the Phase 2 rows, and the common
  * "not evaluable" conditions phrased once.
  */
+import { leastSquaresLine } from '../analysis/regression.js';
 import { MIN_PHASE2_ROWS } from './bands.js';
 import type { RunDir } from './runDir.js';
 import { notEvaluable, type Measurement } from './verdict.js';
@@ -149,33 +150,8 @@ export function fractionMoving(v: readonly number[], direction: 1 | -1): number 
   return ok / (v.length - 1);
 }
 
-/** Least-squares line y = a + b x with its coefficient of determination R^2. */
+/** Least-squares line y = a + b x with its coefficient of determination R^2 (NaN when degenerate). */
 export function linearFit(x: readonly number[], y: readonly number[]): { a: number; b: number; r2: number } {
-  const n = x.length;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= n;
-  my /= n;
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = x[i] - mx;
-    const dy = y[i] - my;
-    sxx += dx * dx;
-    sxy += dx * dy;
-    syy += dy * dy;
-  }
-  const b = sxy / sxx;
-  const a = my - b * mx;
-  let ssr = 0;
-  for (let i = 0; i < n; i++) {
-    const e = y[i] - (a + b * x[i]);
-    ssr += e * e;
-  }
-  return { a, b, r2: 1 - ssr / syy };
+  const f = leastSquaresLine(x, y);
+  return f ? { a: f.intercept, b: f.slope, r2: f.r2 } : { a: NaN, b: NaN, r2: NaN };
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { presetNames } from '../config/presets.js';
-import { CommandName, COMMAND_KEYS, flagOf, Key, SETTING_KEYS, shown } from '../config/keys.js';
+import { CommandName, flagOf, Key } from '../config/keys.js';
 import {
   checkDataLimits,
   checkGradLimits,
@@ -14,12 +14,10 @@ import {
   MAX_TEST_N,
   MAX_VOCAB,
   MAX_WEIGHT_ENTRIES,
-  RunShape,
 } from '../config/limits.js';
-import { getPreset, ResolvedSettings, resolveRunSettings, resolveSettings } from '../config/resolve.js';
-import type { LoadedConfig } from '../config/configFile.js';
-import { checkInitApplicable, checkRunApplicable, Given } from '../config/rules.js';
-import type { RunSettings } from '../config/presets.js';
+import { getPreset } from '../config/resolve.js';
+import { checkInitApplicable } from '../config/rules.js';
+import { DEFAULT_PRESET, Gathered, gatherFrom, planRun, required, runShape, settingsOf } from '../config/gather.js';
 import { keyParser } from './parse.js';
 import { UsageError } from '../errors.js';
 
@@ -30,7 +28,6 @@ import { UsageError } from '../errors.js';
  * config / the defaults applied here, so the code can tell which settings the user gave.
  */
 
-const DEFAULT_PRESET = 'paper-fig1';
 const DEFAULT_DERIVE_OUT = 'derivations';
 
 /** A value option of a config key, parsed by its rule. */
@@ -66,107 +63,10 @@ function weightFlags(cmd: Command): Command {
     .addOption(opt('s1', 'x', 'std of W entries, > 0 (overrides --scale)'));
 }
 
-export interface Gathered {
-  /** the options given: --config's keys, then the flags over them */
-  values: Partial<Record<Key, unknown>>;
-  given: Given;
-  config?: LoadedConfig;
-}
-
 /** Merges --config (if any) and the flags; flags override the file. */
 async function gather(command: CommandName, opts: Record<string, unknown>): Promise<Gathered> {
   const config = typeof opts.config === 'string' ? (await import('../config/configFile.js')).readConfigFile(opts.config, command) : undefined;
   return gatherFrom(command, opts, config);
-}
-
-/**
- * The options of a command from its parsed flags and its loaded --config: the flags over the
- * file's keys, which of them were given explicitly, and how messages name each one (--lr for a
- * flag, 'lr' in FILE for a config key, 'settings.lr' in FILE for a run config's setting).
- */
-export function gatherFrom(command: CommandName, opts: Record<string, unknown>, config?: LoadedConfig): Gathered {
-  const flags: Partial<Record<Key, unknown>> = {};
-  for (const key of COMMAND_KEYS[command] as readonly Key[]) if (opts[key] !== undefined) flags[key] = opts[key];
-  const fromFile = config?.values ?? {};
-  const values = { ...fromFile, ...flags };
-  const name = (key: string) => {
-    if (key in flags || !config) return flagOf(key);
-    if (key in fromFile) return `'${key}' in ${shown(config.file)}`;
-    return config.run && (SETTING_KEYS as readonly string[]).includes(key) ? `'settings.${key}' in ${shown(config.file)}` : flagOf(key);
-  };
-  return { values, given: { has: (key) => key in values, name }, config };
-}
-
-function required(g: Gathered, key: Key, arg: string, what: string): string {
-  const v = g.values[key];
-  if (typeof v !== 'string') throw new UsageError(`${flagOf(key)} <${arg}> is required (${what}); give it as a flag or as key '${key}' in --config`);
-  return v;
-}
-
-/** The settings: a preset with the given settings over it, or a run's config.json with the flags over it. */
-export function settingsOf(g: Gathered, scope: 'run' | 'data' | 'init', dataFromFile: boolean): ResolvedSettings {
-  const overrides: Partial<RunSettings> = {};
-  for (const key of SETTING_KEYS) if (g.values[key] !== undefined) (overrides as Record<string, unknown>)[key] = g.values[key];
-  const options = { name: g.given.name, scope, dataFromFile };
-  const run = g.config?.run;
-  if (run) {
-    if (g.given.has('preset')) {
-      throw new UsageError(`${g.given.name('preset')} does not apply with a run's config.json (${shown(g.config!.file)}), whose settings are complete; drop it (flags override single settings)`);
-    }
-    return resolveRunSettings(run.settings, overrides, options);
-  }
-  return resolveSettings((g.values.preset as string | undefined) ?? DEFAULT_PRESET, overrides, options);
-}
-
-/** How rule messages name an input file: "--data D.npz", or "the data file D.npz ('data' in c.json)". */
-function inputName(g: Gathered, key: 'data' | 'params', path: string | undefined): string | undefined {
-  if (path === undefined) return undefined;
-  const name = g.given.name(key);
-  return name.startsWith('--') ? `${name} ${shown(path)}` : `the ${key} file ${shown(path)} (${name})`;
-}
-
-/** The sizes a run's limits depend on, with n, L, d, m, m1 read from the input files' headers; null when a file's header cannot be read (its reader then reports the problem). */
-export async function runShape(s: ResolvedSettings, dataPath: string | undefined, paramsPath: string | undefined): Promise<RunShape | null> {
-  let { n, L, d, m, m1 } = s;
-  if (dataPath !== undefined || paramsPath !== undefined) {
-    const { peekDataDims, peekParamDims } = await import('../config/npzShape.js');
-    if (paramsPath !== undefined) {
-      const p = peekParamDims(paramsPath);
-      if (!p) return null;
-      ({ m, m1, d } = p);
-    }
-    if (dataPath !== undefined) {
-      const x = peekDataDims(dataPath);
-      if (!x) return null;
-      ({ n, L } = x);
-      if (paramsPath === undefined) {
-        if (x.d === undefined) return null;
-        d = x.d;
-      }
-    }
-  }
-  return {
-    n, L, d, m, m1,
-    fillers: s.fillers,
-    level: s.level,
-    init: s.init,
-    method: s.method,
-    samples: s.samples,
-    testN: s.testN,
-    snapshots: s.snapshots,
-    dataFromFile: dataPath !== undefined,
-    paramsFromFile: paramsPath !== undefined,
-  };
-}
-
-/** `coflow run` from its gathered options: the settings, checked against every rule (no file is read). */
-export function planRun(g: Gathered): { s: ResolvedSettings; dataPath?: string; paramsPath?: string; out: string } {
-  const dataPath = g.values.data as string | undefined;
-  const paramsPath = g.values.params as string | undefined;
-  const s = settingsOf(g, 'run', dataPath !== undefined);
-  checkRunApplicable(s, g.given, { data: inputName(g, 'data', dataPath), params: inputName(g, 'params', paramsPath) });
-  const out = required(g, 'out', 'dir', 'the directory for config.json, trajectory.csv, final.npz');
-  return { s, dataPath, paramsPath, out };
 }
 
 const LIMITS_HEAD = 'Limits (each refused at once, before anything is built; see docs/cli.md):';

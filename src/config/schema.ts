@@ -96,7 +96,7 @@ function validatorFor(command: CommandName): ValidateFunction {
 }
 
 /** "/settings/tEnd" -> "settings.tEnd" */
-function dotted(pointer: string): string {
+export function dotted(pointer: string): string {
   return pointer
     .split('/')
     .slice(1)

@@ -7,6 +7,7 @@
  * interval is slope +- t_{0.975, N-2} SE(slope) (N points), its standard error interval at 95 %.
  * docs/sweeps.md states the method; the tests recover known exponents from synthetic power laws.
  */
+import { leastSquaresLine } from '../analysis/regression.js';
 import { studentTQuantile } from './tquantile.js';
 
 export interface FitPoint {
@@ -48,37 +49,10 @@ export interface PowerFit {
   note: string;
 }
 
-/** OLS of y on x; null with fewer than 2 distinct x. */
+/** OLS of y on x (src/analysis/regression.ts); null with fewer than 2 distinct x. */
 export function olsLine(x: readonly number[], y: readonly number[]): LineFit | null {
-  const n = x.length;
-  if (n < 2) return null;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += x[i];
-    my += y[i];
-  }
-  mx /= n;
-  my /= n;
-  let sxx = 0;
-  let sxy = 0;
-  for (let i = 0; i < n; i++) {
-    sxx += (x[i] - mx) * (x[i] - mx);
-    sxy += (x[i] - mx) * (y[i] - my);
-  }
-  if (!(sxx > 0)) return null;
-  const slope = sxy / sxx;
-  const intercept = my - slope * mx;
-  let se: number | null = null;
-  if (n > 2) {
-    let ssr = 0;
-    for (let i = 0; i < n; i++) {
-      const r = y[i] - intercept - slope * x[i];
-      ssr += r * r;
-    }
-    se = Math.sqrt(ssr / (n - 2) / sxx);
-  }
-  return { slope, intercept, se, points: n };
+  const f = leastSquaresLine(x, y);
+  return f ? { slope: f.slope, intercept: f.intercept, se: f.se, points: f.points } : null;
 }
 
 /** Fits y ~ m^k over the points (see the module comment). Deterministic: seeds in ascending order, points in the given order. */

@@ -17,12 +17,12 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Ajv, ErrorObject } from 'ajv';
 import { UsageError } from '../errors.js';
-import { flagOf, Key, RULES, SETTING_KEYS, SettingKey, shown } from '../config/keys.js';
+import { flagOf, RULES, SETTING_KEYS, SettingKey, shown } from '../config/keys.js';
 import { parseJson, pointerSegment } from '../config/json.js';
 import { getPreset, ResolvedSettings } from '../config/resolve.js';
-import { validateConfig } from '../config/schema.js';
+import { dotted, validateConfig } from '../config/schema.js';
 import { checkRunLimits } from '../config/limits.js';
-import { Gathered, gatherFrom, planRun, runShape } from '../cli/commands.js';
+import { Gathered, gatherFrom, planRun, runShape } from '../config/gather.js';
 import { recordedRowCount } from '../app/run.js';
 
 /** The preset `coflow run` uses when none is given (src/cli/commands.ts). */
@@ -104,13 +104,6 @@ const SPEC_SCHEMA = {
 
 let validator: ReturnType<Ajv['compile']> | null = null;
 
-function dotted(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .join('.');
-}
 
 /** Edit distance, for "did you mean" (keys are short). */
 function editDistance(a: string, b: string): number {

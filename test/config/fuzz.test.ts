@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { gatherFrom, planRun } from '../../src/cli/commands.js';
+import { gatherFrom, planRun } from '../../src/config/gather.js';
 import { keyParser } from '../../src/cli/parse.js';
 import { interpretConfig } from '../../src/config/configFile.js';
 import { COMMAND_KEYS, CommandName, flagOf, Key, Rule, RULES } from '../../src/config/keys.js';
