@@ -4,7 +4,7 @@
  * which Debian installs with its essential packages.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, coflow, tmp } from './helpers.js';
@@ -19,7 +19,9 @@ function onTerminal(args: string[]): { code: number | null; text: string } {
 }
 
 describe.skipIf(!existsSync(SCRIPT))('progress bars on a terminal', () => {
-  const spec = join(process.cwd(), 'examples/sweeps/small.json');
+  // four tiny Level T runs (a few ms each): the bar, not the runs, is under test
+  const spec = join(tmp('coflow-progress-'), 'spec.json');
+  writeFileSync(spec, JSON.stringify({ base: { preset: 'theory', level: 'type', init: 'mean', 't-end': 10 }, grid: { seed: [0, 1, 2, 3] } }));
 
   it('coflow run: a bar with the level, method and ETA; none with --quiet; none when stderr is not a terminal', () => {
     const dir = tmp('coflow-progress-');
