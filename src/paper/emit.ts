@@ -11,23 +11,9 @@ import { displayOrder } from '../symbolic/algebra/display.js';
 import { GRAM_VARIABLES } from '../symbolic/derivation/gramSystem.js';
 import { mathToJs } from '../symbolic/emit/toJs.js';
 import { SAMPLE_FORMULAS } from '../symbolic/sample/closedForm.js';
+import { Code } from '../symbolic/emit/code.js';
 import { FROZEN_VARIABLES, PAPER_STATED, PAPER_VARIABLES, PaperSystem, PaperVariable } from './derivation.js';
 
-class Code {
-  readonly lines: string[] = [];
-  private depth = 0;
-  line(s = ''): void {
-    this.lines.push(s === '' ? '' : '  '.repeat(this.depth) + s);
-  }
-  open(s: string): void {
-    this.line(s === '' ? '{' : `${s} {`);
-    this.depth++;
-  }
-  close(): void {
-    this.depth--;
-    this.line('}');
-  }
-}
 
 /** JS for entry (i) of a k-vector operand, or (i, j) of C. */
 function vectorAt(f: Factor, i: string): string {

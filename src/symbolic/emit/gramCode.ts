@@ -14,6 +14,7 @@
  * The output is deterministic text (fixed term order), so a golden test can compare it byte for
  * byte with the committed file.
  */
+import { Code } from './code.js';
 import { parse } from 'mathjs';
 import { Algebra, Factor, Poly, ScalarFactor, Term, asciiStyle, formatTermBody, scalarKey, wordKey } from '../algebra/ncpoly.js';
 import { Rational } from '../algebra/rational.js';
@@ -39,22 +40,6 @@ interface SparseOp {
 }
 type Operand = DenseOp | SparseOp;
 
-class Code {
-  readonly lines: string[] = [];
-  private depth = 0;
-  line(s = ''): void {
-    this.lines.push(s === '' ? '' : '  '.repeat(this.depth) + s);
-  }
-  /** opens a block; open('') opens a bare block */
-  open(s: string): void {
-    this.line(s === '' ? '{' : `${s} {`);
-    this.depth++;
-  }
-  close(s = '}'): void {
-    this.depth--;
-    this.line(s);
-  }
-}
 
 /** Row-major flat index of (i, j) with leading dimension ld; '0' indices drop out. */
 function flat(i: string, j: string, ld: string): string {

@@ -1,0 +1,17 @@
+/** Indented source text for the code emitters (Level G: gramCode.ts; Level P: src/paper/emit.ts). */
+export class Code {
+  readonly lines: string[] = [];
+  private depth = 0;
+  line(s = ''): void {
+    this.lines.push(s === '' ? '' : '  '.repeat(this.depth) + s);
+  }
+  /** opens a block; open('') opens a bare block */
+  open(s: string): void {
+    this.line(s === '' ? '{' : `${s} {`);
+    this.depth++;
+  }
+  close(s = '}'): void {
+    this.depth--;
+    this.line(s);
+  }
+}
