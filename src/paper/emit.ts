@@ -98,7 +98,9 @@ function emitField(code: Code, name: string, doc: string[], eqs: Readonly<Record
   code.line(' */');
   code.open(`export function ${name}(w: PaperWorkspace, y: Float64Array, out: Float64Array): void`);
   code.line('const { k, m1, gu } = w;');
-  code.line('const o_C = 0;');
+  // C's block is addressed only if its equation is nonzero or some term reads C (Phase 2 does neither).
+  const usesC = !eqs.C.isZero() || polys.some((p) => p.terms.some((t) => t.word.some((f) => f.sym === 'C')));
+  if (usesC) code.line('const o_C = 0;');
   code.line('const o_u = k * k;');
   code.line('const o_s = k * k + k;');
   code.line('const sVal = y[o_s];');

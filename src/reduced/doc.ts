@@ -3,8 +3,6 @@
  * symbolic tables the code evaluates (derive.ts, kernel.ts), so the document and the code
  * cannot drift apart (a golden test regenerates it and compares byte for byte).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   classSize,
   classTex,

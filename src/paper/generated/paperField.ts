@@ -93,7 +93,6 @@ export function paperFieldPhase1(w: PaperWorkspace, y: Float64Array, out: Float6
  */
 export function paperFieldPhase2(w: PaperWorkspace, y: Float64Array, out: Float64Array): void {
   const { k, m1, gu } = w;
-  const o_C = 0;
   const o_u = k * k;
   const o_s = k * k + k;
   const sVal = y[o_s];
