@@ -355,7 +355,11 @@ async function execute(
     );
     // One turn of the event loop before writing: a second SIGINT sent during the last step is
     // handled here and exits at once, as documented, instead of after the writes.
-    if (signals.received !== null) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (signals.received !== null) {
+      // (a timer, then an immediate: past the poll phase, as in src/run/run.ts runDynamicsAsync)
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   } finally {
     bar?.stop();
     signals.dispose();

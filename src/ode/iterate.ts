@@ -6,8 +6,12 @@
 import { UsageError } from '../errors.js';
 import type { VectorField } from './types.js';
 
-/** Writes map(k, y) into out (out and y are distinct buffers; do not keep either). */
-export type IterMap = (k: number, y: Float64Array, out: Float64Array) => void;
+/**
+ * Writes map(k, y) into out (out and y are distinct buffers; do not keep either). A map that
+ * checks its own output may return the non-finite probe of out (0 when every entry is finite,
+ * NaN otherwise; e.g. the fused GD kernel of src/ode/simd.ts); iterateMap then skips its own pass.
+ */
+export type IterMap = (k: number, y: Float64Array, out: Float64Array) => number | void;
 
 export type IterateStatus = 'success' | 'non-finite' | 'terminal-event' | 'user-stop';
 
@@ -61,6 +65,11 @@ export interface IterateOptions {
    */
   onStep?: (k: number, y: Float64Array) => boolean | void;
   resumeFrom?: IterateResumeState;
+  /**
+   * The two iterate buffers to swap (each of the state's length, distinct), e.g. views into the
+   * memory of the map's SIMD kernels so that no iterate is copied. Default: allocated here.
+   */
+  buffers?: { y: Float64Array; out: Float64Array };
 }
 
 export interface IterateResult {
@@ -118,8 +127,14 @@ export function iterateMap(opts: IterateOptions): IterateResult {
   });
 
   const n = y0.length;
-  let y = Float64Array.from(y0);
-  let out = new Float64Array(n);
+  const given = opts.buffers;
+  if (given && (!(given.y instanceof Float64Array) || !(given.out instanceof Float64Array) || given.y.length !== n || given.out.length !== n || given.y === given.out)) {
+    throw new UsageError(`buffers must be two distinct Float64Arrays of the state's length ${n}`);
+  }
+  let y = given ? given.y : new Float64Array(n);
+  let out = given ? given.out : new Float64Array(n);
+  // (y0 may be one of the buffers: TypedArray.prototype.set copies overlapping memory correctly.)
+  y.set(y0);
   const sampleBuf = new Float64Array(n);
   let delivered = 0;
   let nextSample = 0;
@@ -159,10 +174,11 @@ export function iterateMap(opts: IterateOptions): IterateResult {
   let status: IterateStatus = 'success';
   let message = `reached iterate ${steps}`;
   while (k < steps) {
-    opts.map(k, y, out);
+    const probed = opts.map(k, y, out);
     // x * 0 is 0 for finite x and NaN for NaN/Inf: one cheap pass detects any non-finite entry
-    // (four partial sums, so the pass is not one long chain of dependent additions).
-    if (nonFiniteProbe(out, n) !== 0) {
+    // (four partial sums, so the pass is not one long chain of dependent additions), unless the
+    // map has probed its own output.
+    if ((typeof probed === 'number' ? probed : nonFiniteProbe(out, n)) !== 0) {
       status = 'non-finite';
       message = `non-finite value (NaN or Inf) in iterate ${k + 1}; last good iterate is ${k}`;
       break;

@@ -113,12 +113,47 @@ function errorNormKernel(K: number): FunctionSpec {
   return { name: `en${K}`, params, results: [F64], locals: [I32, V128, V128, ...Array<ValType>(K).fill(V128), V128, V128, V128], body };
 }
 
+/**
+ * gd(out, y, g, nBytes, lr) -> f64: one full-batch gradient-descent step, out_i = y_i - lr g_i
+ * (the product first, then the difference: the same two roundings as the JS it replaces, so
+ * the iterates are bit-identical), fused with the non-finite probe of src/ode/iterate.ts: the
+ * result is sum_i out_i * 0, which is 0 when every out_i is finite and NaN otherwise. One pass
+ * over the state instead of two (the JS update and the probe cost about half a paper-fig1 GD
+ * step between them).
+ */
+function gdKernel(): FunctionSpec {
+  const pOut = 0;
+  const pY = 1;
+  const pG = 2;
+  const pN = 3;
+  const pLr = 4;
+  const lI = 5;
+  const lLr = 6;
+  const lV = 7;
+  const lSum = 8;
+  const lZero = 9; // never written: locals start at 0
+  const body: number[] = [...op.localGet(pLr), ...op.f64x2Splat, ...op.localSet(lLr)];
+  body.push(...op.i32Const(0), ...op.localSet(lI), ...op.block, ...op.loop);
+  body.push(...op.localGet(lI), ...op.localGet(pN), ...op.i32GeU, ...op.brIf(1));
+  // v = y - lr * g
+  body.push(...op.localGet(pY), ...op.localGet(lI), ...op.i32Add, ...op.v128Load());
+  body.push(...op.localGet(lLr), ...op.localGet(pG), ...op.localGet(lI), ...op.i32Add, ...op.v128Load(), ...op.f64x2Mul);
+  body.push(...op.f64x2Sub, ...op.localSet(lV));
+  body.push(...op.localGet(pOut), ...op.localGet(lI), ...op.i32Add, ...op.localGet(lV), ...op.v128Store());
+  // sum += v * 0
+  body.push(...op.localGet(lSum), ...op.localGet(lV), ...op.localGet(lZero), ...op.f64x2Mul, ...op.f64x2Add, ...op.localSet(lSum));
+  body.push(...op.localGet(lI), ...op.i32Const(16), ...op.i32Add, ...op.localSet(lI), ...op.br(0), ...op.end, ...op.end);
+  body.push(...op.localGet(lSum), ...op.f64x2ExtractLane(0), ...op.localGet(lSum), ...op.f64x2ExtractLane(1), ...op.f64Add);
+  return { name: 'gd', params: [I32, I32, I32, I32, F64], results: [F64], locals: [I32, V128, V128, V128, V128], body };
+}
+
 let compiled: WebAssembly.Module | null = null;
 
 function kernelModule(): WebAssembly.Module {
   if (!compiled) {
     const fns: FunctionSpec[] = [];
     for (let K = 1; K <= MAX_TERMS; K++) fns.push(combinationKernel(K), errorNormKernel(K));
+    fns.push(gdKernel());
     compiled = new WebAssembly.Module(buildModule(fns));
   }
   return compiled;
@@ -159,11 +194,13 @@ export class StageMemory {
 
 type Lc = (...args: number[]) => void;
 type En = (...args: number[]) => number;
+type Gd = (out: number, y: number, g: number, nBytes: number, lr: number) => number;
 
 /** The kernels bound to one StageMemory. Arguments are views taken from that memory. */
 export class SimdKernels {
   private readonly lc: Lc[] = [];
   private readonly en: En[] = [];
+  private readonly gd: Gd;
   private readonly nBytes: number;
 
   constructor(private readonly mem: StageMemory) {
@@ -172,7 +209,16 @@ export class SimdKernels {
       this.lc[K] = exports[`lc${K}`] as Lc;
       this.en[K] = exports[`en${K}`] as En;
     }
+    this.gd = exports.gd as Gd;
     this.nBytes = mem.nPad * 8;
+  }
+
+  /**
+   * out = y - lr * g (bit-identical to the JS loop), and in the same pass the non-finite probe:
+   * returns 0 when every entry of out is finite, NaN otherwise (see gdKernel).
+   */
+  gradientStep(out: Float64Array, y: Float64Array, g: Float64Array, lr: number): number {
+    return this.gd(out.byteOffset, y.byteOffset, g.byteOffset, this.nBytes, lr);
   }
 
   /** out = base + h * sum_q coef_q K[cols_q], where K[j] is the vector at byte offset kPtr[j]. */

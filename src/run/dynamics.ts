@@ -17,7 +17,13 @@ export interface Dynamics {
   /** dy/dt = -grad L, written into dydt; allocation-free */
   field(t: number, y: Float64Array, dydt: Float64Array): void;
   /** the exact state after one full-batch GD step with rate lr; allocation-free */
-  gdStep(lr: number, y: Float64Array, out: Float64Array): void;
+  gdStep(lr: number, y: Float64Array, out: Float64Array): number | void;
+  /**
+   * Optional: the two buffers a GD run should iterate in (e.g. in the memory of the level's SIMD
+   * kernels). When y and out are these, gdStep may fuse the non-finite probe into its update and
+   * return it (0: out is finite, NaN: it is not; src/ode/iterate.ts IterMap).
+   */
+  gdBuffers?(): { y: Float64Array; out: Float64Array } | undefined;
   /** min_i y_i F_i at the state of the most recent field / gdStep / loss call */
   readonly lastMinMargin: number;
   /** the loss only (one forward pass) */

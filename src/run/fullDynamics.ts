@@ -1,3 +1,4 @@
+import { SimdKernels, StageMemory } from '../ode/simd.js';
 import { Dataset, samplesByType } from '../data/dataset.js';
 import { LossGrad, TokenMajorGrad } from '../model/gradient.js';
 import { conservedProbes, minMargin } from '../model/conserved.js';
@@ -32,6 +33,12 @@ export class FullDynamics implements Dynamics {
   private evalY: Float64Array | null = null;
   /** the gradient for gdStep */
   private readonly g: Float64Array;
+  /**
+   * The fused SIMD GD step's vectors, in one WebAssembly memory: the gradient and the two
+   * iterates (built on the first gdBuffers call, so flows never allocate them; null when they
+   * would not fit the memory's 2 GiB).
+   */
+  private gd: { kernels: SimdKernels; g: Float64Array; y: Float64Array; out: Float64Array } | null | undefined;
   /** the samples of each type I1..I4 */
   private readonly ofType: Int32Array[];
 
@@ -99,8 +106,24 @@ export class FullDynamics implements Dynamics {
     this.grad(y, dydt, -1, t);
   }
 
-  gdStep(lr: number, y: Float64Array, out: Float64Array): void {
+  gdBuffers(): { y: Float64Array; out: Float64Array } | undefined {
+    if (this.gd === undefined) {
+      // 3 vectors, each padded to even length (src/ode/simd.ts StageMemory)
+      const fits = 3 * (this.size + 1) * 8 <= 2 ** 31;
+      const mem = fits ? new StageMemory(this.size, 3) : null;
+      this.gd = mem ? { kernels: new SimdKernels(mem), g: mem.take(), y: mem.take(), out: mem.take() } : null;
+    }
+    return this.gd ? { y: this.gd.y, out: this.gd.out } : undefined;
+  }
+
+  gdStep(lr: number, y: Float64Array, out: Float64Array): number | void {
     // The full-batch GD step exactly as written: W <- W - lr * dL/dW.
+    const gd = this.gd;
+    if (gd && (y === gd.y || y === gd.out) && (out === gd.y || out === gd.out) && y !== out) {
+      // Fused with the non-finite probe, bit-identical to the loop below (src/ode/simd.ts gdKernel).
+      this.grad(y, gd.g, 1);
+      return gd.kernels.gradientStep(out, y, gd.g, lr);
+    }
     const g = this.g;
     this.grad(y, g, 1);
     for (let i = 0; i < out.length; i++) out[i] = y[i] - lr * g[i];

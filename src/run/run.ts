@@ -165,6 +165,10 @@ export async function runDynamicsAsync(
   const legs = runLegs(dyn, y0, plan, { ...hooks, yieldSeconds: hooks.yieldSeconds ?? DEFAULT_YIELD_SECONDS }, from, probe);
   for (let r = legs.next(); ; r = legs.next()) {
     if (r.done) return r.value;
+    // A timer, then an immediate: the loop then passes its poll phase, where a pending signal is
+    // delivered. One setImmediate alone (or one timer alone) let a SIGTERM sent during the first
+    // leg of a coflow run wait for the second leg (measured: stops after 2 s instead of 1).
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
@@ -235,15 +239,19 @@ function* runLegs(
     });
     let k0 = from?.step ?? 0;
     let yStart = from?.y ?? y0;
+    // The level's own iterate buffers (Level F: in its SIMD kernels' memory), the same for every leg.
+    const gdBuffers = dyn.gdBuffers?.();
     // Legs end at checkpoints; the next leg starts from the exact iterate, so the run is the
     // same as one without checkpoints.
     for (;;) {
       legs.startLeg();
       const result = iterateMap({
         map: (k, y, out) => {
-          dyn.gdStep(plan.lr, y, out);
+          const probed = dyn.gdStep(plan.lr, y, out);
           detect(k, dyn.lastMinMargin, y);
+          return probed;
         },
+        buffers: gdBuffers,
         ...(k0 > 0 ? { resumeFrom: { k: k0, y: yStart } } : { y0: yStart }),
         steps: plan.steps,
         sampleAt: indices,

@@ -75,6 +75,7 @@ export const op = {
   f64x2ExtractLane: (lane: number) => [0xfd, ...uleb(0x21), lane],
   f64x2Abs: [0xfd, ...uleb(0xec)],
   f64x2Add: [0xfd, ...uleb(0xf0)],
+  f64x2Sub: [0xfd, ...uleb(0xf1)],
   f64x2Mul: [0xfd, ...uleb(0xf2)],
   f64x2Div: [0xfd, ...uleb(0xf3)],
   f64x2Max: [0xfd, ...uleb(0xf5)],

@@ -140,3 +140,47 @@ describe('iterateMap recording, events, failures, resume', () => {
     expect(() => gradientDescentMap(diagField, 0)).toThrow(/lr/);
   });
 });
+
+describe('iterateMap with the caller\'s buffers and a map that probes its own output', () => {
+  // y_{k+1} = A y_k for a fixed 3 x 3 A: the iterates are exact products, computed again below
+  const A = [0.5, 0.25, 0, -0.125, 0.75, 0.5, 0, 0.25, -0.5];
+  const apply = (y: Float64Array, out: Float64Array) => {
+    for (let i = 0; i < 3; i++) out[i] = A[3 * i] * y[0] + A[3 * i + 1] * y[1] + A[3 * i + 2] * y[2];
+  };
+  const y0 = Float64Array.from([1, -2, 3]);
+
+  test('given buffers give the same iterates as allocated ones; y0 may be one of them', () => {
+    const plain = iterateMap({ map: (_k, y, out) => apply(y, out), y0, steps: 7 });
+    const buffers = { y: new Float64Array(3), out: new Float64Array(3) };
+    const given = iterateMap({ map: (_k, y, out) => apply(y, out), y0, steps: 7, buffers });
+    expect(Array.from(given.y)).toEqual(Array.from(plain.y));
+    // a second leg starting from a value held in one of the buffers
+    buffers.out.set(given.y);
+    const leg = iterateMap({ map: (_k, y, out) => apply(y, out), resumeFrom: { k: 7, y: buffers.out }, steps: 9, buffers });
+    expect(Array.from(leg.y)).toEqual(Array.from(iterateMap({ map: (_k, y, out) => apply(y, out), y0, steps: 9 }).y));
+  });
+
+  test('a returned probe replaces the scan: NaN stops the iteration as non-finite, 0 goes on', () => {
+    let calls = 0;
+    const r = iterateMap({
+      map: (_k, y, out) => {
+        apply(y, out);
+        return ++calls === 4 ? NaN : 0;
+      },
+      y0,
+      steps: 10,
+    });
+    expect(r.status).toBe('non-finite');
+    expect(r.k).toBe(3);
+    // without a returned probe the scan finds a real NaN
+    const scan = iterateMap({ map: (k, y, out) => { apply(y, out); if (k === 5) out[1] = NaN; }, y0, steps: 10 });
+    expect(scan.status).toBe('non-finite');
+    expect(scan.k).toBe(5);
+  });
+
+  test('buffers of the wrong length, or the same buffer twice, are refused', () => {
+    const b = new Float64Array(3);
+    expect(() => iterateMap({ map: (_k, y, out) => apply(y, out), y0, steps: 2, buffers: { y: b, out: b } })).toThrow(UsageError);
+    expect(() => iterateMap({ map: (_k, y, out) => apply(y, out), y0, steps: 2, buffers: { y: b, out: new Float64Array(4) } })).toThrow(/state's length 3/);
+  });
+});

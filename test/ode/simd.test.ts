@@ -96,4 +96,43 @@ describe('WebAssembly SIMD kernels of the Runge-Kutta passes', () => {
     expect(Array.from(b)).toEqual([0, 0, 0, 0, 0]);
     expect(() => mem.take()).toThrow(/taken/);
   });
+
+  for (const n of [1, 2, 7, 1000, 57_345]) {
+    it(`n = ${n}: the fused GD step is out = y - lr g bit for bit (the JS loop), and its probe is 0`, () => {
+      const { rng, kernels, y, out, K } = setup(n, 11 + n);
+      const g = K[0];
+      for (const lr of [0.01, 1e-7, 3.75]) {
+        expect(kernels.gradientStep(out, y, g, lr)).toBe(0);
+        for (let i = 0; i < n; i++) if (!Object.is(out[i], y[i] - lr * g[i])) throw new Error(`entry ${i} differs at lr ${lr}`);
+      }
+      // negative control: the reference itself tells apart a different rounding order
+      const lr = 0.1 + rng.uniform();
+      let differs = 0;
+      for (let i = 0; i < n; i++) if (!Object.is(y[i] - lr * g[i], y[i] + -g[i] * lr * 1.0000000000000002)) differs++;
+      expect(differs).toBeGreaterThan(0);
+    });
+  }
+
+  it('the fused GD step reports NaN exactly when some entry of out is non-finite (also by overflow)', () => {
+    const { kernels, y, out, K } = setup(9, 5);
+    const g = K[0];
+    expect(kernels.gradientStep(out, y, g, 0.5)).toBe(0);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (const at of [0, 8]) {
+        const saved = g[at];
+        g[at] = bad;
+        expect(kernels.gradientStep(out, y, g, 0.5)).toBeNaN();
+        g[at] = saved;
+      }
+    }
+    // finite inputs whose difference overflows
+    const saved = [y[3], g[3]];
+    y[3] = 1.7e308;
+    g[3] = -1.7e308;
+    expect(kernels.gradientStep(out, y, g, 1)).toBeNaN();
+    expect(out[3]).toBe(Infinity);
+    [y[3], g[3]] = saved;
+    expect(kernels.gradientStep(out, y, g, 0.5)).toBe(0);
+  });
 });
+
