@@ -4,6 +4,7 @@
  * the equations are generated code (./generated/gramField.ts, from src/symbolic); this class
  * owns the buffers and the data-dependent structure (token index, nonzero pattern of Gam).
  */
+import { minMargin } from '../model/logistic.js';
 import { Dataset, samplesByType } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
 import { GramWorkspace } from './buffers.js';
@@ -133,13 +134,7 @@ export class GramModel {
   private runKernel(y: Float64Array, wantGrad: boolean): number {
     this.checkState('Level G state', y);
     const loss = sampleKernel(this.w, y, wantGrad);
-    const { F, labels, n } = this.w;
-    let min = Infinity;
-    for (let i = 0; i < n; i++) {
-      const mgn = labels[i] * F[i];
-      if (mgn < min) min = mgn;
-    }
-    this.lastMinMargin = min;
+    this.lastMinMargin = minMargin(this.w.F, this.w.labels, this.w.n);
     return loss;
   }
 

@@ -1,12 +1,5 @@
 import { Rng } from '../random/rng.js';
 
-/** min_i y_i F_i (> 0 iff every sample is classified correctly, Thm 3.1). */
-export function minMargin(F: Float64Array, y: Float64Array): number {
-  let min = Infinity;
-  for (let i = 0; i < F.length; i++) min = Math.min(min, y[i] * F[i]);
-  return min;
-}
-
 /** Number of random directions on which the conserved matrices are probed (rowStats is written for 2). */
 export const CONSERVED_PROBES = 2;
 

@@ -15,3 +15,14 @@ export function logisticWeight(x: number): number {
   }
   return 1 / (1 + Math.exp(x));
 }
+
+/**
+ * min_i y_i F_i over the first n samples (> 0 iff every sample is classified correctly, Thm 3.1);
+ * NaN if some margin is NaN, so that a blow-up is seen whatever the level.
+ */
+export function minMargin(F: Float64Array, y: Float64Array, n = F.length): number {
+  let min = Infinity;
+  for (let i = 0; i < n; i++) min = Math.min(min, y[i] * F[i]);
+  // Math.min ranks -0 below +0; a margin of exactly 0 is reported as +0 whatever the label's sign.
+  return min === 0 ? 0 : min;
+}

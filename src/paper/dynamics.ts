@@ -5,6 +5,7 @@
  * while some training sample is misclassified, Phase 2 (also without Eq. 4's value-correlation
  * term, C frozen; Def. F.1, Lemma F.6) once every sample is classified correctly.
  */
+import { minMargin } from '../model/logistic.js';
 import { Dataset, samplesByType } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
 import { PAPER_GD_REFUSAL } from '../config/rules.js';
@@ -89,13 +90,7 @@ export class PaperDynamics implements Dynamics {
   private runKernel(y: Float64Array, wantGrad: boolean): number {
     this.checkState('Level P state', y);
     const loss = paperKernel(this.w, y, wantGrad);
-    const { F, labels, n } = this.w;
-    let min = Infinity;
-    for (let i = 0; i < n; i++) {
-      const mg = labels[i] * F[i];
-      if (!(mg >= min)) min = mg;
-    }
-    this.lastMinMargin = min;
+    this.lastMinMargin = minMargin(this.w.F, this.w.labels, this.w.n);
     return loss;
   }
 

@@ -1,7 +1,8 @@
 import { SimdKernels, StageMemory } from '../ode/simd.js';
 import { Dataset, samplesByType } from '../data/dataset.js';
 import { LossGrad, TokenMajorGrad } from '../model/gradient.js';
-import { conservedProbes, minMargin } from '../model/conserved.js';
+import { conservedProbes } from '../model/conserved.js';
+import { minMargin } from '../model/logistic.js';
 import { Params } from '../model/params.js';
 import { Dynamics, SIGNALS, meanOver } from './dynamics.js';
 
