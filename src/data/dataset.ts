@@ -33,3 +33,10 @@ export function samplesByType(data: Pick<Dataset, 'type'>): Int32Array[] {
   data.type.forEach((t, i) => lists[t - 1].push(i));
   return lists.map((l) => Int32Array.from(l));
 }
+
+/** Mean of x over the given indices (NaN for none). */
+export function meanOver(x: Float64Array, idx: Int32Array): number {
+  let s = 0;
+  for (let i = 0; i < idx.length; i++) s += x[idx[i]];
+  return s / idx.length;
+}

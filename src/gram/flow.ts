@@ -5,7 +5,7 @@
  * owns the buffers and the data-dependent structure (token index, nonzero pattern of Gam).
  */
 import { minMargin } from '../model/logistic.js';
-import { Dataset, samplesByType } from '../data/dataset.js';
+import { Dataset, samplesByType, meanOver } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
 import { GramWorkspace } from './buffers.js';
 import { gramField, gramGdMap, sampleKernel } from './generated/gramField.js';
@@ -194,13 +194,7 @@ export class GramModel {
     const local = this.index.localOf;
     for (let i = 0; i < 3; i++) out[i] = local[i] >= 0 ? y[this.layout.u + local[i]] : NaN;
     if (!this.typeSamples) this.typeSamples = samplesByType(this.data).slice(1, 3);
-    const loss = this.w.sampleLoss;
-    for (let j = 0; j < 2; j++) {
-      const idx = this.typeSamples[j];
-      let sum = 0;
-      for (let i = 0; i < idx.length; i++) sum += loss[idx[i]];
-      out[3 + j] = sum / idx.length;
-    }
+    for (let j = 0; j < 2; j++) out[3 + j] = meanOver(this.w.sampleLoss, this.typeSamples[j]);
   }
 
   /**

@@ -6,7 +6,7 @@
  * term, C frozen; Def. F.1, Lemma F.6) once every sample is classified correctly.
  */
 import { minMargin } from '../model/logistic.js';
-import { Dataset, samplesByType } from '../data/dataset.js';
+import { Dataset, samplesByType, meanOver } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
 import { PAPER_GD_REFUSAL } from '../config/rules.js';
 import { TokenIndex, tokenIndex } from '../gram/layout.js';
@@ -147,13 +147,7 @@ export class PaperDynamics implements Dynamics {
     const local = this.index.localOf;
     for (let i = 0; i < 3; i++) out[SIGNALS.G1 + i] = local[i] >= 0 ? y[this.layout.u + local[i]] : NaN;
     if (!this.typeSamples) this.typeSamples = samplesByType(this.data).slice(1, 3);
-    const loss = this.w.sampleLoss;
-    for (let j = 0; j < 2; j++) {
-      const idx = this.typeSamples[j];
-      let sum = 0;
-      for (let i = 0; i < idx.length; i++) sum += loss[idx[i]];
-      out[SIGNALS.lossI2 + j] = sum / idx.length;
-    }
+    for (let j = 0; j < 2; j++) out[SIGNALS.lossI2 + j] = meanOver(this.w.sampleLoss, this.typeSamples[j]);
   }
 
   /**

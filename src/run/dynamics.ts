@@ -50,10 +50,3 @@ export interface Dynamics {
 
 /** Named arrays (float64 or int32) for a run's final.npz. */
 export type FinalArrays = Record<string, { shape: number[]; data: Float64Array | Int32Array }>;
-
-/** Mean of x over the given indices (NaN for none). */
-export function meanOver(x: Float64Array, idx: Int32Array): number {
-  let s = 0;
-  for (let i = 0; i < idx.length; i++) s += x[idx[i]];
-  return s / idx.length;
-}

@@ -1,10 +1,11 @@
+import { meanOver } from '../data/dataset.js';
 import { SimdKernels, StageMemory } from '../ode/simd.js';
 import { Dataset, samplesByType } from '../data/dataset.js';
 import { LossGrad, TokenMajorGrad } from '../model/gradient.js';
 import { conservedProbes } from '../model/conserved.js';
 import { minMargin } from '../model/logistic.js';
 import { Params } from '../model/params.js';
-import { Dynamics, SIGNALS, meanOver } from './dynamics.js';
+import { Dynamics, SIGNALS } from './dynamics.js';
 
 /** Views of a Level F state: token-major W_Q^T, W_K^T, W_V^T (d x m each) and W (m1 x m). */
 interface StateViews {
