@@ -337,6 +337,10 @@ async function execute(
   if (!o.quiet) process.stderr.write(`coflow run: ${start.description}; ${s.method === 'gd' ? `GD lr=${s.lr} steps=${s.steps}` : `${s.method} t_end=${s.tEnd} rtol=${s.rtol} atol=${s.atol}`}\n`);
   const bar = progressBar(o.quiet, label);
   const signals = signalStop(s.method);
+  // Seconds from the start of this process (in a sweep: of its worker thread; Node's clock
+  // origin) to the first step: node start-up, module loading, data, the initial state and the
+  // input files. Reported in timing.json; docs/performance.md.
+  const startupSeconds = performance.now() / 1000;
   let outcome: RunOutcome;
   try {
     outcome = await runDynamicsAsync(
@@ -369,7 +373,7 @@ async function execute(
     const where = s.method === 'gd' ? `iterate ${outcome.step}` : `t = ${outcome.t}`;
     outcome = { ...outcome, message: `stopped by ${signal} at ${where}; continue with coflow run --resume ${o.out}` };
   }
-  writeOutputs(o.out, start.dynamics, outcome);
+  writeOutputs(o.out, start.dynamics, outcome, startupSeconds);
   if (outcome.status === 'interrupted') writeCheckpoint(o.out, outcome.checkpoint, configSha256);
   else removeCheckpoint(o.out);
   // Figures from the files just written (as `coflow plot` draws them), also after an early stop
@@ -436,7 +440,7 @@ function snapshotWriter(dir: string, dyn: RunStart['dynamics'], s: ResolvedSetti
   };
 }
 
-function writeOutputs(dir: string, dyn: RunStart['dynamics'], r: RunOutcome): void {
+function writeOutputs(dir: string, dyn: RunStart['dynamics'], r: RunOutcome, startupSeconds: number): void {
   writeText(join(dir, 'trajectory.csv'), r.trajectory.toCsv());
   writeState(join(dir, 'final.npz'), dyn, r.y, r.t, r.step);
   const columns = r.trajectory.columns;
@@ -453,7 +457,10 @@ function writeOutputs(dir: string, dyn: RunStart['dynamics'], r: RunOutcome): vo
     final: asObject(r.trajectory.rows.at(-1)),
   };
   writeText(join(dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  writeText(join(dir, 'timing.json'), JSON.stringify({ wallSeconds: r.wallSeconds }, null, 2) + '\n');
+  // peakRssBytes: the process's peak resident set so far (getrusage ru_maxrss, in KiB on Linux),
+  // after the run and its final.npz.
+  const timing = { wallSeconds: r.wallSeconds, startupSeconds, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+  writeText(join(dir, 'timing.json'), JSON.stringify(timing, null, 2) + '\n');
 }
 
 /** JSON has no NaN or infinity: they are written as null (trajectory.csv keeps nan / inf). */
