@@ -46,6 +46,13 @@ export interface Dopri5Options {
   controller?: ControllerKind;
   /** Continue from a previous solve's exact state (see ResumeState). */
   resumeFrom?: ResumeState;
+  /**
+   * Work in this memory (Dopri5.VECTORS vectors of the state's length, e.g. from
+   * Dopri5.memory(n)) instead of allocating one: a run of many legs then holds one memory, not
+   * one per leg (13 state-sized vectors; 325 MiB at the Level G size of docs/performance.md).
+   * Its contents are overwritten, so it must not belong to a solver still in use.
+   */
+  memory?: StageMemory;
 }
 
 const EPS = Number.EPSILON;
@@ -65,6 +72,14 @@ function checkState(name: string, y: unknown): Float64Array {
 
 /** Dormand-Prince 5(4) solver, advanced one accepted step at a time with step(). */
 export class Dopri5 {
+  /** Vectors a solver keeps: y_cur, y_prev, y_next, y_stage, atol, dense scratch, the 7 stages. */
+  static readonly VECTORS = 6 + DOPRI5.stages;
+
+  /** A memory for a solver of states of length n (see Dopri5Options.memory). */
+  static memory(n: number): StageMemory {
+    return new StageMemory(n, Dopri5.VECTORS);
+  }
+
   readonly n: number;
   readonly tEnd: number;
   /** +1 forward, -1 backward. */
@@ -154,7 +169,13 @@ export class Dopri5 {
     if (this.rtol < 0) throw new UsageError(`rtol must be >= 0, got ${this.rtol}`);
     const s = this.tab.stages;
     // y_cur, y_prev, y_next, y_stage, atol, dense scratch, and the stage derivatives.
-    this.mem = new StageMemory(n, 6 + s);
+    if (opts.memory !== undefined) {
+      if (!(opts.memory instanceof StageMemory) || opts.memory.n !== n || opts.memory.count < Dopri5.VECTORS) {
+        throw new UsageError(`memory must be a StageMemory of ${Dopri5.VECTORS} vectors of length ${n} (Dopri5.memory(${n}))`);
+      }
+      opts.memory.reset();
+    }
+    this.mem = opts.memory ?? Dopri5.memory(n);
     this.kernels = new SimdKernels(this.mem);
     this.atol = this.mem.take();
     if (typeof opts.atol === 'number') {

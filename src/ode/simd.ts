@@ -178,7 +178,19 @@ export class StageMemory {
     this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
   }
 
-  /** The next unused vector (length n; it starts at a 16-byte boundary and is all zeros). */
+  /**
+   * Hands the vectors out again from the first (their contents are kept: the new owner overwrites
+   * what it reads), with every padding entry back to 0. For a solver that replaces an earlier one
+   * of the same state length, so that a run of many legs works in one memory.
+   */
+  reset(): void {
+    this.next = 0;
+    if (this.nPad === this.n) return;
+    const all = new Float64Array(this.memory.buffer, 0, this.count * this.nPad);
+    for (let j = 0; j < this.count; j++) all[j * this.nPad + this.n] = 0;
+  }
+
+  /** The next unused vector (length n; it starts at a 16-byte boundary; all zeros unless the memory was reset()). */
   take(): Float64Array {
     if (this.next >= this.count) throw new RangeError(`StageMemory: all ${this.count} vectors are taken`);
     const view = new Float64Array(this.memory.buffer, this.next * this.nPad * 8, this.n);

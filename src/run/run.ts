@@ -1,4 +1,5 @@
 import { solveIvp } from '../ode/solveIvp.js';
+import { Dopri5 } from '../ode/dopri5.js';
 import { iterateMap } from '../ode/iterate.js';
 import { logGridFromZero, logStepIndices } from '../ode/grid.js';
 import type { ResumeState } from '../ode/types.js';
@@ -334,6 +335,8 @@ function* runLegs(
   const margin = (t: number, y: Float64Array) => watch.margin(y, t);
   const signals = new FlowSignals(dyn, probe, watch, events, from?.resume?.t ?? 0, from?.resume?.y ?? y0);
   let resume = from?.resume;
+  // One solver memory for every leg (a leg's solver is done when the next starts).
+  const memory = Dopri5.memory(dyn.size);
   // Legs end at checkpoints (an accepted step boundary); resuming from the solver's exact state
   // makes the whole run bit-identical to one without checkpoints.
   for (;;) {
@@ -348,6 +351,7 @@ function* runLegs(
       maxSteps: Math.max(1, plan.maxSteps - used),
       ...(resume ? {} : { controller: plan.controller }),
       tEval: grid,
+      memory,
       onSample: (t, y) => {
         const loss = record(t, null, y);
         hooks.onProgress?.(progressFraction(t, plan.tEnd), loss);

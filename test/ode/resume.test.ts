@@ -6,7 +6,8 @@
  * the step sequence; that is why legs end through onStep or maxSteps, never through tEnd.
  */
 import { describe, expect, test } from 'vitest';
-import { PI_ERR_FLOOR, linspace, solveIvp, type EventSpec, type SolveIvpOptions } from '../../src/ode/index.js';
+import { Dopri5, PI_ERR_FLOOR, linspace, solveIvp, type EventSpec, type SolveIvpOptions } from '../../src/ode/index.js';
+import { StageMemory } from '../../src/ode/simd.js';
 import { lotkaVolterra } from './problems.js';
 
 const T = 30;
@@ -121,5 +122,42 @@ describe('resume is bit-identical', () => {
     expect(second.status).toBe('success');
     expect(Math.abs(second.y[0] - one.y[0])).toBeLessThan(1e-7);
     expect(Math.abs(second.y[1] - one.y[1])).toBeLessThan(1e-7);
+  });
+});
+
+describe('legs in one solver memory (Dopri5Options.memory)', () => {
+  // Three components, so every vector has a padding entry (odd length, see StageMemory).
+  const f3 = (t: number, y: Float64Array, dy: Float64Array) => {
+    lotkaVolterra(t, y.subarray(0, 2), dy.subarray(0, 2));
+    dy[2] = -0.3 * y[2];
+  };
+  const opts = (rec: Recorded): SolveIvpOptions => ({ f: f3, tEnd: T, rtol: 1e-6, atol: 1e-6, maxSteps: 1000, tEval, onSample: (t, y, index) => rec.samples.push({ t, y: Array.from(y), index }) });
+
+  test('three legs reusing one memory, its padding dirtied between legs, == one go with fresh memory', () => {
+    const whole: Recorded = { samples: [] };
+    const one = solveIvp({ ...opts(whole), t0: 0, y0: Float64Array.of(1, 1, 2) });
+    expect(one.status).toBe('success');
+    const memory = Dopri5.memory(3);
+    const dirty = () => {
+      // what a previous owner might leave in the padding: reset() must clear it
+      const all = new Float64Array(memory.memory.buffer, 0, memory.count * memory.nPad);
+      for (let j = 0; j < memory.count; j++) all[j * memory.nPad + 3] = NaN;
+    };
+    const split: Recorded = { samples: [] };
+    const first = solveIvp({ ...opts(split), t0: 0, y0: Float64Array.of(1, 1, 2), memory, onStep: (t) => t < T / 3 });
+    dirty();
+    const second = solveIvp({ ...opts(split), resumeFrom: first.resume, memory, onStep: (t) => t < (2 * T) / 3 });
+    dirty();
+    const third = solveIvp({ ...opts(split), resumeFrom: second.resume, memory });
+    expect([first.status, second.status, third.status]).toEqual(['user-stop', 'user-stop', 'success']);
+    expect(sameBits(third.y, one.y)).toBe(true);
+    expect(third.stats).toEqual(one.stats);
+    expect(split.samples.map((s) => s.y)).toEqual(whole.samples.map((s) => s.y));
+  });
+
+  test('a memory of another state length or too few vectors is refused', () => {
+    const rec: Recorded = { samples: [] };
+    expect(() => solveIvp({ ...opts(rec), t0: 0, y0: Float64Array.of(1, 1, 2), memory: Dopri5.memory(4) })).toThrow(/memory must be a StageMemory of 13 vectors of length 3/);
+    expect(() => solveIvp({ ...opts(rec), t0: 0, y0: Float64Array.of(1, 1, 2), memory: new StageMemory(3, 5) })).toThrow(/memory must be a StageMemory/);
   });
 });
