@@ -152,8 +152,23 @@ export class LossGrad {
 
     // r = W^T a
     transposeTimesVector(W, m1, m, a, r);
-    // u_t = G(mu_t) = r . W_V mu_t for every used token.
-    for (let j = 0; j < used.length; j++) {
+    // u_t = G(mu_t) = r . W_V mu_t for every used token; two tokens per pass share the loads of
+    // r (each dot product is still summed over c in order: the same bits).
+    let j = 0;
+    for (; j + 1 < used.length; j += 2) {
+      const o1 = used[j] * m;
+      const o2 = used[j + 1] * m;
+      let s1 = 0;
+      let s2 = 0;
+      for (let c = 0; c < m; c++) {
+        const rc = r[c];
+        s1 += rc * tV[o1 + c];
+        s2 += rc * tV[o2 + c];
+      }
+      u[used[j]] = s1;
+      u[used[j + 1]] = s2;
+    }
+    for (; j < used.length; j++) {
       const o = used[j] * m;
       let s = 0;
       for (let c = 0; c < m; c++) s += r[c] * tV[o + c];
@@ -228,9 +243,25 @@ export class LossGrad {
     // tokens absent from the data come back 0.
     simd.gradients(scale * invSqrtM, gQ, gK);
     // u_t = r . v_t: dv_t = gu_t r, dr = sum_t gu_t v_t.
+    // Two tokens per pass, adding to dr[c] in token order as one token per pass would (same bits).
     dr.fill(0);
-    for (let j = 0; j < used.length; j++) {
-      const t = used[j];
+    let jv = 0;
+    for (; jv + 1 < used.length; jv += 2) {
+      const o1 = used[jv] * m;
+      const o2 = used[jv + 1] * m;
+      const g1 = gu[used[jv]];
+      const g2 = gu[used[jv + 1]];
+      const gs1 = g1 * scale;
+      const gs2 = g2 * scale;
+      for (let c = 0; c < m; c++) {
+        const rc = r[c];
+        gV[o1 + c] = gs1 * rc;
+        gV[o2 + c] = gs2 * rc;
+        dr[c] = dr[c] + g1 * tV[o1 + c] + g2 * tV[o2 + c];
+      }
+    }
+    for (; jv < used.length; jv++) {
+      const t = used[jv];
       const o = t * m;
       const g = gu[t];
       const gs = g * scale;
