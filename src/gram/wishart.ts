@@ -11,7 +11,8 @@
  * - Bartlett (m >= p): X^T X has the law of D T T^T D with D = Sigma^(1/2) and T lower
  *   triangular, T_ii = sqrt(chi2(m - i)) (0-based i), T_ij ~ N(0, 1) below the diagonal
  *   (Bartlett 1933; e.g. Anderson, An Introduction to Multivariate Statistical Analysis,
- *   Thm 7.2.1). O(p^3) whatever m is.
+ *   Thm 7.2.1). O(p^3) whatever m is. sampleGramState forms only the blocks of T T^T the state
+ *   reads, with the same bits as the full product (./wishartKernel.ts).
  * - direct (any m): draw X and form X^T X, O(m p^2).
  * Draw order (so a seed fixes the state): Bartlett row by row, i = 0..p-1, the i normals
  * T_i0..T_i,i-1 then the chi-square of T_ii; direct row by row of X. With extra tracked tokens
@@ -22,6 +23,7 @@ import { UsageError } from '../errors.js';
 import { Rng } from '../random/rng.js';
 import { sampleChiSquare } from './gamma.js';
 import { ExtraTokens, gramLayout, tokenIndex } from './layout.js';
+import { bartlettGramState, COL_K, COL_NONE, COL_Q, COL_R, COL_V } from './wishartKernel.js';
 
 export type WishartMethod = 'auto' | 'bartlett' | 'direct';
 
@@ -47,6 +49,10 @@ function checkConfig(c: GramInitConfig): void {
   for (const key of ['s0', 's1'] as const) {
     if (!Number.isFinite(c[key]) || c[key] < 0) throw new UsageError(`${key} must be a finite number >= 0 (got ${c[key]})`);
   }
+}
+
+function bartlettRefusal(p0: number, m: number): string {
+  return `the Bartlett decomposition needs m >= p = ${p0} (got m = ${m}); use method 'direct' or 'auto'`;
 }
 
 /**
@@ -78,7 +84,7 @@ function sampleWishartNested(newRng: () => Rng, m: number, sigma: Float64Array, 
   const G = new Float64Array(p * p);
   const rng = newRng();
   if (method === 'bartlett') {
-    if (m < p0) throw new UsageError(`the Bartlett decomposition needs m >= p = ${p0} (got m = ${m}); use method 'direct' or 'auto'`);
+    if (m < p0) throw new UsageError(bartlettRefusal(p0, m));
     const T = new Float64Array(p * p);
     for (let i = 0; i < p; i++) {
       const below = Math.min(i, m);
@@ -160,9 +166,23 @@ export function sampleGramState(c: GramSampleConfig): Float64Array {
   sigma[rCol] = c.s1 * Math.sqrt(c.m1);
   const use = method === 'auto' ? (c.m >= p0 ? 'bartlett' : 'direct') : method;
   const stream = `wishart:${c.seed}`;
+  const lay = gramLayout(k);
+  if (use === 'bartlett') {
+    // Straight into the state, without the p x p matrices, the same bits (./wishartKernel.ts)
+    if (c.m < p0) throw new UsageError(bartlettRefusal(p0, c.m));
+    const kind = new Uint8Array(4 * ((p + 3) >> 2)).fill(COL_NONE);
+    const tok = new Int32Array(kind.length);
+    for (let X = 0; X < 3; X++) {
+      for (let a = 0; a < k; a++) {
+        kind[col[X * k + a]] = X === 0 ? COL_Q : X === 1 ? COL_K : COL_V;
+        tok[col[X * k + a]] = a;
+      }
+    }
+    kind[rCol] = COL_R;
+    return bartlettGramState(new Rng(stream), c.m, sigma, kind, tok, lay);
+  }
   const G = sampleWishartNested(() => new Rng(stream), c.m, sigma, p0, use);
 
-  const lay = gramLayout(k);
   const y = new Float64Array(lay.size);
   const at = (i: number, j: number): number => G[i * p + j];
   for (let b = 0; b < k; b++) {

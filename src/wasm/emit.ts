@@ -79,6 +79,11 @@ export const op = {
   f64x2Mul: [0xfd, ...uleb(0xf2)],
   f64x2Div: [0xfd, ...uleb(0xf3)],
   f64x2Max: [0xfd, ...uleb(0xf5)],
+  // Added for the Bartlett Gram kernel (src/gram/wishartKernel.ts):
+  i32LtU: [0x49],
+  i32Shl: [0x74],
+  /** v128.load64_splat (both lanes = the f64 at the address) with 8-byte alignment and a constant offset */
+  v128Load64Splat: (offset = 0) => [0xfd, ...uleb(0x0a), 0x03, ...uleb(offset)],
 };
 
 export interface FunctionSpec {
