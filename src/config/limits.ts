@@ -339,9 +339,11 @@ function runNeeds(x: RunShape): { checks: Check[]; parts: Part[] } {
     const p = 3 * k + 1;
     checks.push(entries(`the pair table (n*L*L = ${x.n}*${x.L}*${x.L})`, x.n * x.L * x.L, sizeFix));
     parts.push({ what: `the pair table (about ${PAIR_BYTES} bytes per sample x L^2)`, bytes: pairTableBytes(x.n, x.L, x.d), fix: sizeFix });
-    parts.push({ what: `Level G's workspace (5 k^2 float64, k = ${k})`, bytes: 40 * k * k, fix: levelFix });
-    // (its (3k+1)^2 entries stay below one array's limit wherever final.npz, 8 (4k^2 + k + 1) bytes, fits in 2 GiB)
-    if (x.init === 'wishart') parts.push({ what: `the Wishart draw (2 (3k+1)^2 float64, k = ${k})`, bytes: 16 * p * p, fix: levelFix });
+    // Gam and the kernels' memory: a copy of the state and four k x k scratch matrices (src/gram/kernels.ts)
+    parts.push({ what: `Level G's workspace (9 k^2 float64, k = ${k})`, bytes: 72 * k * k, fix: levelFix });
+    // the Bartlett factor's lower triangle in 4-row panels (src/gram/wishartKernel.ts); the direct
+    // draw (m < 3k + 1) forms the (3k+1)^2 Gram matrix instead
+    if (x.init === 'wishart') parts.push({ what: `the Wishart draw ((3k+1)^2 float64 at most, k = ${k})`, bytes: 8 * p * p, fix: levelFix });
     if (formsWeights) parts.push({ what: 'the weights it lifts from (3 m d + m1 m float64, twice)', bytes: 16 * weightCount(x) + 24 * k * x.m, fix: 'use --init wishart (or mean), which never forms them' });
     parts.push({ what: 'the vocabulary index (5 bytes per token of d)', bytes: 5 * x.d, fix: 'lower --d' });
   } else {

@@ -1,3 +1,5 @@
+import type { GramKernels } from './kernels.js';
+
 /**
  * The buffers the generated Level G code (./generated/gramField.ts) works in. GramModel
  * (./flow.ts) allocates them once; the generated functions allocate nothing.
@@ -21,7 +23,10 @@ export interface GramWorkspace {
   readonly nzRow: Int32Array;
   readonly nzCol: Int32Array;
   readonly nnz: number;
-  /** dL/dS (k x k, dense storage, zero off the pattern) and dL/du (k) of the last kernel call */
+  /**
+   * dL/dS (k x k, dense storage, zero off the pattern: only the pattern entries are ever written)
+   * and dL/du (k) of the last kernel call
+   */
   readonly Gam: Float64Array;
   readonly gu: Float64Array;
   /** per-sample scratch: attention weights P[p*L + l] and query outputs F_l */
@@ -30,8 +35,12 @@ export interface GramWorkspace {
   /** per-sample outputs F_i and losses of the last kernel call (n) */
   readonly F: Float64Array;
   readonly sampleLoss: Float64Array;
-  /** k x k scratch matrices for intermediate products */
-  readonly T1: Float64Array;
-  readonly T2: Float64Array;
-  readonly T3: Float64Array;
+  /** scratch vector (k) for intermediate vector products (e.g. gu^T C of gu^T C gu) */
+  readonly V1: Float64Array;
+  /**
+   * The k x k kernels and their memory (./kernels.ts): a copy of the state, of gu, and the
+   * scratch matrices the generated code names (GRAM_KERNEL_SLOTS), with Gam's nonzero pattern
+   * grouped by rows and by columns.
+   */
+  readonly km: GramKernels;
 }

@@ -8,7 +8,8 @@ import { minMargin } from '../model/logistic.js';
 import { Dataset, samplesByType, meanOver } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
 import { GramWorkspace } from './buffers.js';
-import { gramField, gramGdMap, sampleKernel } from './generated/gramField.js';
+import { GRAM_KERNEL_SLOTS, gramField, gramGdMap, sampleKernel } from './generated/gramField.js';
+import { GramKernels } from './kernels.js';
 import { ExtraTokens, GramLayout, TokenIndex, gramLayout, tokenIndex } from './layout.js';
 import { gramInvariants } from './invariants.js';
 
@@ -97,6 +98,7 @@ export class GramModel {
       }
     }
 
+    const Gam = new Float64Array(k * k);
     this.w = {
       n,
       L,
@@ -108,15 +110,14 @@ export class GramModel {
       nzRow,
       nzCol,
       nnz,
-      Gam: new Float64Array(k * k),
+      Gam,
       gu: new Float64Array(k),
       P: new Float64Array(L * L),
       Fl: new Float64Array(L),
       F: new Float64Array(n),
       sampleLoss: new Float64Array(n),
-      T1: new Float64Array(k * k),
-      T2: new Float64Array(k * k),
-      T3: new Float64Array(k * k),
+      V1: new Float64Array(k),
+      km: new GramKernels(k, this.size, { nzRow, nzCol, nnz }, Gam, GRAM_KERNEL_SLOTS),
     };
   }
 

@@ -49,6 +49,14 @@ function section(id: number, bytes: number[]): number[] {
   return [id, ...uleb(bytes.length), ...bytes];
 }
 
+/** i8x16.shuffle with 16 byte-lane indices into the concatenation of its two operands (0..31). */
+function i8x16Shuffle(lanes: readonly number[]): number[] {
+  if (lanes.length !== 16 || lanes.some((l) => !(Number.isInteger(l) && l >= 0 && l < 32))) {
+    throw new RangeError('i8x16.shuffle needs 16 lane indices in 0..31');
+  }
+  return [0xfd, ...uleb(0x0d), ...lanes];
+}
+
 /** Instruction encoders (only those the kernels use). */
 export const op = {
   localGet: (i: number) => [0x20, ...uleb(i)],
@@ -79,11 +87,29 @@ export const op = {
   f64x2Mul: [0xfd, ...uleb(0xf2)],
   f64x2Div: [0xfd, ...uleb(0xf3)],
   f64x2Max: [0xfd, ...uleb(0xf5)],
-  // Added for the Bartlett Gram kernel (src/gram/wishartKernel.ts):
-  i32LtU: [0x49],
+  i32Sub: [0x6b],
+  i32And: [0x71],
   i32Shl: [0x74],
+  i32LtU: [0x49],
+  i32GtU: [0x4b],
+  /** select: the first operand if the i32 condition is nonzero, else the second (i32 / f64 operands) */
+  select: [0x1b],
+  /** if / else / end with no result */
+  if: [0x04, 0x40],
+  else: [0x05],
   /** v128.load64_splat (both lanes = the f64 at the address) with 8-byte alignment and a constant offset */
   v128Load64Splat: (offset = 0) => [0xfd, ...uleb(0x0a), 0x03, ...uleb(offset)],
+  i8x16Shuffle,
+  /** f64x2.replace_lane: the vector with lane `lane` set to an f64 operand */
+  f64x2ReplaceLane: (lane: number): number[] => [0xfd, ...uleb(0x22), lane],
+  /**
+   * The f64x2 [x[p], x[q]] of the four f64 lanes x = (a0, a1, b0, b1) of the operands a, b, as
+   * an i8x16.shuffle (e.g. (0, 2) = [a0, b0], (1, 3) = [a1, b1]).
+   */
+  f64x2Lanes: (p: number, q: number): number[] => {
+    const bytes = (l: number) => Array.from({ length: 8 }, (_, i) => l * 8 + i);
+    return i8x16Shuffle([...bytes(p), ...bytes(q)]);
+  },
 };
 
 export interface FunctionSpec {

@@ -37,7 +37,7 @@ describe('generated Level G artifacts', () => {
     const again = generateGramArtifacts();
     for (const rel of GRAM_ARTIFACT_PATHS) expect(again.get(rel)).toBe(art.get(rel));
     const text = art.get(GRAM_ARTIFACT_PATHS[0])!;
-    const changed = text.replace('out.fill(0, 0, o_end);', 'out.fill(0, 0, o_end );');
+    const changed = text.replace('out.fill(0, o_u, o_end);', 'out.fill(0, o_u, o_end );');
     expect(firstDifference(text, changed)).toMatch(/first difference/);
   });
 

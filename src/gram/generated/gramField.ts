@@ -3,6 +3,9 @@
 // Layout of a state y (src/gram/layout.ts): S, A, B, C (k x k, row-major), u (k), s (1).
 import type { GramWorkspace } from '../buffers.js';
 
+/** The k x k kernel matrices (src/gram/kernels.ts) the functions below use; GramModel allocates them. */
+export const GRAM_KERNEL_SLOTS = ['O', 'ST', 'T1', 'T2'] as const;
+
 /**
  * Per-sample outputs, the mean loss, and (if wantGrad) Gam = dL/dS and gu = dL/du at state y.
  * For sample i with local tokens x_1..x_L: z_pl = S[x_p, x_l] / sqrt(m), P_pl = softmax over p,
@@ -12,11 +15,12 @@ import type { GramWorkspace } from '../buffers.js';
  * src/symbolic/sample/closedForm.ts, printed as JavaScript.
  */
 export function sampleKernel(w: GramWorkspace, y: Float64Array, wantGrad: boolean): number {
-  const { n, L, k, invSqrtM, tokens, labels, P, Fl, F, sampleLoss, Gam, gu } = w;
+  const { n, L, k, invSqrtM, tokens, labels, P, Fl, F, sampleLoss, Gam, gu, nzRow, nzCol, nnz } = w;
   const o_S = 0;
   const o_u = 4 * k * k;
   if (wantGrad) {
-    Gam.fill(0, 0, k * k);
+    // only the pattern entries of Gam are ever written: zero those (not all k^2)
+    for (let e = 0; e < nnz; e++) Gam[nzRow[e] * k + nzCol[e]] = 0;
     gu.fill(0, 0, k);
   }
   let total = 0;
@@ -78,7 +82,8 @@ export function sampleKernel(w: GramWorkspace, y: Float64Array, wantGrad: boolea
  * call (with wantGrad) at the same y. Allocation-free.
  */
 export function gramField(w: GramWorkspace, y: Float64Array, out: Float64Array): void {
-  const { k, m1, Gam, gu, nzRow, nzCol, nnz, T1 } = w;
+  const { k, m1, gu, V1, km } = w;
+  const { O, ST, T1 } = km.slots;
   const o_S = 0;
   const o_A = k * k;
   const o_B = 2 * k * k;
@@ -87,7 +92,7 @@ export function gramField(w: GramWorkspace, y: Float64Array, out: Float64Array):
   const o_s = 4 * k * k + k;
   const o_end = 4 * k * k + k + 1;
   const sVal = y[o_s];
-  out.fill(0, 0, o_end);
+  out.fill(0, o_u, o_end);
   // sc0 = (gu^T u)
   let sc0 = 0;
   {
@@ -99,81 +104,48 @@ export function gramField(w: GramWorkspace, y: Float64Array, out: Float64Array):
   // dS/dt -= B Gam
   {
     const coef = -1;
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = coef * Gam[b * k + a];
-      for (let i = 0; i < k; i++) out[o_S + i * k + a] += g * y[o_B + b * k + i];
-    }
+    km.loadState(y);
+    km.gamCols(O, km.state + o_B, coef, true);
   }
   // dS/dt -= Gam A
   {
     const coef = -1;
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = coef * Gam[b * k + a];
-      for (let j = 0; j < k; j++) out[o_S + b * k + j] += g * y[o_A + a * k + j];
-    }
+    km.transposeInPlace(O);
+    km.gamRows(O, km.state + o_A, coef, false);
   }
+  km.store(out, o_S, O);
   // dA/dt = -Gam^T S - S^T Gam
   // dA/dt -= (X + X^T), X = Gam^T S
   {
     const coef = -1;
-    T1.fill(0, 0, k * k);
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = Gam[b * k + a];
-      for (let j = 0; j < k; j++) T1[a * k + j] += g * y[o_S + b * k + j];
-    }
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        out[o_A + i * k + j] += coef * (T1[i * k + j] + T1[j * k + i]);
-      }
-    }
+    km.gamCols(T1, km.state + o_S, 1, true);
+    km.symmetrize(O, T1, coef, true);
   }
+  km.store(out, o_A, O);
   // dB/dt = -Gam S^T - S Gam^T
   // dB/dt -= (X + X^T), X = Gam S^T
   {
     const coef = -1;
-    T1.fill(0, 0, k * k);
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = Gam[b * k + a];
-      for (let j = 0; j < k; j++) T1[b * k + j] += g * y[o_S + j * k + a];
-    }
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        out[o_B + i * k + j] += coef * (T1[i * k + j] + T1[j * k + i]);
-      }
-    }
+    km.transpose(ST, km.state + o_S); // S^T, once per call
+    km.gamRows(T1, ST, 1, true);
+    km.symmetrize(O, T1, coef, true);
   }
+  km.store(out, o_B, O);
   // dC/dt = -gu u^T - u gu^T
   // dC/dt -= (X + X^T), X = gu u^T
   {
     const coef = -1;
-    T1.fill(0, 0, k * k);
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        T1[i * k + j] += gu[i] * y[o_u + j];
-      }
-    }
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        out[o_C + i * k + j] += coef * (T1[i * k + j] + T1[j * k + i]);
-      }
-    }
+    km.loadGu(gu);
+    km.outerSym(O, km.gu, km.state + o_u, coef, true);
   }
+  km.store(out, o_C, O);
   // du/dt = -s gu - m1 C gu
   // du/dt -= m1 C gu
   {
     const coef = -m1;
+    km.matVec(V1, km.state + o_C, km.gu);
     for (let i = 0; i < k; i++) {
-      let acc = 0;
-      for (let l = 0; l < k; l++) acc += y[o_C + i * k + l] * gu[l];
-      out[o_u + i] += coef * acc;
+      out[o_u + i] += coef * V1[i];
     }
   }
   // du/dt -= s gu
@@ -194,7 +166,8 @@ export function gramField(w: GramWorkspace, y: Float64Array, out: Float64Array):
  * Q' = Q - eta K Gam etc. make every Gram variable a quadratic polynomial in eta.
  */
 export function gramGdMap(w: GramWorkspace, eta: number, y: Float64Array, out: Float64Array): void {
-  const { k, m1, Gam, gu, nzRow, nzCol, nnz, T1, T2 } = w;
+  const { k, m1, gu, V1, km } = w;
+  const { O, ST, T1, T2 } = km.slots;
   const o_S = 0;
   const o_A = k * k;
   const o_B = 2 * k * k;
@@ -203,7 +176,7 @@ export function gramGdMap(w: GramWorkspace, eta: number, y: Float64Array, out: F
   const o_s = 4 * k * k + k;
   const o_end = 4 * k * k + k + 1;
   const sVal = y[o_s];
-  out.fill(0, 0, o_end);
+  out.fill(0, o_u, o_end);
   // sc0 = (gu^T u)
   let sc0 = 0;
   {
@@ -214,201 +187,99 @@ export function gramGdMap(w: GramWorkspace, eta: number, y: Float64Array, out: F
   // sc1 = (gu^T C gu)
   let sc1 = 0;
   {
-    T1.fill(0, 0, k);
-    for (let j = 0; j < k; j++) {
-      let acc = 0;
-      for (let l = 0; l < k; l++) acc += gu[l] * y[o_C + l * k + j];
-      T1[j] += acc;
-    }
+    V1.fill(0, 0, k);
+    km.loadGu(gu);
+    km.loadState(y);
+    km.vecMat(V1, km.gu, km.state + o_C);
     let acc = 0;
-    for (let l = 0; l < k; l++) acc += T1[l] * gu[l];
+    for (let l = 0; l < k; l++) acc += V1[l] * gu[l];
     sc1 += acc;
   }
   // S' = S - eta (B Gam + Gam A) + eta^2 Gam S^T Gam
   // S' += S
   {
     const coef = 1;
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        out[o_S + i * k + j] += coef * y[o_S + i * k + j];
-      }
-    }
+    km.transpose(ST, km.state + o_S); // S^T, once per call
+    km.copy(O, ST, coef, true);
   }
   // S' += eta^2 Gam S^T Gam
   {
     const coef = eta * eta;
-    T1.fill(0, 0, k * k);
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = Gam[b * k + a];
-      for (let j = 0; j < k; j++) T1[b * k + j] += g * y[o_S + j * k + a];
-    }
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = coef * Gam[b * k + a];
-      for (let i = 0; i < k; i++) out[o_S + i * k + a] += g * T1[i * k + b];
-    }
+    km.gamRows(T1, ST, 1, true);
+    km.transposeInPlace(T1);
+    km.gamCols(O, T1, coef, false);
   }
   // S' -= eta B Gam
   {
     const coef = -eta;
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = coef * Gam[b * k + a];
-      for (let i = 0; i < k; i++) out[o_S + i * k + a] += g * y[o_B + b * k + i];
-    }
+    km.gamCols(O, km.state + o_B, coef, false);
   }
   // S' -= eta Gam A
   {
     const coef = -eta;
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = coef * Gam[b * k + a];
-      for (let j = 0; j < k; j++) out[o_S + b * k + j] += g * y[o_A + a * k + j];
-    }
+    km.transposeInPlace(O);
+    km.gamRows(O, km.state + o_A, coef, false);
   }
+  km.store(out, o_S, O);
   // A' = A - eta (Gam^T S + S^T Gam) + eta^2 Gam^T B Gam
   // A' += A
   {
     const coef = 1;
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        out[o_A + i * k + j] += coef * y[o_A + i * k + j];
-      }
-    }
+    km.copy(O, km.state + o_A, coef, true);
   }
   // A' += eta^2 Gam^T B Gam
   {
     const coef = eta * eta;
-    T1.fill(0, 0, k * k);
-    T2.fill(0, 0, k * k);
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = Gam[b * k + a];
-      for (let j = 0; j < k; j++) T2[a * k + j] += g * y[o_B + b * k + j];
-    }
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = Gam[b * k + a];
-      for (let i = 0; i < k; i++) T1[i * k + a] += g * T2[i * k + b];
-    }
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        out[o_A + i * k + j] += 0.5 * coef * (T1[i * k + j] + T1[j * k + i]);
-      }
-    }
+    km.gamCols(T2, km.state + o_B, 1, true);
+    km.transposeInPlace(T2);
+    km.gamCols(T1, T2, 1, true);
+    km.symmetrize(O, T1, 0.5 * coef, false);
   }
   // A' -= eta (X + X^T), X = Gam^T S
   {
     const coef = -eta;
-    T1.fill(0, 0, k * k);
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = Gam[b * k + a];
-      for (let j = 0; j < k; j++) T1[a * k + j] += g * y[o_S + b * k + j];
-    }
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        out[o_A + i * k + j] += coef * (T1[i * k + j] + T1[j * k + i]);
-      }
-    }
+    km.gamCols(T1, km.state + o_S, 1, true);
+    km.symmetrize(O, T1, coef, false);
   }
+  km.store(out, o_A, O);
   // B' = B - eta (Gam S^T + S Gam^T) + eta^2 Gam A Gam^T
   // B' += B
   {
     const coef = 1;
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        out[o_B + i * k + j] += coef * y[o_B + i * k + j];
-      }
-    }
+    km.copy(O, km.state + o_B, coef, true);
   }
   // B' += eta^2 Gam A Gam^T
   {
     const coef = eta * eta;
-    T1.fill(0, 0, k * k);
-    T2.fill(0, 0, k * k);
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = Gam[b * k + a];
-      for (let j = 0; j < k; j++) T2[b * k + j] += g * y[o_A + a * k + j];
-    }
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = Gam[b * k + a];
-      for (let i = 0; i < k; i++) T1[i * k + b] += g * T2[i * k + a];
-    }
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        out[o_B + i * k + j] += 0.5 * coef * (T1[i * k + j] + T1[j * k + i]);
-      }
-    }
+    km.gamRows(T2, km.state + o_A, 1, true);
+    km.transposeInPlace(T2);
+    km.gamRows(T1, T2, 1, true);
+    km.symmetrize(O, T1, 0.5 * coef, false);
   }
   // B' -= eta (X + X^T), X = Gam S^T
   {
     const coef = -eta;
-    T1.fill(0, 0, k * k);
-    for (let e = 0; e < nnz; e++) {
-      const b = nzRow[e];
-      const a = nzCol[e];
-      const g = Gam[b * k + a];
-      for (let j = 0; j < k; j++) T1[b * k + j] += g * y[o_S + j * k + a];
-    }
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        out[o_B + i * k + j] += coef * (T1[i * k + j] + T1[j * k + i]);
-      }
-    }
+    km.gamRows(T1, ST, 1, true);
+    km.symmetrize(O, T1, coef, false);
   }
+  km.store(out, o_B, O);
   // C' = C - eta (gu u^T + u gu^T) + eta^2 s gu gu^T
   // C' += C
   {
     const coef = 1;
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        out[o_C + i * k + j] += coef * y[o_C + i * k + j];
-      }
-    }
+    km.copy(O, km.state + o_C, coef, true);
   }
   // C' += eta^2 s gu gu^T
   {
     const coef = eta * eta * sVal;
-    T1.fill(0, 0, k * k);
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        T1[i * k + j] += gu[i] * gu[j];
-      }
-    }
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        out[o_C + i * k + j] += 0.5 * coef * (T1[i * k + j] + T1[j * k + i]);
-      }
-    }
+    km.outerSym(O, km.gu, km.gu, 0.5 * coef, false);
   }
   // C' -= eta (X + X^T), X = gu u^T
   {
     const coef = -eta;
-    T1.fill(0, 0, k * k);
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        T1[i * k + j] += gu[i] * y[o_u + j];
-      }
-    }
-    for (let i = 0; i < k; i++) {
-      for (let j = 0; j < k; j++) {
-        out[o_C + i * k + j] += coef * (T1[i * k + j] + T1[j * k + i]);
-      }
-    }
+    km.outerSym(O, km.gu, km.state + o_u, coef, false);
   }
+  km.store(out, o_C, O);
   // u' = u - eta (s gu + m1 C gu) + eta^2 m1 (gu^T u) gu
   // u' += u
   {
@@ -427,10 +298,9 @@ export function gramGdMap(w: GramWorkspace, eta: number, y: Float64Array, out: F
   // u' -= eta m1 C gu
   {
     const coef = -eta * m1;
+    km.matVec(V1, km.state + o_C, km.gu);
     for (let i = 0; i < k; i++) {
-      let acc = 0;
-      for (let l = 0; l < k; l++) acc += y[o_C + i * k + l] * gu[l];
-      out[o_u + i] += coef * acc;
+      out[o_u + i] += coef * V1[i];
     }
   }
   // u' -= eta s gu
