@@ -57,6 +57,11 @@ export interface Dopri5Options {
 
 const EPS = Number.EPSILON;
 
+/** Memories given back (Dopri5.release), most recent first; per thread (module state). */
+const released: StageMemory[] = [];
+const RELEASED_MAX = 2;
+const RELEASED_MAX_BYTES = 64 * 2 ** 20;
+
 function requireFinite(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new UsageError(`${name} must be a finite number, got ${String(v)}`);
   return v;
@@ -72,12 +77,32 @@ function checkState(name: string, y: unknown): Float64Array {
 
 /** Dormand-Prince 5(4) solver, advanced one accepted step at a time with step(). */
 export class Dopri5 {
-  /** Vectors a solver keeps: y_cur, y_prev, y_next, y_stage, atol, dense scratch, the 7 stages. */
+  /** Vectors a solver keeps: y_cur, y_prev, y_next, y_stage, atol, dense output, the 7 stages. */
   static readonly VECTORS = 6 + DOPRI5.stages;
 
-  /** A memory for a solver of states of length n (see Dopri5Options.memory). */
+  /**
+   * A memory for a solver of states of length n (see Dopri5Options.memory): one given back with
+   * Dopri5.release if its length matches, else a new one. Why reuse: a fresh memory is fresh
+   * pages, and on a virtual machine page faults of two threads or processes slow each other down
+   * (measured: 264 KiB allocations ran 2.5x slower with two processes at once), so a sweep's
+   * short runs scale across workers only if each worker keeps its memory (docs/performance.md).
+   */
   static memory(n: number): StageMemory {
+    const i = released.findIndex((m) => m.n === n);
+    if (i >= 0) return released.splice(i, 1)[0];
     return new StageMemory(n, Dopri5.VECTORS);
+  }
+
+  /**
+   * Gives a memory back for Dopri5.memory to hand out again (in this thread). The caller must
+   * not use it, nor any solver working in it, afterwards. Memories of more than
+   * RELEASED_MAX_BYTES are dropped (a WebAssembly memory never shrinks; holding a large one would
+   * pin it for the life of the process), and at most RELEASED_MAX are kept.
+   */
+  static release(memory: StageMemory): void {
+    if (memory.n * memory.count * 8 > RELEASED_MAX_BYTES || released.includes(memory)) return;
+    released.unshift(memory);
+    if (released.length > RELEASED_MAX) released.pop();
   }
 
   readonly n: number;
@@ -128,7 +153,12 @@ export class Dopri5 {
   private readonly mem: StageMemory;
   private readonly kernels: SimdKernels;
   /** denseAt's result when the caller's buffer is not in `mem` */
-  private readonly denseScratch: Float64Array;
+  /**
+   * A state vector in the solver's memory for dense output: denseAt(tq, denseOut) writes it
+   * directly (no copy; 25 MB per call at the largest Level G sizes). solveIvp delivers its samples
+   * and locates events in it; its contents change with every denseAt call.
+   */
+  readonly denseOut: Float64Array;
   /** True after an accepted step whose K[6] must become the next K[0] (FSAL, swapped lazily so
    * denseAt can still use all stages of the finished step). */
   private fsalPending = false;
@@ -173,9 +203,10 @@ export class Dopri5 {
       if (!(opts.memory instanceof StageMemory) || opts.memory.n !== n || opts.memory.count < Dopri5.VECTORS) {
         throw new UsageError(`memory must be a StageMemory of ${Dopri5.VECTORS} vectors of length ${n} (Dopri5.memory(${n}))`);
       }
-      opts.memory.reset();
     }
     this.mem = opts.memory ?? Dopri5.memory(n);
+    // (a reused memory: vectors handed out from the first again, padding zeroed)
+    this.mem.reset();
     this.kernels = new SimdKernels(this.mem);
     this.atol = this.mem.take();
     if (typeof opts.atol === 'number') {
@@ -211,7 +242,7 @@ export class Dopri5 {
     this.yPrev.set(y0);
     this.yNext = this.mem.take();
     this.yStage = this.mem.take();
-    this.denseScratch = this.mem.take();
+    this.denseOut = this.mem.take();
     this.K = [];
     for (let j = 0; j < s; j++) this.K.push(this.mem.take());
     this.kPtr = Int32Array.from(this.K, (k) => k.byteOffset);
@@ -405,8 +436,8 @@ export class Dopri5 {
     if (out.buffer === this.mem.memory.buffer) {
       this.kernels.linearCombination(out, this.yPrev, 1, cols, w, this.kPtr);
     } else {
-      this.kernels.linearCombination(this.denseScratch, this.yPrev, 1, cols, w, this.kPtr);
-      out.set(this.denseScratch);
+      this.kernels.linearCombination(this.denseOut, this.yPrev, 1, cols, w, this.kPtr);
+      out.set(this.denseOut);
     }
   }
 

@@ -51,17 +51,17 @@ export class EventLocator {
   private readonly names: string[];
   private readonly gOld: Float64Array;
   private readonly gNew: Float64Array;
-  private readonly yBuf: Float64Array;
   private solver: Dopri5 | null = null;
   private active = 0;
   /** Built once so locating a root allocates no closure. */
   private readonly gOnDense = (tau: number): number => {
+    // in the solver's own buffer: no copy of the state per root-finding iteration
     const solver = this.solver as Dopri5;
-    solver.denseAt(tau, this.yBuf);
-    return this.specs[this.active].g(tau, this.yBuf);
+    solver.denseAt(tau, solver.denseOut);
+    return this.specs[this.active].g(tau, solver.denseOut);
   };
 
-  constructor(specs: readonly EventSpec[], n: number) {
+  constructor(specs: readonly EventSpec[]) {
     specs.forEach((s, i) => {
       if (typeof s?.g !== 'function') throw new UsageError(`events[${i}].g must be a function (t, y) => number`);
       if (s.direction !== undefined && s.direction !== -1 && s.direction !== 0 && s.direction !== 1) {
@@ -72,7 +72,6 @@ export class EventLocator {
     this.names = specs.map((s, i) => s.name ?? `event ${i}`);
     this.gOld = new Float64Array(specs.length);
     this.gNew = new Float64Array(specs.length);
-    this.yBuf = new Float64Array(n);
   }
 
   get count(): number {

@@ -58,11 +58,11 @@ export function solveIvp(opts: SolveIvpOptions): SolveIvpResult {
   const solver = new Dopri5(opts);
   const resuming = opts.resumeFrom !== undefined;
   const dir = solver.direction;
-  const n = solver.n;
   const onSample = opts.onSample;
   const grid = opts.tEval === undefined ? null : toGrid(opts.tEval);
   if (grid && !onSample) throw new UsageError('tEval was given without onSample; pass onSample(t, y, index) to receive the samples');
-  const sampleBuf = new Float64Array(n);
+  // Samples are written in the solver's memory: dense output lands there without a copy.
+  const sampleBuf = solver.denseOut;
   let next = 0; // next grid index to deliver
   let delivered = 0;
   if (grid) {
@@ -92,7 +92,7 @@ export function solveIvp(opts: SolveIvpOptions): SolveIvpResult {
     delivered++;
   }
 
-  const locator = new EventLocator(opts.events ?? [], n);
+  const locator = new EventLocator(opts.events ?? []);
   const events: EventRecord[] = [];
   if (locator.count > 0) locator.start(solver.t, solver.y);
 

@@ -335,69 +335,74 @@ function* runLegs(
   const margin = (t: number, y: Float64Array) => watch.margin(y, t);
   const signals = new FlowSignals(dyn, probe, watch, events, from?.resume?.t ?? 0, from?.resume?.y ?? y0);
   let resume = from?.resume;
-  // One solver memory for every leg (a leg's solver is done when the next starts).
+  // One solver memory for every leg (a leg's solver is done when the next starts), given back
+  // when the run ends, so that a sweep's next run of the same size reuses it.
   const memory = Dopri5.memory(dyn.size);
   // Legs end at checkpoints (an accepted step boundary); resuming from the solver's exact state
   // makes the whole run bit-identical to one without checkpoints.
-  for (;;) {
-    legs.startLeg();
-    const used = resume ? resume.stats.naccepted + resume.stats.nrejected : 0;
-    const result = solveIvp({
-      f,
-      ...(resume ? { resumeFrom: resume } : { t0: 0, y0 }),
-      tEnd: plan.tEnd,
-      rtol: plan.rtol,
-      atol: plan.atol,
-      maxSteps: Math.max(1, plan.maxSteps - used),
-      ...(resume ? {} : { controller: plan.controller }),
-      tEval: grid,
-      memory,
-      onSample: (t, y) => {
-        const loss = record(t, null, y);
-        hooks.onProgress?.(progressFraction(t, plan.tEnd), loss);
-      },
-      events: [
-        { name: 'all-correct', g: margin, direction: 1 },
-        { name: 'misclassified', g: margin, direction: -1 },
-        ...SIGN_EVENTS.map((e) => ({ name: e.name, g: (t: number, y: Float64Array) => e.value(signals.at(t, y)), direction: -1 as const })),
-        ...PEAK_EVENTS.map((e, j) => ({ name: e.name, g: (t: number, y: Float64Array, dydt?: Float64Array) => signals.peakRate(j, t, y, dydt), direction: -1 as const })),
-      ],
-      onStep: (t, y) => {
-        signals.afterStep(t, y);
-        hooks.onProgress?.(progressFraction(t, plan.tEnd), NaN);
-        return legs.continueAfterStep();
-      },
-    });
-    for (const e of result.events) {
-      const row = e.name === 'all-correct' ? rowAt(e.t, null, e.y) : undefined;
-      events.push({ name: e.name, t: e.t, ...(row ? { row } : {}) });
-    }
-    if (result.status === 'user-stop' && legs.endedForPause) {
-      if (legs.checkpointDue) {
-        hooks.onCheckpoint?.(flowCheckpoint(result.resume, result.y));
-        legs.checkpointWritten();
+  try {
+    for (;;) {
+      legs.startLeg();
+      const used = resume ? resume.stats.naccepted + resume.stats.nrejected : 0;
+      const result = solveIvp({
+        f,
+        ...(resume ? { resumeFrom: resume } : { t0: 0, y0 }),
+        tEnd: plan.tEnd,
+        rtol: plan.rtol,
+        atol: plan.atol,
+        maxSteps: Math.max(1, plan.maxSteps - used),
+        ...(resume ? {} : { controller: plan.controller }),
+        tEval: grid,
+        memory,
+        onSample: (t, y) => {
+          const loss = record(t, null, y);
+          hooks.onProgress?.(progressFraction(t, plan.tEnd), loss);
+        },
+        events: [
+          { name: 'all-correct', g: margin, direction: 1 },
+          { name: 'misclassified', g: margin, direction: -1 },
+          ...SIGN_EVENTS.map((e) => ({ name: e.name, g: (t: number, y: Float64Array) => e.value(signals.at(t, y)), direction: -1 as const })),
+          ...PEAK_EVENTS.map((e, j) => ({ name: e.name, g: (t: number, y: Float64Array, dydt?: Float64Array) => signals.peakRate(j, t, y, dydt), direction: -1 as const })),
+        ],
+        onStep: (t, y) => {
+          signals.afterStep(t, y);
+          hooks.onProgress?.(progressFraction(t, plan.tEnd), NaN);
+          return legs.continueAfterStep();
+        },
+      });
+      for (const e of result.events) {
+        const row = e.name === 'all-correct' ? rowAt(e.t, null, e.y) : undefined;
+        events.push({ name: e.name, t: e.t, ...(row ? { row } : {}) });
       }
-      resume = result.resume;
-      yield;
-      continue;
+      if (result.status === 'user-stop' && legs.endedForPause) {
+        if (legs.checkpointDue) {
+          hooks.onCheckpoint?.(flowCheckpoint(result.resume, result.y));
+          legs.checkpointWritten();
+        }
+        resume = result.resume;
+        yield;
+        continue;
+      }
+      let status: RunStatus = result.status === 'user-stop' ? 'interrupted' : result.status === 'terminal-event' ? 'success' : result.status;
+      let message = result.message;
+      if (watch.blownUp) {
+        status = 'non-finite';
+        message = `the model outputs became non-finite at t = ${result.t} (the state is still finite); the run stopped there`;
+      }
+      return {
+        status,
+        message,
+        t: result.t,
+        y: result.y,
+        trajectory: traj,
+        events: byTime(events),
+        stats: { ...result.stats },
+        wallSeconds: wall(),
+        checkpoint: flowCheckpoint(result.resume, result.y),
+      };
     }
-    let status: RunStatus = result.status === 'user-stop' ? 'interrupted' : result.status === 'terminal-event' ? 'success' : result.status;
-    let message = result.message;
-    if (watch.blownUp) {
-      status = 'non-finite';
-      message = `the model outputs became non-finite at t = ${result.t} (the state is still finite); the run stopped there`;
-    }
-    return {
-      status,
-      message,
-      t: result.t,
-      y: result.y,
-      trajectory: traj,
-      events: byTime(events),
-      stats: { ...result.stats },
-      wallSeconds: wall(),
-      checkpoint: flowCheckpoint(result.resume, result.y),
-    };
+  } finally {
+    Dopri5.release(memory);
   }
 }
 

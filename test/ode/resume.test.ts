@@ -161,3 +161,33 @@ describe('legs in one solver memory (Dopri5Options.memory)', () => {
     expect(() => solveIvp({ ...opts(rec), t0: 0, y0: Float64Array.of(1, 1, 2), memory: new StageMemory(3, 5) })).toThrow(/memory must be a StageMemory/);
   });
 });
+
+describe('Dopri5.memory / Dopri5.release (one memory per thread for runs of one size)', () => {
+  test('a released memory is handed out again for the same length only, and a solve in it equals one in fresh memory', () => {
+    const fresh = Dopri5.memory(5);
+    Dopri5.release(fresh);
+    expect(Dopri5.memory(7)).not.toBe(fresh);
+    const again = Dopri5.memory(5);
+    expect(again).toBe(fresh);
+    // dirty every vector, padding included, as a finished run leaves it
+    new Float64Array(again.memory.buffer, 0, again.count * again.nPad).fill(NaN);
+    Dopri5.release(again);
+    const f5 = (_t: number, y: Float64Array, dy: Float64Array) => {
+      for (let i = 0; i < 5; i++) dy[i] = -(i + 1) * y[i] + Math.sin(y[(i + 1) % 5]);
+    };
+    const o = { f: f5, t0: 0, y0: Float64Array.of(1, -1, 0.5, 2, 0), tEnd: 3, rtol: 1e-8, atol: 1e-10, maxSteps: 1000 };
+    const pooled = solveIvp(o); // takes `again` from the pool (no memory option)
+    const own = solveIvp({ ...o, memory: new StageMemory(5, Dopri5.VECTORS) });
+    expect(sameBits(pooled.y, own.y)).toBe(true);
+    expect(pooled.stats).toEqual(own.stats);
+    // exact solution check of the same solver: dy = -y has y(t) = e^-t
+    const decay = solveIvp({ f: (_t, y, dy) => void (dy[0] = -y[0]), t0: 0, y0: Float64Array.of(1), tEnd: 2, rtol: 1e-10, atol: 1e-12, maxSteps: 1000 });
+    expect(Math.abs(decay.y[0] - Math.exp(-2))).toBeLessThan(1e-9);
+  });
+
+  test('memories above 64 MiB are not kept', () => {
+    const big = Dopri5.memory(700_000); // 13 x 700,000 x 8 bytes = 73 MB
+    Dopri5.release(big);
+    expect(Dopri5.memory(700_000)).not.toBe(big);
+  });
+});
