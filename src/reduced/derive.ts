@@ -7,11 +7,11 @@
  * where N(O; O1, O2) = #{c : (b, c) in O1, (c, a) in O2} does not depend on which pair (b, a)
  * of O is taken (these are the intersection numbers of the coherent configuration that the
  * symmetry group induces on token pairs). Every N is a product of a few factors n/2, n/6 - 1,
- * L - 3, ... (numbers of samples of a type and of fillers per sample), written here as mathjs
- * expressions in n and L. They are counted class by class of c below and checked against brute
- * enumeration on concrete data sets in test/reduced/multiplicity.test.ts.
+ * L - 3, ... (numbers of samples of a type and of fillers per sample), written here as
+ * expressions in n and L (mathjs syntax, evaluated in plain TypeScript). They are counted class
+ * by class of c below and checked against brute enumeration on concrete data sets in
+ * test/reduced/multiplicity.test.ts.
  */
-import { parse, type EvalFunction } from 'mathjs';
 import {
   NUM_CLASSES,
   ORDERED_ORBITS,
@@ -67,19 +67,22 @@ export function countTex(c: SymCount): string {
   return c.length === 0 ? '1' : c.map(factorTex).join('');
 }
 
-const compiled = new Map<string, EvalFunction>();
+/** One factor's value at (n, L), as countExpr writes it: n / den - minus, or L - (offset + minus). */
+function factorValue(f: CountFactor, n: number, L: number): number {
+  return f.base === 'N' ? n / N_DENOMINATOR[f.type] - f.minus : L - (F_OFFSET[f.type] + f.minus);
+}
 
-/** Evaluates a count at (n, L) with mathjs; the result is an exact integer for valid n, L. */
+/**
+ * Evaluates a count at (n, L): the product of its factors left to right, the arithmetic of
+ * countExpr's expression (test/reduced/counts.test.ts checks it against mathjs evaluating that
+ * expression). Plain TypeScript, so a Level T run never loads mathjs (about 0.7 s per process or
+ * sweep worker). The result is an exact integer for valid n, L.
+ */
 export function evaluateCount(c: SymCount, n: number, L: number): number {
-  const expr = countExpr(c);
-  let f = compiled.get(expr);
-  if (!f) {
-    f = parse(expr).compile();
-    compiled.set(expr, f);
-  }
-  const value = f.evaluate({ n, L }) as number;
+  let value = 1;
+  for (let i = 0; i < c.length; i++) value = i === 0 ? factorValue(c[0], n, L) : value * factorValue(c[i], n, L);
   const rounded = Math.round(value);
-  if (Math.abs(value - rounded) > 1e-9) throw new Error(`count ${expr} is not an integer at n=${n}, L=${L}`);
+  if (Math.abs(value - rounded) > 1e-9) throw new Error(`count ${countExpr(c)} is not an integer at n=${n}, L=${L}`);
   return rounded + 0; // + 0 turns -0 (a zero factor times a negative one) into 0
 }
 
