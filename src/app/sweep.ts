@@ -169,21 +169,31 @@ function progress(quiet: boolean, total: number, done: number) {
   return bar;
 }
 
-async function runTasks(records: TaskRecord[], workers: number, quiet: boolean): Promise<void> {
+type Pool = import('piscina').Piscina<SweepTask, SweepTaskResult>;
+
+/**
+ * The worker threads, started before the spec is planned: each loads the run and check code as it
+ * starts (src/sweep/worker.ts), in parallel with the planning here, instead of in its first task
+ * (about 0.8 s per worker, measured; docs/performance.md).
+ */
+async function openPool(workers: number): Promise<Pool> {
+  const { Piscina } = await import('piscina');
+  return new Piscina<SweepTask, SweepTaskResult>({
+    filename: fileURLToPath(new URL('../sweep/worker.js', import.meta.url)),
+    minThreads: workers,
+    maxThreads: workers,
+    idleTimeout: 1000,
+  });
+}
+
+async function runTasks(records: TaskRecord[], pool: Pool, workers: number, quiet: boolean): Promise<void> {
   const todo = records.filter((r) => r.state !== 'done');
   const bar = progress(quiet, records.length, records.length - todo.length);
   if (todo.length === 0) {
     bar?.stop();
     return;
   }
-  const { Piscina } = await import('piscina');
   const threads = Math.max(1, Math.min(workers, todo.length));
-  const pool = new Piscina<SweepTask, SweepTaskResult>({
-    filename: fileURLToPath(new URL('../sweep/worker.js', import.meta.url)),
-    minThreads: threads,
-    maxThreads: threads,
-    idleTimeout: 1000,
-  });
   let failed = 0;
   try {
     // `threads` lanes each take the next run in grid order, so runs start in grid order and at
@@ -206,7 +216,6 @@ async function runTasks(records: TaskRecord[], workers: number, quiet: boolean):
     await Promise.all(Array.from({ length: threads }, lane));
   } finally {
     bar?.stop();
-    await pool.destroy();
   }
 }
 
@@ -359,6 +368,16 @@ function report(out: string, plan: SweepPlan, rows: Row[], fits: ReturnType<type
 
 /** `coflow sweep --spec SPEC --out DIR [--workers K] [--shard i/n]`. Returns the exit code (1 if some run threw). */
 export async function sweepCommand(o: SweepOptions): Promise<number> {
+  const workers = o.workers ?? availableParallelism();
+  const pool = await openPool(workers);
+  try {
+    return await sweepWith(o, pool, workers);
+  } finally {
+    await pool.destroy();
+  }
+}
+
+async function sweepWith(o: SweepOptions, pool: Pool, workers: number): Promise<number> {
   const spec = parseSpec(o.spec, readSpecText(o.spec));
   const plan = await planSweep(spec, o.out);
   const shard = o.shard ?? null;
@@ -378,7 +397,7 @@ export async function sweepCommand(o: SweepOptions): Promise<number> {
       return { kind, run, index, state, action, worker: null, wallSeconds: null, error: null };
     };
     const records = [...points.map((p) => record('point', p, p.index)), ...refNames.map((n) => record('ref', plan.refs.get(n)!, null))];
-    await runTasks(records, o.workers ?? availableParallelism(), o.quiet);
+    await runTasks(records, pool, workers, o.quiet);
     const errors = new Map<number, string>();
     for (const r of records) if (r.kind === 'point' && r.error) errors.set(r.index!, r.error);
     const { rows, fits } = await writeOutputs(o.out, plan, points, records, errors, o.noPlots);

@@ -4,6 +4,10 @@
  * `coflow check` (src/claims), whose claims.json gives the verdict counts of the results.
  */
 import { threadId } from 'node:worker_threads';
+// Loaded as the thread starts, while the main thread plans the sweep (src/app/sweep.ts openPool).
+import { runCommand } from '../app/run.js';
+import { checkRun } from '../claims/claims.js';
+import { writeClaimsReports } from '../claims/report.js';
 import type { ResolvedSettings } from '../config/resolve.js';
 
 export interface SweepTask {
@@ -23,7 +27,6 @@ export interface SweepTaskResult {
 export default async function runTask(task: SweepTask): Promise<SweepTaskResult> {
   const started = performance.now();
   if (task.run) {
-    const { runCommand } = await import('../app/run.js');
     // force: a half-written directory of a killed sweep is redone from t = 0 (the same settings
     // give the same run). noPlots: per-run figures are off in sweeps (the fit plots are the sweep's).
     // silent: a sweep of hundreds of runs prints its own summary, not one line per run.
@@ -31,8 +34,6 @@ export default async function runTask(task: SweepTask): Promise<SweepTaskResult>
     await runCommand(task.settings, options);
   }
   if (task.check) {
-    const { checkRun } = await import('../claims/claims.js');
-    const { writeClaimsReports } = await import('../claims/report.js');
     writeClaimsReports(task.out, checkRun(task.out));
   }
   return { worker: threadId, wallSeconds: (performance.now() - started) / 1000 };
