@@ -143,3 +143,18 @@ export function gdUpdate(p: Params, g: ParamGrad, eta: number): void {
     for (let i = 0; i < W.length; i++) W[i] -= eta * dW[i];
   }
 }
+
+/** A small deterministic uniform [0, 1) generator for the kernel tests' random inputs. */
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** Index of the first entry whose bits differ (Object.is: +0 and -0 differ), or -1 when equal. */
+export function firstDiff(a: Float64Array, b: Float64Array): number {
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return a.length === b.length ? -1 : a.length;
+}

@@ -12,22 +12,10 @@ import { GramModel, GramModelOptions } from '../../src/gram/flow.js';
 import { liftParams } from '../../src/gram/lift.js';
 import { tokenIndex } from '../../src/gram/layout.js';
 import { initParams } from '../../src/model/init.js';
-import { repeatedTokenDataset } from './helpers.js';
+import { firstDiff, lcg, repeatedTokenDataset } from './helpers.js';
 import { scalarField, scalarGdMap, ScalarWorkspace } from './scalarReference.js';
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
-/** Index of the first entry whose bits differ (Object.is), or -1. */
-function firstDiff(a: Float64Array, b: Float64Array): number {
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
-  return a.length === b.length ? -1 : a.length;
-}
 
 /** Gam's nonzero list as GramModel builds it: pairs (key b, query a) of one sample, b-major. */
 function nonzeroList(data: Dataset, opts: GramModelOptions): { nzRow: Int32Array; nzCol: Int32Array; nnz: number } {

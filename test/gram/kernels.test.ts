@@ -8,21 +8,9 @@
  */
 import { describe, expect, test } from 'vitest';
 import { GramKernels, compressPattern } from '../../src/gram/kernels.js';
+import { firstDiff, lcg } from './helpers.js';
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
-/** Index of the first entry whose bits differ, or -1. */
-function firstDiff(a: Float64Array, b: Float64Array): number {
-  if (a.length !== b.length) return 0;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
-  return -1;
-}
 
 interface Setup {
   k: number;
