@@ -144,9 +144,10 @@ function benchGramLarge(): void {
 
 /**
  * A sweep's throughput with --workers 1 and --workers 2, whole command (start-up, validation and
- * the results table included), on two sweeps: the width sweep of docs/sweeps.md (84 runs of
- * about 0.1 s at k = 91) and bench/sweeps/strict-short.json (8 Level G runs of about 1.5 s at
- * k = 883, the theory-strict size).
+ * the results table included), on three sweeps: the width sweep of docs/sweeps.md (84 runs of
+ * about 0.1 s at k = 91), bench/sweeps/strict-short.json (8 Level G runs of about 1.5 s at
+ * k = 883, the theory-strict size) and bench/sweeps/gd-seeds.json (8 compute-bound GD runs of
+ * about 2.4 s). docs/performance.md explains why they scale differently.
  */
 function benchSweep(): void {
   const dir = mkdtempSync(join(tmpdir(), 'coflow-bench-sweep-'));
@@ -154,6 +155,7 @@ function benchSweep(): void {
     for (const [label, spec] of [
       ['examples/sweeps/width-theory.json (70 points + 14 references, Level G, k = 91)', 'examples/sweeps/width-theory.json'],
       ['bench/sweeps/strict-short.json (8 points, Level G, k = 883)', 'bench/sweeps/strict-short.json'],
+      ['bench/sweeps/gd-seeds.json (8 paper-fig1 GD runs of 10,000 steps)', 'bench/sweeps/gd-seeds.json'],
     ]) {
       process.stdout.write(`Sweep throughput: ${label}, --no-plots\n`);
       const perMinute: number[] = [];
