@@ -46,6 +46,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that closes the pipe early (`coflow run --help | head`) is not an error: the rest of
+// the output is dropped and the command ends with its own exit code, instead of an unhandled
+// EPIPE with a stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+});
+
 main(process.argv).then(
   (code) => {
     // An action may have set its own code (run: 3 on an early stop, check --strict: 1); keep it.
