@@ -38,7 +38,7 @@ export interface EventRecord {
   terminal: boolean;
 }
 
-function checkValue(spec: EventSpec, name: string, t: number, v: number): number {
+function checkValue(name: string, t: number, v: number): number {
   if (typeof v !== 'number' || Number.isNaN(v)) throw new UsageError(`events: '${name}' returned ${String(v)} at t = ${t}; an event function must return a number`);
   return v;
 }
@@ -80,7 +80,7 @@ export class EventLocator {
 
   /** Record the event function values at the starting point. */
   start(t: number, y: Float64Array): void {
-    for (let e = 0; e < this.specs.length; e++) this.gOld[e] = checkValue(this.specs[e], this.names[e], t, this.specs[e].g(t, y));
+    for (let e = 0; e < this.specs.length; e++) this.gOld[e] = checkValue(this.names[e], t, this.specs[e].g(t, y));
   }
 
   /**
@@ -99,7 +99,7 @@ export class EventLocator {
     for (let e = 0; e < this.specs.length; e++) {
       const spec = this.specs[e];
       const g0 = this.gOld[e];
-      const g1 = checkValue(spec, this.names[e], t, spec.g(t, solver.y, solver.dydt));
+      const g1 = checkValue(this.names[e], t, spec.g(t, solver.y, solver.dydt));
       this.gNew[e] = g1;
       const up = g0 < 0 && g1 >= 0;
       const down = g0 > 0 && g1 <= 0;

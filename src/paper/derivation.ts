@@ -122,7 +122,7 @@ export function deriveFrozenSample(): FrozenSample {
   let maxError = 0;
   for (const L of [2, 3, 4, 5]) {
     const idx = Array.from({ length: L }, (_, i) => i);
-    const definition = parse(idx.map((l) => idx.map((p) => `(1 / ${L}) * u_${p}`).join(' + ')).map((q) => `(${q})`).join(' + '));
+    const definition = parse(idx.map(() => idx.map((p) => `(1 / ${L}) * u_${p}`).join(' + ')).map((q) => `(${q})`).join(' + '));
     const templateF = parse(idx.map((p) => `(${perKey.toString().replace(/\bu_p\b/g, `u_${p}`)})`).join(' + '));
     for (let point = 0; point < 8; point++) {
       const scope: Record<string, number> = {};

@@ -78,7 +78,8 @@ export class PaperProbe implements Probe {
     return { ...out, GfillerMaxAbs: gFill, s: y[lay.s], test: null };
   }
 
-  outputRates(y: Float64Array, dydt: Float64Array): Float64Array {
+  outputRates(_y: Float64Array, dydt: Float64Array): Float64Array {
+    // (Level P's outputs are linear in u, its attention being uniform: their rates need only dy/dt)
     const { dyn, Fdot } = this;
     const { n, L } = dyn.data;
     const tokens = dyn.w.tokens;
