@@ -540,104 +540,83 @@ export class GramKernels {
 
   /** dst row r += its nonzeros' terms, up to four per kernel call */
   private row(c: Compressed, r: number, dst: number, src: number, coef: number, init: boolean): void {
-    const { Gam } = this;
-    const { ptr, other, pos } = c;
-    const rb = this.rowBytes;
-    const s = src * 8;
+    const { ptr } = c;
     const d = (dst + r * this.k) * 8;
     let e = ptr[r];
     const end = ptr[r + 1];
-    if (init) {
-      switch (Math.min(end - e, 4)) {
-        case 4:
-          this.az4(d, s + other[e] * rb, s + other[e + 1] * rb, s + other[e + 2] * rb, s + other[e + 3] * rb, rb,
-            coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[e + 2]], coef * Gam[pos[e + 3]]);
-          e += 4;
-          break;
-        case 3:
-          this.az3(d, s + other[e] * rb, s + other[e + 1] * rb, s + other[e + 2] * rb, rb, coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[e + 2]]);
-          return;
-        case 2:
-          this.az2(d, s + other[e] * rb, s + other[e + 1] * rb, rb, coef * Gam[pos[e]], coef * Gam[pos[e + 1]]);
-          return;
-        case 1:
-          this.az1(d, s + other[e] * rb, rb, coef * Gam[pos[e]]);
-          return;
-        default:
-          this.mem.fill(0, dst + r * this.k, dst + r * this.k + this.k);
-          return;
-      }
+    if (e === end) {
+      if (init) this.mem.fill(0, dst + r * this.k, dst + r * this.k + this.k);
+      return;
     }
-    for (; end - e >= 4; e += 4) {
-      this.ax4(d, s + other[e] * rb, s + other[e + 1] * rb, s + other[e + 2] * rb, s + other[e + 3] * rb, rb,
-        coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[e + 2]], coef * Gam[pos[e + 3]]);
-    }
-    switch (end - e) {
-      case 3:
-        this.ax3(d, s + other[e] * rb, s + other[e + 1] * rb, s + other[e + 2] * rb, rb, coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[e + 2]]);
-        break;
-      case 2:
-        this.ax2(d, s + other[e] * rb, s + other[e + 1] * rb, rb, coef * Gam[pos[e]], coef * Gam[pos[e + 1]]);
-        break;
-      case 1:
-        this.ax1(d, s + other[e] * rb, rb, coef * Gam[pos[e]]);
-        break;
-      default:
-        break;
+    for (let zero = init; e < end; zero = false) {
+      const n = Math.min(end - e, 4);
+      this.rowCall(zero, n, c, d, src * 8, e, coef);
+      e += n;
     }
   }
 
   /** Rows r and r2 (the same nonempty pattern) of dst together: each source row read once. */
   private rowPair(c: Compressed, r: number, r2: number, dst: number, src: number, coef: number, init: boolean): void {
-    const { Gam } = this;
-    const { ptr, other, pos } = c;
-    const rb = this.rowBytes;
-    const s = src * 8;
+    const { ptr } = c;
     const d = (dst + r * this.k) * 8;
     const d2 = (dst + r2 * this.k) * 8;
     let e = ptr[r];
     const end = ptr[r + 1];
     // the same sources, so the same offsets into r2's nonzeros
     let f = ptr[r2];
-    if (init) {
-      switch (Math.min(end - e, 4)) {
-        case 4:
-          this.bz4(d, d2, s + other[e] * rb, s + other[e + 1] * rb, s + other[e + 2] * rb, s + other[e + 3] * rb, rb,
-            coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[e + 2]], coef * Gam[pos[e + 3]],
-            coef * Gam[pos[f]], coef * Gam[pos[f + 1]], coef * Gam[pos[f + 2]], coef * Gam[pos[f + 3]]);
-          e += 4;
-          f += 4;
-          break;
-        case 3:
-          this.bz3(d, d2, s + other[e] * rb, s + other[e + 1] * rb, s + other[e + 2] * rb, rb,
-            coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[e + 2]], coef * Gam[pos[f]], coef * Gam[pos[f + 1]], coef * Gam[pos[f + 2]]);
-          return;
-        case 2:
-          this.bz2(d, d2, s + other[e] * rb, s + other[e + 1] * rb, rb, coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[f]], coef * Gam[pos[f + 1]]);
-          return;
-        default:
-          this.bz1(d, d2, s + other[e] * rb, rb, coef * Gam[pos[e]], coef * Gam[pos[f]]);
-          return;
-      }
+    for (let zero = init; e < end; zero = false) {
+      const n = Math.min(end - e, 4);
+      this.pairCall(zero, n, c, d, d2, src * 8, e, f, coef);
+      e += n;
+      f += n;
     }
-    for (; end - e >= 4; e += 4, f += 4) {
-      this.bx4(d, d2, s + other[e] * rb, s + other[e + 1] * rb, s + other[e + 2] * rb, s + other[e + 3] * rb, rb,
-        coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[e + 2]], coef * Gam[pos[e + 3]],
-        coef * Gam[pos[f]], coef * Gam[pos[f + 1]], coef * Gam[pos[f + 2]], coef * Gam[pos[f + 3]]);
-    }
-    switch (end - e) {
+  }
+
+  /**
+   * One kernel call over the n (1..4) nonzeros e.. of a row: dst row at byte d, sources the rows
+   * `other` of the matrix at byte s; from +0 (az) when `zero`, else added to dst (ax). Explicit
+   * argument lists: nothing is allocated per call.
+   */
+  private rowCall(zero: boolean, n: number, c: Compressed, d: number, s: number, e: number, coef: number): void {
+    const { Gam } = this;
+    const { other, pos } = c;
+    const rb = this.rowBytes;
+    switch (n) {
+      case 4:
+        (zero ? this.az4 : this.ax4)(d, s + other[e] * rb, s + other[e + 1] * rb, s + other[e + 2] * rb, s + other[e + 3] * rb, rb,
+          coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[e + 2]], coef * Gam[pos[e + 3]]);
+        return;
       case 3:
-        this.bx3(d, d2, s + other[e] * rb, s + other[e + 1] * rb, s + other[e + 2] * rb, rb,
-          coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[e + 2]], coef * Gam[pos[f]], coef * Gam[pos[f + 1]], coef * Gam[pos[f + 2]]);
-        break;
+        (zero ? this.az3 : this.ax3)(d, s + other[e] * rb, s + other[e + 1] * rb, s + other[e + 2] * rb, rb, coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[e + 2]]);
+        return;
       case 2:
-        this.bx2(d, d2, s + other[e] * rb, s + other[e + 1] * rb, rb, coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[f]], coef * Gam[pos[f + 1]]);
-        break;
-      case 1:
-        this.bx1(d, d2, s + other[e] * rb, rb, coef * Gam[pos[e]], coef * Gam[pos[f]]);
-        break;
+        (zero ? this.az2 : this.ax2)(d, s + other[e] * rb, s + other[e + 1] * rb, rb, coef * Gam[pos[e]], coef * Gam[pos[e + 1]]);
+        return;
       default:
-        break;
+        (zero ? this.az1 : this.ax1)(d, s + other[e] * rb, rb, coef * Gam[pos[e]]);
+    }
+  }
+
+  /** rowCall for two rows with the same pattern: nonzeros e.. of row d and f.. of row d2. */
+  private pairCall(zero: boolean, n: number, c: Compressed, d: number, d2: number, s: number, e: number, f: number, coef: number): void {
+    const { Gam } = this;
+    const { other, pos } = c;
+    const rb = this.rowBytes;
+    switch (n) {
+      case 4:
+        (zero ? this.bz4 : this.bx4)(d, d2, s + other[e] * rb, s + other[e + 1] * rb, s + other[e + 2] * rb, s + other[e + 3] * rb, rb,
+          coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[e + 2]], coef * Gam[pos[e + 3]],
+          coef * Gam[pos[f]], coef * Gam[pos[f + 1]], coef * Gam[pos[f + 2]], coef * Gam[pos[f + 3]]);
+        return;
+      case 3:
+        (zero ? this.bz3 : this.bx3)(d, d2, s + other[e] * rb, s + other[e + 1] * rb, s + other[e + 2] * rb, rb,
+          coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[e + 2]], coef * Gam[pos[f]], coef * Gam[pos[f + 1]], coef * Gam[pos[f + 2]]);
+        return;
+      case 2:
+        (zero ? this.bz2 : this.bx2)(d, d2, s + other[e] * rb, s + other[e + 1] * rb, rb, coef * Gam[pos[e]], coef * Gam[pos[e + 1]], coef * Gam[pos[f]], coef * Gam[pos[f + 1]]);
+        return;
+      default:
+        (zero ? this.bz1 : this.bx1)(d, d2, s + other[e] * rb, rb, coef * Gam[pos[e]], coef * Gam[pos[f]]);
     }
   }
 
