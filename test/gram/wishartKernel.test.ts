@@ -10,19 +10,12 @@ import { describe, expect, test } from 'vitest';
 import { Dataset } from '../../src/data/dataset.js';
 import { generateDataset } from '../../src/data/generate.js';
 import { sampleChiSquare } from '../../src/gram/gamma.js';
-import { ExtraTokens, gramLayout, tokenIndex } from '../../src/gram/layout.js';
-import { sampleGramState } from '../../src/gram/wishart.js';
+import { gramLayout, tokenIndex } from '../../src/gram/layout.js';
+import { GramSampleConfig, sampleGramState } from '../../src/gram/wishart.js';
 import { Rng } from '../../src/random/rng.js';
 
-interface Cfg {
-  data: Dataset;
-  m: number;
-  m1: number;
-  s0: number;
-  s1: number;
-  seed: number;
-  extraTokens?: ExtraTokens;
-}
+/** The sampler's own configuration (no `method`: 'auto', as sampleGramState defaults). */
+type Cfg = Omit<GramSampleConfig, 'method'>;
 
 /** The full-matrix Bartlett code sampleGramState used before src/gram/wishartKernel.ts. */
 function oracle(c: Cfg): Float64Array {
