@@ -36,7 +36,7 @@ function opt(key: Key, arg: string, description: string): Option {
 }
 
 const CONFIG_HELP =
-  "read options from this JSON file: keys are this command's flags in camelCase (e.g. tEnd for --t-end); flags given on the command line override it (see docs/cli.md)";
+  "read options from this JSON file: keys are this command's flags in camelCase (e.g. tEnd for --t-end); flags given on the command line override it (see docs/options.md)";
 
 function configOption(cmd: Command, runConfig: boolean): Command {
   return cmd.option('--config <file.json>', runConfig ? `${CONFIG_HELP}; a run's config.json is accepted too` : CONFIG_HELP);
@@ -69,7 +69,7 @@ async function gather(command: CommandName, opts: Record<string, unknown>): Prom
   return gatherFrom(command, opts, config);
 }
 
-const LIMITS_HEAD = 'Limits (each refused at once, before anything is built; see docs/cli.md):';
+const LIMITS_HEAD = 'Limits (each refused at once, before anything is built; see docs/options.md):';
 const DATA_LIMITS =
   `${LIMITS_HEAD}\n  --seed <= 2^53 - 1; --d <= 2^24 = ${MAX_VOCAB}; n*L <= 2^31 - 1 tokens; the .npz file (4 n L + 12 n bytes) <= 2 GiB.`;
 const INIT_LIMITS =

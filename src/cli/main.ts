@@ -1,28 +1,15 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { UsageError } from '../errors.js';
 import { fsUsageError } from '../io/atomic.js';
-import { registerCommands } from './commands.js';
+import { buildProgram } from './program.js';
 
 /**
  * coflow's command line. It only parses flags and calls library functions; every user error
  * is one line on stderr and exit code 2, with no stack trace (set COFLOW_DEBUG=1 to see one).
  */
 async function main(argv: string[]): Promise<number> {
-  const program = new Command();
-  program
-    .name('coflow')
-    .description(
-      'Training dynamics of a one-layer softmax transformer learning word co-occurrence\n' +
-        '(Yang, Kailkhura, Wang, Liang, NeurIPS 2024), made executable.',
-    )
-    .exitOverride()
-    .configureOutput({
-      writeErr: (s) => process.stderr.write(s),
-      // commander's own parse errors, as one line like ours: "coflow: <problem> (see --help)".
-      outputError: (s, write) => write(`coflow: ${s.replace(/^error: /, '').replace(/\n+/g, ' ').trim()} (see coflow --help)\n`),
-    });
-  registerCommands(program);
+  const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return 0;

@@ -1,7 +1,7 @@
 /**
  * Size limits, and the memory a command needs, estimated from its settings alone. Settings that
  * cannot work are refused here, before anything is allocated, with one line that gives the limit
- * and the fix (docs/cli.md lists every limit). The estimates count the large buffers of each level
+ * and the fix (docs/options.md lists every limit). The estimates count the large buffers of each level
  * (src/run/levels.ts, src/model, src/gram, src/observe, src/ode) plus a fixed allowance for the
  * Node.js runtime; they are estimates, not measurements, and only their order of magnitude matters.
  */
@@ -86,7 +86,7 @@ export const MIN_RTOL = 1e-14;
 /** Wall seconds between checkpoints when --checkpoint-every is not given. */
 export const DEFAULT_CHECKPOINT_SECONDS = 30;
 
-// Estimated costs (bytes) of the large structures, named so docs/cli.md can quote them.
+// Estimated costs (bytes) of the large structures, named so docs/options.md can quote them.
 /** Per (sample, key position, query position) slot of a pair table (src/model/pairTable.ts): its int32 id, and per distinct pair a Map entry, ids and scores. */
 const PAIR_SLOT_BYTES = 4;
 const PAIR_BYTES = 100;
@@ -100,7 +100,7 @@ const ORBIT_SLOT_BYTES = 64;
  * Peak memory of a run in state-sized float64 vectors, everything included (the integrator's
  * vectors: dopri5 keeps 6 + 7 stages, src/ode/dopri5.ts; the start, the gradient, Level F's
  * token-major copies, the outputs, garbage awaiting collection), measured as peak RSS minus the
- * runtime on Node 20 (docs/cli.md) and rounded up: Level F dopri5 25, GD 15, odex ~100 vectors;
+ * runtime on Node 20 (docs/options.md) and rounded up: Level F dopri5 25, GD 15, odex ~100 vectors;
  * Level G dopri5 18, GD 8 (besides its Wishart draw).
  */
 const STATE_VECTORS = {
@@ -274,7 +274,7 @@ function stateSize(x: RunShape, k: number): number {
   return 64;
 }
 
-/** `coflow run`: every limit of docs/cli.md, from the settings (and input files' sizes). */
+/** `coflow run`: every limit of docs/options.md, from the settings (and input files' sizes). */
 export function checkRunLimits(x: RunShape): void {
   const { checks, parts } = runNeeds(x);
   runChecks('run', checks, parts);

@@ -1,7 +1,7 @@
 /**
  * `--config FILE.json` through the built CLI: every command reads it, flags override it, a run's
  * own config.json reproduces the run byte for byte, and every bad file is one line, exit code 2,
- * nothing written (docs/cli.md, "--config FILE.json").
+ * nothing written (docs/options.md, "--config FILE.json").
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -121,9 +121,9 @@ describe('--config for every command; flags override it', () => {
   });
 });
 
-it('the example of docs/cli.md runs', () => {
+it('the example of docs/options.md runs', () => {
   const dir = tmp('coflow-config-');
-  const doc = readFileSync(join(process.cwd(), 'docs/cli.md'), 'utf8');
+  const doc = readFileSync(join(process.cwd(), 'docs/options.md'), 'utf8');
   const example = /```json\n(.*)\n```/.exec(doc)![1];
   writeFileSync(join(dir, 'example.json'), example);
   ok(['run', '--no-plots', '--config', 'example.json', '--quiet'], dir);

@@ -2,7 +2,7 @@
  * Strict flags, "does not apply" rules, --force, checkpoints and size limits, through the built CLI
  * (dist/, rebuilt by test/globalSetup.ts). Every refusal: exit code 2, one line on stderr naming
  * the flag, no stack trace, nothing written, and (the limits) an answer in under 2 s; every
- * refusal has a negative control, a nearby input that is accepted. docs/cli.md states these rules.
+ * refusal has a negative control, a nearby input that is accepted. docs/options.md states these rules.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
