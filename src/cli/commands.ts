@@ -176,6 +176,27 @@ export function registerCommands(program: Command): void {
 
   configOption(
     program
+      .command('report')
+      .description('write a self-contained HTML report (and report.md beside it) of runs or of a sweep: figures, hypotheses and claims with verdicts, configuration, solver statistics, timings, derivations')
+      .argument('<DIR...>', 'run directories (written by coflow run), or one sweep directory (written by coflow sweep)')
+      .addOption(opt('out', 'file.html', 'the report file (default: DIR/report.html for one directory; required for several runs)')),
+    false,
+  )
+    .addHelpText(
+      'after',
+      '\nThe claims are checked and the figures drawn now, by the code of coflow check and coflow plot; the derivations come from coflow derive. ' +
+        'With several runs, each also gets its own page, RUN_DIR/report.html, and the --out page links to them. ' +
+        'The page loads nothing from the network: math is rendered by KaTeX into the file, with its fonts inlined. See docs/report.md.\n' +
+        'Prints one line per run (claims passed, failed, outside the hypotheses, not evaluable) and last "report: FILE".\n' +
+        'Exit codes: 0 written, 2 bad input (nothing written).',
+    )
+    .action(async (dirs: string[], opts: Record<string, unknown>) => {
+      const g = await gather('report', opts);
+      await (await import('../app/report.js')).reportCommand(dirs, g.values.out as string | undefined);
+    });
+
+  configOption(
+    program
       .command('compare')
       .description('compare runs of different levels or methods from the same start: compare.csv (deviation of each shared column over common times, per pair), compare.json (max abs / rel deviation per column), compare.svg/png (overlay)')
       .argument('<RUN_DIR...>', 'two or more --out directories of coflow runs')

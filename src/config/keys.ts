@@ -128,6 +128,7 @@ export const COMMAND_KEYS = {
   presets: ['json'],
   plot: ['out'],
   compare: ['out', 'force'],
+  report: ['out'],
   sweep: ['spec', 'workers', 'shard', 'out', 'quiet', 'noPlots'],
   run: [
     'preset', 'seed', 'n', 'L', 'd', 'fillers', 'm', 'm1', 'scale', 's0', 's1',
