@@ -82,6 +82,7 @@ figcaption { color: var(--muted); font-size: 0.9rem; margin-top: 4px; }
 table.claims td:first-child code, table.hypotheses td:first-child code { white-space: nowrap; }
 table.claims td:nth-child(5) { font-size: 0.8rem; color: var(--muted); width: 26%; }
 table.overview .counts { margin: 0; gap: 4px; }
+table.overview td:first-child { white-space: nowrap; }
 table.overview .counts span { font-size: 0.8rem; padding: 1px 7px; }
 .derivation { border-left: 3px solid var(--line); padding-left: 14px; }
 .derivation table { width: auto; }

@@ -66,7 +66,7 @@ export function combinedPage(links: readonly RunLink[]): Rendered {
       esc(runDescription(l.run)),
       `<code>${esc(l.run.summary.status)}</code>`,
       countsHtml(l.run.check),
-      `<a href="${esc(l.href)}">${esc(l.href)}</a>`,
+      `<a href="${esc(l.href)}">its own page</a>`,
     ]),
     'overview',
   );

@@ -27,6 +27,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CLAIMS } from '../../src/claims/claims.js';
 import { FIGURE_NAMES } from '../../src/plot/figures.js';
 import { tmp } from '../cli/helpers.js';
+import { fencedLines, readmeSection } from './readme.js';
 
 const CHROMIUM = process.env.COFLOW_CHROMIUM ?? '/usr/bin/chromium';
 const IN_CI = /^(true|1)$/i.test(process.env.CI ?? '');
@@ -148,8 +149,20 @@ describe('npm start (scripts/start.sh)', () => {
     process.stdout.write(`scripts/start.sh took ${start.seconds.toFixed(1)} s\n`);
   });
 
-  test('a second npm start replaces the first one\'s runs (no refusal of the existing directories)', () => {
-    // Only the last step is repeated here (the runs are the expensive part): report over existing runs.
+  test("README's tour shows what npm start prints, and its figure is the one npm start draws", () => {
+    const tour = readmeSection('A five-minute tour');
+    const shown = fencedLines(tour, 'text');
+    expect(shown.length).toBe(3);
+    expect(start.stdout.trimEnd().split('\n').slice(-3)).toEqual(shown);
+    // The figures are deterministic (docs/figures.md): the committed picture is npm start's, byte for byte.
+    const img = /!\[[^\]]*\]\((docs\/img\/tour-figure1b\.png)\)/.exec(tour);
+    expect(img).not.toBeNull();
+    expect(readFileSync(join(process.cwd(), img![1])).equals(readFileSync(join(runsDir, 'paper-fig1/figures/figure1b.png')))).toBe(true);
+  });
+
+  test('the report step of a second npm start rewrites the report over the existing runs', () => {
+    // Only the report step is repeated here (the runs are the expensive part; that run --force
+    // replaces an earlier run's files is tested in test/run).
     const r = spawnSync(process.execPath, [join(process.cwd(), 'dist/src/cli/main.js'), 'report', 'runs/paper-fig1', 'runs/theory-strict', '--out', 'runs/report.html'], { cwd, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(readFileSync(join(runsDir, 'report.html'), 'utf8').length).toBeGreaterThan(100_000);
