@@ -132,7 +132,8 @@ function fitRows(fits: ReportSweep['fits']): string[][] {
 /** A sweep's page: its spec, the fits and their figures, and the results table. */
 /** `relDir`: the sweep directory seen from report.md, for its figure links. */
 export function sweepPage(s: ReportSweep, relDir: string): Rendered {
-  const cols = SWEEP_COLUMNS.filter((c) => s.rows.some((r) => c in r));
+  // Columns every row leaves empty (error, when nothing threw; gap, without a reference) are left out.
+  const cols = SWEEP_COLUMNS.filter((c) => s.rows.some((r) => r[c] !== undefined && r[c] !== null && r[c] !== ''));
   const shown = s.rows.slice(0, SWEEP_MAX_ROWS);
   const more = s.rows.length > shown.length ? `<p class="note">The first ${shown.length} of ${s.rows.length} runs; results.csv has every run and every column.</p>` : '';
   const figures = [...s.figures].map(
@@ -150,11 +151,11 @@ export function sweepPage(s: ReportSweep, relDir: string): Rendered {
     figures.length > 0 ? figures.join('\n') : '<p class="note">No fit figures in the sweep directory (it was run with --no-plots).</p>',
     '<h2 id="results">Results</h2>',
     more,
-    table(
+    `<div class="wide">${table(
       [...cols],
       shown.map((r) => cols.map((c) => esc(numText(r[c])))),
       'results',
-    ),
+    )}</div>`,
     '<h2 id="spec">Spec</h2>',
     `<pre>${esc(JSON.stringify(s.spec, null, 2))}</pre>`,
     footer(),
