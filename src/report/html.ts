@@ -84,6 +84,7 @@ table.claims td:nth-child(5) { font-size: 0.8rem; color: var(--muted); width: 26
 table.overview .counts { margin: 0; gap: 4px; }
 table.overview td:first-child { white-space: nowrap; }
 .wide { overflow-x: auto; }
+table.solver, table.events, table.settings { width: auto; min-width: 50%; }
 table.results { width: auto; font-size: 0.8rem; font-variant-numeric: tabular-nums; }
 table.results td { white-space: nowrap; }
 table.overview .counts span { font-size: 0.8rem; padding: 1px 7px; }

@@ -166,7 +166,7 @@ function solverHtml(run: ReportRun): string {
           events.map((e) => [`<code>${esc(e.name)}</code>`, esc(e.t), esc(e.step ?? '-')]),
           'events',
         );
-  return table(['', ''], rows, 'solver') + '\n<h4>Events</h4>\n' + eventsTable;
+  return table(['quantity', 'value'], rows, 'solver') + '\n<h4>Events</h4>\n' + eventsTable;
 }
 
 function figuresHtml(run: ReportRun, idPrefix: string): string {
