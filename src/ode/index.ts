@@ -50,3 +50,13 @@ export {
   type IterateStatus,
 } from './iterate.js';
 export { odexSolve, type OdexSolveOptions, type OdexSolveResult, type OdexStatus } from './odexAdapter.js';
+export {
+  SOLVE_MAX_STEPS,
+  solve,
+  type SolveEvent,
+  type SolveEventRecord,
+  type SolveMethod,
+  type SolveOptions,
+  type SolveResult,
+  type SolveResultStatus,
+} from './solve.js';
