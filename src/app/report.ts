@@ -197,8 +197,8 @@ function pagesOf(html: string, r: Rendered): Page[] {
   ];
 }
 
-/** `coflow report`: builds the pages, writes each atomically, prints the per-run summary and `report: PATH` last. */
-export async function reportCommand(dirs: readonly string[], out: string | undefined): Promise<ReportResult> {
+/** `coflow report`: builds the pages, writes each atomically, prints (unless `quiet`) the per-run summary and `report: PATH` last. */
+export async function reportCommand(dirs: readonly string[], out: string | undefined, quiet = false): Promise<ReportResult> {
   const { pages, result } = await buildReport(dirs, out);
   makeDirectory(dirname(result.out), out !== undefined ? '--out' : 'report');
   const enc = new TextEncoder();
@@ -207,8 +207,10 @@ export async function reportCommand(dirs: readonly string[], out: string | undef
     writeBytesAtomic(p.path, enc.encode(p.text));
     written.push(p.path);
   }
-  for (const p of written.slice(1)) process.stdout.write(`wrote ${p}\n`);
-  for (const line of result.summary) process.stdout.write(`${line}\n`);
-  process.stdout.write(`report: ${result.out}\n`);
+  if (!quiet) {
+    for (const p of written.slice(1)) process.stdout.write(`wrote ${p}\n`);
+    for (const line of result.summary) process.stdout.write(`${line}\n`);
+    process.stdout.write(`report: ${result.out}\n`);
+  }
   return { ...result, written };
 }
