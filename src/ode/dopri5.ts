@@ -379,7 +379,8 @@ export class Dopri5 {
       // weights atol_i + rtol max(|y_i|, |y_new_i|) as in scipy and DOPRI5, in one fused pass.
       const sum = kernels.errorNormSq(h, this.eCols, this.eCoef, kPtr, y, yNew, atol, rtol);
       const err = Math.sqrt(sum / n);
-      // Any NaN/Inf in a stage derivative or in y_new reaches err (see kernel.ts).
+      // Any NaN/Inf in a stage derivative or in y_new reaches err: the error-norm kernel of simd.ts
+      // (errorNormKernel) adds y_new * 0 to every term, so an infinite weight cannot hide an Inf.
       if (!Number.isFinite(err)) {
         return this.finish('non-finite', `non-finite value (NaN or Inf) in the state or derivative during the step from t = ${t} to ${tNew}; last good state is at t = ${t}`);
       }
