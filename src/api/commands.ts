@@ -6,8 +6,7 @@
  */
 import type { RunCheck } from '../claims/claims.js';
 import { interpretConfig } from '../config/configFile.js';
-import { gatherFrom, planRun, runShape } from '../config/gather.js';
-import { checkRunLimits, DEFAULT_CHECKPOINT_SECONDS } from '../config/limits.js';
+import { gatherFrom } from '../config/gather.js';
 import type { RunSettings } from '../config/presets.js';
 import type { RunOutcome } from '../run/run.js';
 
@@ -57,20 +56,8 @@ function asConfig(command: 'run', options: object): ReturnType<typeof interpretC
  */
 export async function run(options: RunOptions): Promise<RunResult> {
   const g = gatherFrom('run', {}, asConfig('run', options));
-  const { s, dataPath, paramsPath, out } = planRun(g);
-  const shape = await runShape(s, dataPath, paramsPath);
-  if (shape) checkRunLimits(shape);
-  const { runCommand } = await import('../app/run.js');
-  return runCommand(s, {
-    out,
-    paramsPath,
-    dataPath,
-    quiet: true,
-    silent: true,
-    checkpointSeconds: (g.values.checkpointEvery as number | undefined) ?? DEFAULT_CHECKPOINT_SECONDS,
-    force: options.force === true,
-    noPlots: options.noPlots === true,
-  });
+  const { runGathered } = await import('../app/run.js');
+  return runGathered(g, { quiet: true, silent: true });
 }
 
 /** The claims check of a run: the hypotheses and every claim with its verdict (docs/claims.md). */

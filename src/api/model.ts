@@ -4,11 +4,11 @@
  * commands `coflow data`, `coflow init` and `coflow grad` run, without printing anything.
  */
 import type { Dataset } from '../data/dataset.js';
-import { generateDataset, type FillerMode } from '../data/generate.js';
+import { generateDataset, type DataConfig } from '../data/generate.js';
 import { UsageError } from '../errors.js';
 import { readDatasetNpz, readParamsNpz, writeDatasetNpz, writeParamsNpz } from '../io/files.js';
 import { allocGrad, LossGrad } from '../model/gradient.js';
-import { initParams } from '../model/init.js';
+import { initParams, type InitConfig } from '../model/init.js';
 import type { Params } from '../model/params.js';
 
 /**
@@ -77,19 +77,8 @@ export function writeDataset(path: string, data: Dataset): void {
   writeDatasetNpz(path, data);
 }
 
-/** The settings of a training set (paper Def. 2.1). */
-export interface DatasetOptions {
-  /** number of samples, a multiple of 6 (exact type proportions 1/2, 1/6, 1/6, 1/6) */
-  n: number;
-  /** sequence length, >= 3 */
-  L: number;
-  /** vocabulary size */
-  d: number;
-  /** seed of the generator (an integer in [0, 2^53 - 1]) */
-  seed: number;
-  /** 'distinct': every filler token occurs once in the set (Assumption 2.3); 'repeat': fillers drawn with repetition (paper App. A) */
-  fillers: FillerMode;
-}
+/** The settings of a training set (paper Def. 2.1): n, L, d, seed, fillers. */
+export type DatasetOptions = DataConfig;
 
 /**
  * A training set as `coflow data` builds it (the same seed gives the same set).
@@ -106,21 +95,8 @@ export function makeDataset(options: DatasetOptions): Dataset {
   return generateDataset(options);
 }
 
-/** The settings of the paper's Gaussian initialisation. */
-export interface ParamsOptions {
-  /** attention / value width */
-  m: number;
-  /** MLP width */
-  m1: number;
-  /** vocabulary size */
-  d: number;
-  /** standard deviation of the entries of W_Q, W_K, W_V */
-  s0: number;
-  /** standard deviation of the entries of W */
-  s1: number;
-  /** seed (an integer in [0, 2^53 - 1]) */
-  seed: number;
-}
+/** The settings of the paper's Gaussian initialisation: m, m1, d, s0, s1, seed. */
+export type ParamsOptions = InitConfig;
 
 /**
  * Initial weights as `coflow init` draws them: Gaussian W_Q, W_K, W_V (std s0), W (std s1), and

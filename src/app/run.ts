@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
+import { planRun, runShape, type Gathered } from '../config/gather.js';
+import { checkRunLimits, DEFAULT_CHECKPOINT_SECONDS } from '../config/limits.js';
 import { ResolvedSettings, resolveRunSettings } from '../config/resolve.js';
 import { Dataset } from '../data/dataset.js';
 import { generateDataset, generateTestSet } from '../data/generate.js';
@@ -141,6 +143,28 @@ export async function runCommand(settings: ResolvedSettings, o: RunCommandOption
   } finally {
     lock.release();
   }
+}
+
+/**
+ * `coflow run` from its gathered options (the flags and --config of the CLI, or the options of the
+ * library's `run`): the settings checked against every rule (planRun) and limit (runShape,
+ * checkRunLimits, before anything is allocated), then the run. `quiet`: no progress bar;
+ * `silent`: no summary line.
+ */
+export async function runGathered(g: Gathered, io: { quiet: boolean; silent: boolean }): Promise<RunOutcome> {
+  const { s, dataPath, paramsPath, out } = planRun(g);
+  const shape = await runShape(s, dataPath, paramsPath);
+  if (shape) checkRunLimits(shape);
+  return runCommand(s, {
+    out,
+    paramsPath,
+    dataPath,
+    quiet: io.quiet,
+    silent: io.silent,
+    checkpointSeconds: (g.values.checkpointEvery as number | undefined) ?? DEFAULT_CHECKPOINT_SECONDS,
+    force: g.values.force === true,
+    noPlots: g.values.noPlots === true,
+  });
 }
 
 /**

@@ -5,7 +5,6 @@ import {
   checkDataLimits,
   checkGradLimits,
   checkInitLimits,
-  checkRunLimits,
   DEFAULT_CHECKPOINT_SECONDS,
   MAX_ARRAY_ENTRIES,
   MAX_SAMPLES,
@@ -17,7 +16,7 @@ import {
 } from '../config/limits.js';
 import { getPreset } from '../config/resolve.js';
 import { checkInitApplicable } from '../config/rules.js';
-import { DEFAULT_PRESET, Gathered, gatherFrom, planRun, required, runShape, settingsOf } from '../config/gather.js';
+import { DEFAULT_PRESET, Gathered, gatherFrom, required, settingsOf } from '../config/gather.js';
 import { keyParser } from './parse.js';
 import { UsageError } from '../errors.js';
 
@@ -345,19 +344,7 @@ export function registerCommands(program: Command): void {
         return;
       }
       const g = await gather('run', opts);
-      const { s, dataPath, paramsPath, out } = planRun(g);
-      const shape = await runShape(s, dataPath, paramsPath);
-      if (shape) checkRunLimits(shape);
       // Commands load their modules on use, so `coflow --help` starts fast.
-      const { runCommand } = await import('../app/run.js');
-      await runCommand(s, {
-        out,
-        paramsPath,
-        dataPath,
-        quiet: g.values.quiet === true,
-        checkpointSeconds: (g.values.checkpointEvery as number | undefined) ?? DEFAULT_CHECKPOINT_SECONDS,
-        force: g.values.force === true,
-        noPlots: g.values.noPlots === true,
-      });
+      await (await import('../app/run.js')).runGathered(g, { quiet: g.values.quiet === true, silent: false });
     });
 }

@@ -14,10 +14,15 @@ import { Dataset, MU1, MU2, MU3 } from './dataset.js';
 export type FillerMode = 'distinct' | 'repeat';
 
 export interface DataConfig {
+  /** number of samples, a multiple of 6 (exact type proportions 1/2, 1/6, 1/6, 1/6) */
   n: number;
+  /** sequence length, >= 3 */
   L: number;
+  /** vocabulary size */
   d: number;
+  /** seed of the generator (an integer in [0, 2^53 - 1]) */
   seed: number;
+  /** 'distinct': every filler token occurs once in the set (Assumption 2.3); 'repeat': fillers drawn with repetition (paper App. A) */
   fillers: FillerMode;
 }
 

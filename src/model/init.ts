@@ -8,11 +8,17 @@ import { Params } from './params.js';
  * parameters): W_Q, W_K, W_V row-major, then W row-major, then a.
  */
 export interface InitConfig {
+  /** attention / value width */
   m: number;
+  /** MLP width */
   m1: number;
+  /** vocabulary size */
   d: number;
+  /** standard deviation of the entries of W_Q, W_K, W_V */
   s0: number;
+  /** standard deviation of the entries of W */
   s1: number;
+  /** seed (an integer in [0, 2^53 - 1]) */
   seed: number;
 }
 
