@@ -73,7 +73,7 @@ export type CheckResult = RunCheck;
  * @example
  * ```ts
  * import { check } from 'coflow';
- * const c = check('runs/T');
+ * const c = await check('runs/T');
  * console.log(c.claims.filter((x) => x.verdict === 'PASS').length);
  * ```
  */

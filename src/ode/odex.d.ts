@@ -3,7 +3,7 @@
  * ships no .d.ts. It does ship its TypeScript source, and a plain `import 'odex'` would make tsc
  * type-check node_modules/odex/src/odex.ts, which fails under our strict settings; so
  * odexAdapter.ts loads the CommonJS module with createRequire and types it with these
- * declarations. Only what the adapter uses is declared; shapes follow odex's src/odex.ts.
+ * declarations. Only what the adapter uses is declared; shapes follow node_modules/odex/src/odex.ts.
  */
 
 /** y' at x; returns a new array (odex's convention: one allocation per call). */

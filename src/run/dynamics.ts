@@ -8,7 +8,7 @@ export const SIGNALS = { G1: 0, G2: 1, G3: 2, lossI2: 3, lossI3: 4, count: 5 } a
  * One level of the training dynamics as the run machinery sees it: a state vector, the
  * gradient-flow vector field (-grad L in these variables), the exact full-batch GD map, and the
  * conserved quantities. What a run records comes from the level's observation probe
- * (src/observe), not from here. Level F, G and T each implement it, so every method and every recording works at
+ * (src/observe), not from here. Levels F, G, T and P each implement it, so every method and every recording works at
  * every level and trajectories can be laid side by side.
  */
 export interface Dynamics {

@@ -105,7 +105,7 @@ export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Pa
   }
   // Level T represents exactly the data sets it was derived for; check this one is one of them.
   datasetOrbits(data);
-  // Loaded on use: Level T's tables are built with mathjs, which Level F and G runs need not load.
+  // Loaded on use: only a Level T run needs its orbit tables (built in TypeScript, without mathjs).
   const { TypeSystem } = await import('../reduced/typeSystem.js');
   const system = new TypeSystem({ n: data.n, L: data.L, m: s.m, m1: s.m1 });
   if (test) throw new UsageError('--test-n is not available at --level type (a test set breaks the symmetry Level T is built on); use --level gram or full');

@@ -24,7 +24,7 @@ export function probeFor(dyn: Dynamics, test?: ProbeTest): Probe {
   }
   if (dyn instanceof GramModel) return new GramProbe(dyn, test?.gram);
   if (dyn instanceof TypeDynamics) {
-    if (test) throw new Error('Level T has no test set (src/app/run.ts refuses --test-n at --level type)');
+    if (test) throw new Error('Level T has no test set (src/config/resolve.ts and src/run/levels.ts refuse --test-n at --level type)');
     return new TypeProbe(dyn.system);
   }
   if (dyn instanceof PaperDynamics) {
