@@ -3,7 +3,7 @@
  * events, failure statuses and exact resumption; fixed-map iteration (gradient descent); and an
  * odex cross-check. Works on Float64Array states only and knows nothing about the model.
  */
-export { Fraction, fractionOf, type RationalPair } from './rational.js';
+export { Rational } from '../exact/rational.js';
 export {
   DOPRI5,
   DOPRI5_RATIONAL,
@@ -12,6 +12,7 @@ export {
   validateTableau,
   type ButcherTableau,
   type ExactTableau,
+  type RationalPair,
   type RationalTableau,
 } from './tableau.js';
 export {

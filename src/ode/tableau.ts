@@ -8,7 +8,10 @@
  * paper's (no later alternative estimator); only b - bHat enters the error estimate.
  */
 import { UsageError } from '../errors.js';
-import { Fraction, fractionOf, type RationalPair } from './rational.js';
+import { Rational } from '../exact/rational.js';
+
+/** A rational written as an integer pair [numerator, denominator], as in published tableaux. */
+export type RationalPair = readonly [number, number];
 
 /** A tableau stated in exact rationals: the source of truth. */
 export interface RationalTableau {
@@ -90,23 +93,23 @@ function fail(field: string, problem: string, fix: string): never {
   throw new UsageError(`tableau ${field}: ${problem}; ${fix}`);
 }
 
-function checkPairs(field: string, pairs: readonly RationalPair[], length: number): Fraction[] {
+function checkPairs(field: string, pairs: readonly RationalPair[], length: number): Rational[] {
   if (pairs.length !== length) fail(field, `has ${pairs.length} entries, expected ${length}`, 'give one entry per stage');
   return pairs.map((p, i) => {
     if (!Array.isArray(p) || p.length !== 2 || !Number.isSafeInteger(p[0]) || !Number.isSafeInteger(p[1]) || p[1] === 0) {
       fail(`${field}[${i}]`, `is not an integer pair [num, den] with den != 0`, 'write each coefficient as an exact fraction');
     }
-    return fractionOf(p);
+    return new Rational(p[0], p[1]);
   });
 }
 
 /** The exact rationals of a validated tableau (for tests and derivations). */
 export interface ExactTableau {
-  c: Fraction[];
-  a: Fraction[][];
-  b: Fraction[];
-  bHat: Fraction[];
-  denseD: Fraction[];
+  c: Rational[];
+  a: Rational[][];
+  b: Rational[];
+  bHat: Rational[];
+  denseD: Rational[];
 }
 
 /**
@@ -134,23 +137,23 @@ export function validateTableau(t: RationalTableau): ExactTableau {
     for (let j = i; j < s; j++) {
       if (!a[i][j].isZero()) fail(`a[${i}][${j}]`, `is ${a[i][j]} on or above the diagonal`, 'an explicit method needs a strictly lower triangular a');
     }
-    let rowSum = Fraction.ZERO;
+    let rowSum = Rational.ZERO;
     for (let j = 0; j < s; j++) rowSum = rowSum.add(a[i][j]);
     if (!rowSum.equals(c[i])) fail(`c[${i}]`, `is ${c[i]} but row ${i} of a sums to ${rowSum}`, 'the row-sum condition c_i = sum_j a_ij must hold');
   }
   if (!c[0].isZero()) fail('c[0]', `is ${c[0]}`, 'the first stage must be at c = 0');
-  let sumB = Fraction.ZERO;
-  let sumBHat = Fraction.ZERO;
+  let sumB = Rational.ZERO;
+  let sumBHat = Rational.ZERO;
   for (let j = 0; j < s; j++) {
     sumB = sumB.add(b[j]);
     sumBHat = sumBHat.add(bHat[j]);
   }
-  if (!sumB.equals(Fraction.ONE)) fail('b', `sums to ${sumB}`, 'weights must sum to 1');
-  if (!sumBHat.equals(Fraction.ONE)) fail('bHat', `sums to ${sumBHat}`, 'embedded weights must sum to 1');
+  if (!sumB.equals(Rational.ONE)) fail('b', `sums to ${sumB}`, 'weights must sum to 1');
+  if (!sumBHat.equals(Rational.ONE)) fail('bHat', `sums to ${sumBHat}`, 'embedded weights must sum to 1');
   for (let j = 0; j < s; j++) {
     if (!a[s - 1][j].equals(b[j])) fail(`a[${s - 1}][${j}]`, `is ${a[s - 1][j]} but b[${j}] is ${b[j]}`, 'FSAL needs the last row of a equal to b');
   }
-  if (!c[s - 1].equals(Fraction.ONE)) fail(`c[${s - 1}]`, `is ${c[s - 1]}`, 'FSAL needs the last node at c = 1');
+  if (!c[s - 1].equals(Rational.ONE)) fail(`c[${s - 1}]`, `is ${c[s - 1]}`, 'FSAL needs the last node at c = 1');
   if (!b[s - 1].isZero()) fail(`b[${s - 1}]`, `is ${b[s - 1]}`, 'FSAL needs a zero weight on the last stage');
   return { c, a, b, bHat, denseD };
 }
@@ -162,11 +165,11 @@ export function validateTableau(t: RationalTableau): ExactTableau {
  *   b_j(theta) = delta_j1 theta + (v_j - u_j + d_j) theta^2 - (v_j + 2 d_j) theta^3 + d_j theta^4.
  * Returns P[j] = [coef theta^1, theta^2, theta^3, theta^4].
  */
-export function denseWeightPolynomials(x: ExactTableau): Fraction[][] {
+export function denseWeightPolynomials(x: ExactTableau): Rational[][] {
   const s = x.b.length;
   return x.b.map((bj, j) => {
-    const d1 = j === 0 ? Fraction.ONE : Fraction.ZERO;
-    const ds = j === s - 1 ? Fraction.ONE : Fraction.ZERO;
+    const d1 = j === 0 ? Rational.ONE : Rational.ZERO;
+    const ds = j === s - 1 ? Rational.ONE : Rational.ZERO;
     const u = d1.sub(bj);
     const v = bj.add(bj).sub(d1).sub(ds);
     const d = x.denseD[j];
@@ -180,7 +183,7 @@ export function buildTableau(t: RationalTableau): ButcherTableau {
   if (!Number.isInteger(t.order) || !Number.isInteger(t.embeddedOrder) || t.embeddedOrder < 1 || t.order <= t.embeddedOrder) {
     fail('order', `order ${t.order} / embeddedOrder ${t.embeddedOrder}`, 'give integers with order > embeddedOrder >= 1');
   }
-  const toF64 = (v: Fraction[]): Float64Array => Float64Array.from(v, (q) => q.toNumber());
+  const toF64 = (v: Rational[]): Float64Array => Float64Array.from(v, (q) => q.toNumber());
   return {
     name: t.name,
     stages: x.c.length,

@@ -1,5 +1,5 @@
 /** Level G symbolic stage: derivation, verification, code and document generation. */
-export { Rational } from './algebra/rational.js';
+export { Rational } from '../exact/rational.js';
 export { Algebra, Poly } from './algebra/ncpoly.js';
 export type { Dim, Factor, ScalarFactor, SymbolSpec, Term, Word } from './algebra/ncpoly.js';
 export { parsePoly } from './algebra/parse.js';

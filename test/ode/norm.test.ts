@@ -10,7 +10,7 @@ import { resolveSettings } from '../../src/config/resolve.js';
 import { generateDataset } from '../../src/data/generate.js';
 import { initParams } from '../../src/model/init.js';
 import { Dopri5, solveIvp, type VectorField } from '../../src/ode/index.js';
-import { Fraction } from '../../src/ode/rational.js';
+import { Rational } from '../../src/exact/rational.js';
 import { SimdKernels, StageMemory } from '../../src/ode/simd.js';
 import { DOPRI5_RATIONAL, validateTableau } from '../../src/ode/tableau.js';
 import { FullDynamics } from '../../src/run/fullDynamics.js';
@@ -84,8 +84,8 @@ describe('RMS error norm on a known error vector (n = 10^4)', () => {
   const RTOL = 1e-3;
   const exact = validateTableau(DOPRI5_RATIONAL);
   const V = [1, 1, -1, 1, -1, 1, 1];
-  const S = exact.b.reduce((acc, bj, j) => acc.add(bj.sub(exact.bHat[j]).mul(new Fraction(V[j]))), Fraction.ZERO);
-  const B = exact.b.reduce((acc, bj, j) => acc.add(bj.mul(new Fraction(V[j]))), Fraction.ZERO);
+  const S = exact.b.reduce((acc, bj, j) => acc.add(bj.sub(exact.bHat[j]).mul(new Rational(V[j]))), Rational.ZERO);
+  const B = exact.b.reduce((acc, bj, j) => acc.add(bj.mul(new Rational(V[j]))), Rational.ZERO);
   // Rounded once, by an exact-integer division (both parts < 2^53), not by the code under test.
   const sErr = Number(S.num) / Number(S.den);
   const sNew = Number(B.num) / Number(B.den);

@@ -6,9 +6,9 @@
  */
 import { describe, expect, test } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { DOPRI5, DOPRI5_RATIONAL, buildTableau, denseWeightPolynomials, validateTableau, type RationalTableau } from '../../src/ode/tableau.js';
-import { Fraction, type RationalPair } from '../../src/ode/rational.js';
-import { isNearestDouble, nextDown, nextUp } from './exactDouble.js';
+import { DOPRI5, DOPRI5_RATIONAL, buildTableau, denseWeightPolynomials, validateTableau, type RationalPair, type RationalTableau } from '../../src/ode/tableau.js';
+import { Rational } from '../../src/exact/rational.js';
+import { isNearestDouble, nextDown, nextUp } from '../exact/exactDouble.js';
 
 /** A rooted tree as its (canonically sorted) list of child subtrees. */
 interface Tree {
@@ -42,12 +42,12 @@ function rootedTrees(maxOrder: number): Tree[][] {
   return byOrder;
 }
 
-function phi(t: Tree, a: Fraction[][]): Fraction[] {
+function phi(t: Tree, a: Rational[][]): Rational[] {
   const s = a.length;
-  let v: Fraction[] = Array.from({ length: s }, () => Fraction.ONE);
+  let v: Rational[] = Array.from({ length: s }, () => Rational.ONE);
   for (const child of t.children) {
     const pc = phi(child, a);
-    const apc = a.map((row) => row.reduce((acc, aij, j) => acc.add(aij.mul(pc[j])), Fraction.ZERO));
+    const apc = a.map((row) => row.reduce((acc, aij, j) => acc.add(aij.mul(pc[j])), Rational.ZERO));
     v = v.map((x, i) => x.mul(apc[i]));
   }
   return v;
@@ -57,20 +57,20 @@ function gamma(t: Tree): bigint {
   return t.children.reduce((g, c) => g * gamma(c), BigInt(t.order));
 }
 
-function dot(w: Fraction[], v: Fraction[]): Fraction {
-  return w.reduce((acc, wi, i) => acc.add(wi.mul(v[i])), Fraction.ZERO);
+function dot(w: Rational[], v: Rational[]): Rational {
+  return w.reduce((acc, wi, i) => acc.add(wi.mul(v[i])), Rational.ZERO);
 }
 
 const exact = validateTableau(DOPRI5_RATIONAL);
 const trees = rootedTrees(5);
 
 /** Which trees (by key) of order <= maxOrder a weight vector fails, with residuals. */
-function failures(w: Fraction[], maxOrder: number, scale: (order: number) => Fraction = () => Fraction.ONE): string[] {
+function failures(w: Rational[], maxOrder: number, scale: (order: number) => Rational = () => Rational.ONE): string[] {
   const bad: string[] = [];
   for (let n = 1; n <= maxOrder; n++) {
     for (const t of trees[n]) {
       const lhs = dot(w, phi(t, exact.a));
-      const rhs = scale(n).div(new Fraction(gamma(t)));
+      const rhs = scale(n).div(new Rational(gamma(t)));
       if (!lhs.equals(rhs)) bad.push(`${t.key}: ${lhs} != ${rhs}`);
     }
   }
@@ -106,17 +106,17 @@ describe('Dormand-Prince 5(4) order conditions (exact rationals)', () => {
 
   test('negative control: a perturbed b (b_3 + 1/1000, b_4 - 1/1000) is caught', () => {
     const bad = exact.b.slice();
-    bad[2] = bad[2].add(new Fraction(1, 1000));
-    bad[3] = bad[3].sub(new Fraction(1, 1000));
+    bad[2] = bad[2].add(new Rational(1, 1000));
+    bad[3] = bad[3].sub(new Rational(1, 1000));
     expect(failures(bad, 5).length).toBeGreaterThan(0);
   });
 
   test('dense output: b(theta) satisfies the order <= 4 conditions theta^|t| / gamma(t) for all theta', () => {
     // Both sides are polynomials of degree <= 4 in theta, so equality at 6 distinct points is an identity.
     const P = denseWeightPolynomials(exact);
-    const thetas = [new Fraction(0), new Fraction(1, 5), new Fraction(1, 3), new Fraction(1, 2), new Fraction(3, 4), new Fraction(1)];
+    const thetas = [new Rational(0), new Rational(1, 5), new Rational(1, 3), new Rational(1, 2), new Rational(3, 4), new Rational(1)];
     for (const th of thetas) {
-      const w = P.map((p) => p.reduce((acc, coef, k) => acc.add(coef.mul(th.pow(k + 1))), Fraction.ZERO));
+      const w = P.map((p) => p.reduce((acc, coef, k) => acc.add(coef.mul(th.pow(k + 1))), Rational.ZERO));
       expect(failures(w, 4, (n) => th.pow(n))).toEqual([]);
     }
   });
@@ -125,7 +125,7 @@ describe('Dormand-Prince 5(4) order conditions (exact rationals)', () => {
     const P = denseWeightPolynomials(exact);
     expect(P.length).toBe(7); // one polynomial per stage: the loop below compares all seven
     P.forEach((p, j) => {
-      const at1 = p.reduce((acc, coef) => acc.add(coef), Fraction.ZERO);
+      const at1 = p.reduce((acc, coef) => acc.add(coef), Rational.ZERO);
       expect(at1.equals(exact.b[j])).toBe(true);
     });
     // No constant term by construction: every polynomial is sum_k p_k theta^k, k >= 1.
@@ -134,8 +134,8 @@ describe('Dormand-Prince 5(4) order conditions (exact rationals)', () => {
 
   test('negative control: the dense output is not of order 5 at theta = 1/2', () => {
     const P = denseWeightPolynomials(exact);
-    const th = new Fraction(1, 2);
-    const w = P.map((p) => p.reduce((acc, coef, k) => acc.add(coef.mul(th.pow(k + 1))), Fraction.ZERO));
+    const th = new Rational(1, 2);
+    const w = P.map((p) => p.reduce((acc, coef, k) => acc.add(coef.mul(th.pow(k + 1))), Rational.ZERO));
     expect(failures(w, 5, (n) => th.pow(n)).length).toBeGreaterThan(0);
   });
 
@@ -201,7 +201,7 @@ describe('validateTableau rejects corrupted tableaux', () => {
  * the matrix the code derives from Hairer's d_i.
  */
 describe('float tableau = exact rationals rounded to nearest (every array, every entry)', () => {
-  const q = (pair: RationalPair) => new Fraction(pair[0], pair[1]);
+  const q = (pair: RationalPair) => new Rational(pair[0], pair[1]);
   const c = DOPRI5_RATIONAL.c.map(q);
   const A = DOPRI5_RATIONAL.a.map((row) => row.map(q));
   const b = DOPRI5_RATIONAL.b.map(q);
@@ -221,13 +221,13 @@ describe('float tableau = exact rationals rounded to nearest (every array, every
   /** SciPy's RK45.E = bHat - b (literal), the opposite sign of ours. */
   const SCIPY_E: RationalPair[] = [[-71, 57600], [0, 1], [71, 16695], [-71, 1920], [17253, 339200], [-22, 525], [1, 40]];
 
-  const arrays: [string, ArrayLike<number>, Fraction[]][] = [
+  const arrays: [string, ArrayLike<number>, Rational[]][] = [
     ['c', DOPRI5.c, c],
     ['b', DOPRI5.b, b],
     ['bHat', DOPRI5.bHat, bHat],
     ['e', DOPRI5.e, e],
-    ...A.map((row, i): [string, ArrayLike<number>, Fraction[]] => [`a[${i}]`, DOPRI5.a[i], row]),
-    ...P.map((row, j): [string, ArrayLike<number>, Fraction[]] => [`denseP[${j}]`, DOPRI5.denseP[j], row]),
+    ...A.map((row, i): [string, ArrayLike<number>, Rational[]] => [`a[${i}]`, DOPRI5.a[i], row]),
+    ...P.map((row, j): [string, ArrayLike<number>, Rational[]] => [`denseP[${j}]`, DOPRI5.denseP[j], row]),
   ];
 
   test('the literal rationals: e = -(SciPy E), and the derived dense matrix = SciPy P exactly', () => {
@@ -255,8 +255,8 @@ describe('float tableau = exact rationals rounded to nearest (every array, every
     expect(failures(b, 5)).toEqual([]);
     expect(failures(bHat, 4)).toEqual([]);
     // e = b - bHat annihilates every tree of order <= 4, so the estimate is O(h^5)
-    expect(failures(e, 4, () => Fraction.ZERO)).toEqual([]);
-    expect(failures(e, 5, () => Fraction.ZERO).length).toBeGreaterThan(0);
+    expect(failures(e, 4, () => Rational.ZERO)).toEqual([]);
+    expect(failures(e, 5, () => Rational.ZERO).length).toBeGreaterThan(0);
   });
 
   test('negative control: every coefficient moved by one ulp (up or down) is caught', () => {

@@ -9,7 +9,6 @@ import { describe, expect, test } from 'vitest';
 import { DenseMatrix, evaluatePoly } from '../../src/symbolic/algebra/evaluate.js';
 import { Poly } from '../../src/symbolic/algebra/ncpoly.js';
 import { parsePoly } from '../../src/symbolic/algebra/parse.js';
-import { Rational } from '../../src/symbolic/algebra/rational.js';
 import { deriveGramSystem, gramAlgebra } from '../../src/symbolic/derivation/gramSystem.js';
 import { DIMS, T, add, maxAbs, maxAbsDiff, mul, randomEnv, scale } from './env.js';
 
@@ -19,15 +18,7 @@ const same = (a: string, b: string): void => {
   expect(P(a).termSet(), `${a} vs ${b}`).toEqual(P(b).termSet());
 };
 
-describe('Rational', () => {
-  test('exact arithmetic in lowest terms', () => {
-    expect(Rational.of(6, -4).toString()).toBe('-3/2');
-    expect(Rational.of(1, 3).add(Rational.of(1, 6)).toString()).toBe('1/2');
-    expect(Rational.of(2, 3).mul(Rational.of(3, 2)).isOne()).toBe(true);
-    expect(Rational.of(1, 3).add(Rational.of(-1, 3)).isZero()).toBe(true);
-    expect(() => Rational.of(1, 0)).toThrow();
-  });
-});
+// The coefficients' exact arithmetic (Rational, src/exact/rational.ts) is tested in test/exact/rational.test.ts.
 
 describe('matrix-polynomial algebra', () => {
   test('products expand in order; matrices do not commute', () => {

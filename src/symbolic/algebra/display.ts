@@ -5,7 +5,7 @@
  *   A' = A - eta (Gam^T S + S^T Gam) + eta^2 Gam^T B Gam
  * Printing only: the canonical term order of Poly (used for keys and comparisons) is unchanged.
  */
-import { Rational } from './rational.js';
+import { Rational } from '../../exact/rational.js';
 import { Poly, PrintStyle, ScalarFactor, Term, formatTermBody, scalarKey } from './ncpoly.js';
 
 const SCALAR_ORDER = ['eta', 'm1', 's'];

@@ -19,7 +19,7 @@
  *  4. scalar factors are sorted.
  * Traces (only used to prove invariants) are canonical under cyclic rotation and transposition.
  */
-import { Rational } from './rational.js';
+import { Rational } from '../../exact/rational.js';
 
 /** A matrix dimension: the literal 1 or a named size. */
 export type Dim = 1 | 'k' | 'm' | 'm1';

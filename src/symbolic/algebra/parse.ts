@@ -7,7 +7,7 @@
  * Juxtaposition (or '*') is the matrix product, so word order is exactly the written order.
  */
 import { Algebra, Poly } from './ncpoly.js';
-import { Rational } from './rational.js';
+import { Rational } from '../../exact/rational.js';
 
 type Tok = { kind: 'id' | 'int' | 'op'; text: string };
 

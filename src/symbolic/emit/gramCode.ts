@@ -39,7 +39,7 @@
 import { Code } from './code.js';
 import { parse } from 'mathjs';
 import { Algebra, Factor, Poly, ScalarFactor, Term, asciiStyle, formatTermBody, scalarKey, wordKey } from '../algebra/ncpoly.js';
-import { Rational } from '../algebra/rational.js';
+import { Rational } from '../../exact/rational.js';
 import { displayOrder, formatGrouped } from '../algebra/display.js';
 import { GRAM_VARIABLES, GramSystem, GramVariable } from '../derivation/gramSystem.js';
 import { IndexedFormula, SAMPLE_FORMULAS } from '../sample/closedForm.js';

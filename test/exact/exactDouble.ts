@@ -1,14 +1,14 @@
 /**
  * Exact arithmetic on float64 values for the tableau tests: the exact rational value of a double
  * (from its bits), its neighbours, and "x is the double nearest to q" decided without rounding.
- * Nothing here calls the code under test (Fraction is only used as exact BigInt arithmetic).
+ * Nothing here calls the code under test (Rational is only used as exact BigInt arithmetic, never its toNumber).
  */
-import { Fraction } from '../../src/ode/rational.js';
+import { Rational } from '../../src/exact/rational.js';
 
 const view = new DataView(new ArrayBuffer(8));
 
 /** The exact rational value of a finite double (mantissa * 2^exponent), from its bits. */
-export function exactOfDouble(x: number): Fraction {
+export function exactOfDouble(x: number): Rational {
   if (!Number.isFinite(x)) throw new RangeError(`exactOfDouble: ${x} is not finite`);
   view.setFloat64(0, x);
   const bits = view.getBigUint64(0);
@@ -17,7 +17,7 @@ export function exactOfDouble(x: number): Fraction {
   const frac = bits & ((1n << 52n) - 1n);
   const mant = expBits === 0 ? frac : frac | (1n << 52n);
   const e = (expBits === 0 ? 1 : expBits) - 1075;
-  return e >= 0 ? new Fraction(sign * (mant << BigInt(e))) : new Fraction(sign * mant, 1n << BigInt(-e));
+  return e >= 0 ? new Rational(sign * (mant << BigInt(e))) : new Rational(sign * mant, 1n << BigInt(-e));
 }
 
 /** The next double towards +Infinity (for 0 or -0: the smallest positive subnormal). */
@@ -34,12 +34,12 @@ export function nextDown(x: number): number {
   return -nextUp(-x);
 }
 
-function absFrac(q: Fraction): Fraction {
+function absQ(q: Rational): Rational {
   return q.num < 0n ? q.neg() : q;
 }
 
 /** p < q, exactly. */
-function less(p: Fraction, q: Fraction): boolean {
+function less(p: Rational, q: Rational): boolean {
   return p.num * q.den < q.num * p.den;
 }
 
@@ -54,11 +54,11 @@ function evenSignificand(x: number): boolean {
  * distance from q to either neighbour of x, or equal to it with x's significand even. Decided in
  * exact rationals; so |x - q| <= half an ulp of x.
  */
-export function isNearestDouble(x: number, q: Fraction): boolean {
+export function isNearestDouble(x: number, q: Rational): boolean {
   if (!Number.isFinite(x)) return false;
-  const d = absFrac(exactOfDouble(x).sub(q));
-  const up = absFrac(exactOfDouble(nextUp(x)).sub(q));
-  const down = absFrac(exactOfDouble(nextDown(x)).sub(q));
+  const d = absQ(exactOfDouble(x).sub(q));
+  const up = absQ(exactOfDouble(nextUp(x)).sub(q));
+  const down = absQ(exactOfDouble(nextDown(x)).sub(q));
   if (less(up, d) || less(down, d)) return false;
   if (less(d, up) && less(d, down)) return true;
   return evenSignificand(x);
