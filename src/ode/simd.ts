@@ -4,7 +4,9 @@
  * Why: in V8 the plain-JS stage combinations over a 57,344-component state were compute-bound
  * (about 0.2 ms per 6-term pass, with the data in cache or not); the same pass in WebAssembly
  * with 128-bit SIMD takes about 0.07 ms and gives bit-identical results (same operation order).
- * The kernels are generated here by src/wasm/emit.ts, so nothing is assembled at install time.
+ * The kernels are generated here by src/wasm/emit.ts, so nothing is assembled at install time:
+ * one combination and one error-norm kernel per term count K, for every K >= 1 (ARGUMENT_TERMS),
+ * so a tableau of any number of stages runs on them.
  *
  * All vectors a solver uses live in one WebAssembly.Memory (StageMemory), each padded to an even
  * length so that every vector starts on a 16-byte boundary and the SIMD loops need no scalar tail;
@@ -13,13 +15,31 @@
 import { UsageError } from '../errors.js';
 import { buildModule, F64, FunctionSpec, I32, op, V128, ValType } from '../wasm/emit.js';
 
-/** Most nonzero coefficients one combination may have (DOPRI5 needs 7). */
-export const MAX_TERMS = 8;
+/**
+ * Combinations of up to this many terms call kernels that take the stage offsets and the
+ * coefficients as arguments (lc1..lc8, en1..en8, all in one module with gd); a combination of
+ * more terms (a tableau of more stages than DOPRI5's 7) calls a kernel generated for its term
+ * count on first use, which reads them from the memory's term table (StageMemory).
+ */
+const ARGUMENT_TERMS = 8;
 
 /** Locals lC(q) = splat(param pC(q)) for q < K: the coefficients as f64x2. */
 function splatAll(K: number, pC: (q: number) => number, lC: (q: number) => number): number[] {
   const code: number[] = [];
   for (let q = 0; q < K; q++) code.push(...op.localGet(pC(q)), ...op.f64x2Splat, ...op.localSet(lC(q)));
+  return code;
+}
+
+/**
+ * The same locals from the term table: lK(q) = the i32 at pPtrs + 4q (stage offsets), lC(q) =
+ * splat of the f64 at pCoefs + 8q (coefficients, copied exactly).
+ */
+function loadTable(K: number, pCoefs: number, pPtrs: number, lK: (q: number) => number, lC: (q: number) => number): number[] {
+  const code: number[] = [];
+  for (let q = 0; q < K; q++) {
+    code.push(...op.localGet(pPtrs), ...op.i32Load(4 * q), ...op.localSet(lK(q)));
+    code.push(...op.localGet(pCoefs), ...op.v128Load64Splat(8 * q), ...op.localSet(lC(q)));
+  }
   return code;
 }
 
@@ -34,23 +54,27 @@ function weightedStages(K: number, pK: (q: number) => number, lI: number, lC: (q
 }
 
 /**
- * lc{K}(out, base, k_0..k_{K-1}, nBytes, h, c_0..c_{K-1}):
- *   out_i = base_i + (sum_q c_q k_q,i) * h, summed left to right (as the JS it replaced).
+ * lc{K}(out, base, k_0..k_{K-1}, nBytes, h, c_0..c_{K-1}) (K <= ARGUMENT_TERMS), or
+ * lct{K}(out, base, nBytes, h, coefs, ptrs) with k_q = the i32 at ptrs + 4q and c_q = the f64 at
+ * coefs + 8q (the term table, any K >= 1):
+ *   out_i = base_i + acc_i * h,  acc_i = (...((c_0 k_0,i + c_1 k_1,i) + c_2 k_2,i) + ...) + c_{K-1} k_{K-1},i,
+ * each product rounded, then summed left to right (as the JS it replaced), for every K alike: the
+ * two forms run the same loop and differ only in where the offsets and coefficients come from.
  */
-function combinationKernel(K: number): FunctionSpec {
+function combinationKernel(K: number, table: boolean): FunctionSpec {
   const pOut = 0;
   const pBase = 1;
-  const pK = (q: number) => 2 + q;
-  const pN = 2 + K;
-  const pH = 3 + K;
-  const pC = (q: number) => 4 + K + q;
-  const nParams = 4 + 2 * K;
+  const pN = table ? 2 : 2 + K;
+  const pH = pN + 1;
+  const nParams = table ? 6 : 4 + 2 * K;
   const lI = nParams;
   const lH = nParams + 1;
   const lC = (q: number) => nParams + 2 + q;
   const lAcc = nParams + 2 + K;
+  // the stage offsets: parameters 2..K+1, or (table) locals after lAcc
+  const pK = table ? (q: number) => nParams + 3 + K + q : (q: number) => 2 + q;
   const body: number[] = [...op.localGet(pH), ...op.f64x2Splat, ...op.localSet(lH)];
-  body.push(...splatAll(K, pC, lC));
+  body.push(...(table ? loadTable(K, 4, 5, pK, lC) : splatAll(K, (q) => 4 + K + q, lC)));
   body.push(...op.i32Const(0), ...op.localSet(lI), ...op.block, ...op.loop);
   body.push(...op.localGet(lI), ...op.localGet(pN), ...op.i32GeU, ...op.brIf(1));
   body.push(...weightedStages(K, pK, lI, lC));
@@ -59,26 +83,29 @@ function combinationKernel(K: number): FunctionSpec {
   body.push(...op.localGet(pBase), ...op.localGet(lI), ...op.i32Add, ...op.v128Load());
   body.push(...op.localGet(lAcc), ...op.localGet(lH), ...op.f64x2Mul, ...op.f64x2Add, ...op.v128Store());
   body.push(...op.localGet(lI), ...op.i32Const(16), ...op.i32Add, ...op.localSet(lI), ...op.br(0), ...op.end, ...op.end);
-  const params: ValType[] = [I32, I32, ...Array<ValType>(K).fill(I32), I32, F64, ...Array<ValType>(K).fill(F64)];
-  return { name: `lc${K}`, params, results: [], locals: [I32, V128, ...Array<ValType>(K).fill(V128), V128], body };
+  const params: ValType[] = table ? [I32, I32, I32, F64, I32, I32] : [I32, I32, ...Array<ValType>(K).fill(I32), I32, F64, ...Array<ValType>(K).fill(F64)];
+  const locals: ValType[] = [I32, V128, ...Array<ValType>(K).fill(V128), V128, ...Array<ValType>(table ? K : 0).fill(I32)];
+  return { name: table ? `lct${K}` : `lc${K}`, params, results: [], locals, body };
 }
 
 /**
- * en{K}(k_0..k_{K-1}, y, yNew, atol, nBytes, h, rtol, c_0..c_{K-1}) -> f64:
- *   sum_i (err_i / w_i)^2, err_i = (sum_q c_q k_q,i) * h, w_i = atol_i + rtol max(|y_i|, |yNew_i|)
- * (HNW I, Eq. (4.11)), the error vector never stored. Two lane sums, added at the end. NaN or
- * Inf in any stage or in yNew makes the result non-finite.
+ * en{K}(k_0..k_{K-1}, y, yNew, atol, nBytes, h, rtol, c_0..c_{K-1}) -> f64 (K <= ARGUMENT_TERMS),
+ * or ent{K}(y, yNew, atol, nBytes, h, rtol, coefs, ptrs) -> f64 (the term table, any K >= 1):
+ *   sum_i (err_i / w_i)^2, err_i = acc_i * h with acc_i summed as in combinationKernel,
+ *   w_i = atol_i + rtol max(|y_i|, |yNew_i|)
+ * (HNW I, Eq. (4.11)), the error vector never stored. Two lane sums (even and odd i), each
+ * sum += (r_i * r_i + yNew_i * 0) in order of i, added at the end (lane 0 + lane 1). NaN or Inf
+ * in any stage or in yNew makes the result non-finite.
  */
-function errorNormKernel(K: number): FunctionSpec {
-  const pK = (q: number) => q;
-  const pY = K;
-  const pYNew = K + 1;
-  const pAtol = K + 2;
-  const pN = K + 3;
-  const pH = K + 4;
-  const pRtol = K + 5;
-  const pC = (q: number) => K + 6 + q;
-  const nParams = 6 + 2 * K;
+function errorNormKernel(K: number, table: boolean): FunctionSpec {
+  const o = table ? 0 : K;
+  const pY = o;
+  const pYNew = o + 1;
+  const pAtol = o + 2;
+  const pN = o + 3;
+  const pH = o + 4;
+  const pRtol = o + 5;
+  const nParams = table ? 8 : 6 + 2 * K;
   const lI = nParams;
   const lH = nParams + 1;
   const lR = nParams + 2;
@@ -86,10 +113,12 @@ function errorNormKernel(K: number): FunctionSpec {
   const lSum = nParams + 3 + K;
   const lE = nParams + 4 + K;
   const lZero = nParams + 5 + K; // never written: locals start at 0
+  // the stage offsets: parameters 0..K-1, or (table) locals after lZero
+  const pK = table ? (q: number) => nParams + 6 + K + q : (q: number) => q;
 
   const body: number[] = [...op.localGet(pH), ...op.f64x2Splat, ...op.localSet(lH)];
   body.push(...op.localGet(pRtol), ...op.f64x2Splat, ...op.localSet(lR));
-  body.push(...splatAll(K, pC, lC));
+  body.push(...(table ? loadTable(K, 6, 7, pK, lC) : splatAll(K, (q) => K + 6 + q, lC)));
   body.push(...op.i32Const(0), ...op.localSet(lI), ...op.block, ...op.loop);
   body.push(...op.localGet(lI), ...op.localGet(pN), ...op.i32GeU, ...op.brIf(1));
   body.push(...weightedStages(K, pK, lI, lC));
@@ -109,8 +138,11 @@ function errorNormKernel(K: number): FunctionSpec {
   body.push(...op.f64x2Add, ...op.localSet(lSum));
   body.push(...op.localGet(lI), ...op.i32Const(16), ...op.i32Add, ...op.localSet(lI), ...op.br(0), ...op.end, ...op.end);
   body.push(...op.localGet(lSum), ...op.f64x2ExtractLane(0), ...op.localGet(lSum), ...op.f64x2ExtractLane(1), ...op.f64Add);
-  const params: ValType[] = [...Array<ValType>(K).fill(I32), I32, I32, I32, I32, F64, F64, ...Array<ValType>(K).fill(F64)];
-  return { name: `en${K}`, params, results: [F64], locals: [I32, V128, V128, ...Array<ValType>(K).fill(V128), V128, V128, V128], body };
+  const params: ValType[] = table
+    ? [I32, I32, I32, I32, F64, F64, I32, I32]
+    : [...Array<ValType>(K).fill(I32), I32, I32, I32, I32, F64, F64, ...Array<ValType>(K).fill(F64)];
+  const locals: ValType[] = [I32, V128, V128, ...Array<ValType>(K).fill(V128), V128, V128, V128, ...Array<ValType>(table ? K : 0).fill(I32)];
+  return { name: table ? `ent${K}` : `en${K}`, params, results: [F64], locals, body };
 }
 
 /**
@@ -152,18 +184,37 @@ let compiled: WebAssembly.Module | null = null;
 function kernelModule(): WebAssembly.Module {
   if (!compiled) {
     const fns: FunctionSpec[] = [];
-    for (let K = 1; K <= MAX_TERMS; K++) fns.push(combinationKernel(K), errorNormKernel(K));
+    for (let K = 1; K <= ARGUMENT_TERMS; K++) fns.push(combinationKernel(K, false), errorNormKernel(K, false));
     fns.push(gdKernel());
     compiled = new WebAssembly.Module(buildModule(fns));
   }
   return compiled;
 }
 
-/** `count` vectors of n float64 each, in one WebAssembly memory, padded to even length. */
+/** The term-table kernels lct{K} and ent{K}, one module per K, compiled on first use (per thread). */
+const tableModules = new Map<number, WebAssembly.Module>();
+
+function tableKernelModule(K: number): WebAssembly.Module {
+  let m = tableModules.get(K);
+  if (!m) {
+    m = new WebAssembly.Module(buildModule([combinationKernel(K, true), errorNormKernel(K, true)]));
+    tableModules.set(K, m);
+  }
+  return m;
+}
+
+/**
+ * `count` vectors of n float64 each, in one WebAssembly memory, padded to even length, and after
+ * them a term table for the kernels of more than ARGUMENT_TERMS terms: room for `count`
+ * coefficients (f64) and `count` stage offsets (i32), as a combination of distinct vectors of this
+ * memory has at most `count` terms.
+ */
 export class StageMemory {
   readonly memory: WebAssembly.Memory;
   /** padded length of every vector */
   readonly nPad: number;
+  /** byte offset of the term table: `count` f64 coefficients, then `count` i32 stage offsets */
+  readonly tableOffset: number;
   private next = 0;
 
   constructor(
@@ -175,7 +226,9 @@ export class StageMemory {
     if (bytes > 2 ** 31) {
       throw new UsageError(`a state of ${n} values is too large for the integrator (its ${count} vectors must fit 2 GiB); reduce the problem size`);
     }
-    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+    // (bytes is a multiple of 16: the table starts aligned)
+    this.tableOffset = bytes;
+    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((bytes + 12 * count) / 65536)) });
   }
 
   /**
@@ -206,23 +259,45 @@ export class StageMemory {
 
 type Lc = (...args: number[]) => void;
 type En = (...args: number[]) => number;
+type LcTable = (out: number, base: number, nBytes: number, h: number, coefs: number, ptrs: number) => void;
+type EnTable = (y: number, yNew: number, atol: number, nBytes: number, h: number, rtol: number, coefs: number, ptrs: number) => number;
 type Gd = (out: number, y: number, g: number, nBytes: number, lr: number) => number;
 
-/** The kernels bound to one StageMemory. Arguments are views taken from that memory. */
+/**
+ * The kernels bound to one StageMemory. Arguments are views taken from that memory. Any number of
+ * terms works: up to ARGUMENT_TERMS by explicit-argument kernels, beyond by term-table kernels
+ * (instantiated here on first use of each K), and beyond the table's room (only possible with
+ * repeated stages) by a plain loop in the same operation order; all three give the same bits.
+ */
 export class SimdKernels {
   private readonly lc: Lc[] = [];
   private readonly en: En[] = [];
+  private readonly lcTable: LcTable[] = [];
+  private readonly enTable: EnTable[] = [];
   private readonly gd: Gd;
   private readonly nBytes: number;
+  /** the term table (StageMemory.tableOffset): coefficients, stage offsets, and their addresses */
+  private readonly tableCoef: Float64Array;
+  private readonly tablePtr: Int32Array;
+  private readonly coefAddr: number;
+  private readonly ptrAddr: number;
+  /** the whole memory as float64 (the plain loop; the memory never grows, so views stay valid) */
+  private readonly words: Float64Array;
 
   constructor(private readonly mem: StageMemory) {
     const exports = new WebAssembly.Instance(kernelModule(), { env: { memory: mem.memory } }).exports as Record<string, unknown>;
-    for (let K = 1; K <= MAX_TERMS; K++) {
+    for (let K = 1; K <= ARGUMENT_TERMS; K++) {
       this.lc[K] = exports[`lc${K}`] as Lc;
       this.en[K] = exports[`en${K}`] as En;
     }
     this.gd = exports.gd as Gd;
     this.nBytes = mem.nPad * 8;
+    const buffer = mem.memory.buffer;
+    this.coefAddr = mem.tableOffset;
+    this.ptrAddr = mem.tableOffset + 8 * mem.count;
+    this.tableCoef = new Float64Array(buffer, this.coefAddr, mem.count);
+    this.tablePtr = new Int32Array(buffer, this.ptrAddr, mem.count);
+    this.words = new Float64Array(buffer, 0, (mem.count * this.nBytes) / 8);
   }
 
   /**
@@ -233,7 +308,10 @@ export class SimdKernels {
     return this.gd(out.byteOffset, y.byteOffset, g.byteOffset, this.nBytes, lr);
   }
 
-  /** out = base + h * sum_q coef_q K[cols_q], where K[j] is the vector at byte offset kPtr[j]. */
+  /**
+   * out = base + h * sum_q coef_q K[cols_q], where K[j] is the vector at byte offset kPtr[j], for
+   * any number of terms (operation order: combinationKernel). out may be base or one of the K[j].
+   */
   linearCombination(out: Float64Array, base: Float64Array, h: number, cols: Int32Array, coef: Float64Array, kPtr: Int32Array): void {
     const o = out.byteOffset;
     const b = base.byteOffset;
@@ -253,12 +331,19 @@ export class SimdKernels {
         out.set(base);
         return;
       }
-      default:
-        throw new RangeError(`a combination of ${cols.length} terms exceeds MAX_TERMS = ${MAX_TERMS}`);
+      default: {
+        const K = cols.length;
+        if (K > this.mem.count) return this.combinationLoop(o, b, h, cols, coef, kPtr);
+        this.fillTable(cols, coef, kPtr);
+        return (this.lcTable[K] ?? this.instantiateTable(K).lc)(o, b, n, h, this.coefAddr, this.ptrAddr);
+      }
     }
   }
 
-  /** sum_i (err_i / w_i)^2 (see errorNormKernel) for err = h * sum_q coef_q K[cols_q]. */
+  /**
+   * sum_i (err_i / w_i)^2 (see errorNormKernel) for err = h * sum_q coef_q K[cols_q], any number of
+   * terms (none: err = 0, and the sum is 0, or NaN if yNew is not finite).
+   */
   errorNormSq(h: number, cols: Int32Array, coef: Float64Array, kPtr: Int32Array, y: Float64Array, yNew: Float64Array, atol: Float64Array, rtol: number): number {
     const Y = y.byteOffset;
     const N = yNew.byteOffset;
@@ -274,13 +359,65 @@ export class SimdKernels {
       case 6: return this.en[6](p(0), p(1), p(2), p(3), p(4), p(5), Y, N, A, n, h, rtol, coef[0], coef[1], coef[2], coef[3], coef[4], coef[5]);
       case 7: return this.en[7](p(0), p(1), p(2), p(3), p(4), p(5), p(6), Y, N, A, n, h, rtol, coef[0], coef[1], coef[2], coef[3], coef[4], coef[5], coef[6]);
       case 8: return this.en[8](p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), Y, N, A, n, h, rtol, coef[0], coef[1], coef[2], coef[3], coef[4], coef[5], coef[6], coef[7]);
-      default:
-        throw new RangeError(`an error estimate of ${cols.length} terms is not supported (1..${MAX_TERMS})`);
+      default: {
+        const K = cols.length;
+        if (K === 0 || K > this.mem.count) return this.errorNormLoop(h, cols, coef, kPtr, Y, N, A, rtol);
+        this.fillTable(cols, coef, kPtr);
+        return (this.enTable[K] ?? this.instantiateTable(K).en)(Y, N, A, n, h, rtol, this.coefAddr, this.ptrAddr);
+      }
     }
   }
 
   /** The memory the views must come from. */
   get memory(): StageMemory {
     return this.mem;
+  }
+
+  /** The term table := the K coefficients and stage offsets of a call (K <= mem.count). */
+  private fillTable(cols: Int32Array, coef: Float64Array, kPtr: Int32Array): void {
+    const tc = this.tableCoef;
+    const tp = this.tablePtr;
+    for (let q = 0; q < cols.length; q++) {
+      tc[q] = coef[q];
+      tp[q] = kPtr[cols[q]];
+    }
+  }
+
+  /** The term-table kernels for K terms, bound to this memory (once per K). */
+  private instantiateTable(K: number): { lc: LcTable; en: EnTable } {
+    const exports = new WebAssembly.Instance(tableKernelModule(K), { env: { memory: this.mem.memory } }).exports as Record<string, unknown>;
+    this.lcTable[K] = exports[`lct${K}`] as LcTable;
+    this.enTable[K] = exports[`ent${K}`] as EnTable;
+    return { lc: this.lcTable[K], en: this.enTable[K] };
+  }
+
+  /** combinationKernel as a plain loop (every entry, padding included): more terms than the table holds. */
+  private combinationLoop(o: number, b: number, h: number, cols: Int32Array, coef: Float64Array, kPtr: Int32Array): void {
+    const w = this.words;
+    const K = cols.length;
+    const o8 = o / 8;
+    const b8 = b / 8;
+    for (let i = 0; i < this.mem.nPad; i++) {
+      let acc = coef[0] * w[kPtr[cols[0]] / 8 + i];
+      for (let q = 1; q < K; q++) acc += coef[q] * w[kPtr[cols[q]] / 8 + i];
+      w[o8 + i] = w[b8 + i] + acc * h;
+    }
+  }
+
+  /** errorNormKernel as a plain loop, its two lane sums included; no terms: err = 0. */
+  private errorNormLoop(h: number, cols: Int32Array, coef: Float64Array, kPtr: Int32Array, Y: number, N: number, A: number, rtol: number): number {
+    const w = this.words;
+    const K = cols.length;
+    let lane0 = 0;
+    let lane1 = 0;
+    for (let i = 0; i < this.mem.nPad; i++) {
+      let acc = K === 0 ? 0 : coef[0] * w[kPtr[cols[0]] / 8 + i];
+      for (let q = 1; q < K; q++) acc += coef[q] * w[kPtr[cols[q]] / 8 + i];
+      const yNew = w[N / 8 + i];
+      const r = (acc * h) / (w[A / 8 + i] + rtol * Math.max(Math.abs(w[Y / 8 + i]), Math.abs(yNew)));
+      if ((i & 1) === 0) lane0 += r * r + yNew * 0;
+      else lane1 += r * r + yNew * 0;
+    }
+    return lane0 + lane1;
   }
 }

@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TERMS, SimdKernels, StageMemory } from '../../src/ode/simd.js';
+import { SimdKernels, StageMemory } from '../../src/ode/simd.js';
 import { sleb, uleb } from '../../src/wasm/emit.js';
 import { Rng } from '../../src/random/rng.js';
 
-/** Scalar reference of the kernels, in the same operation order (the oracle). */
-function referenceCombination(base: Float64Array, h: number, coef: number[], K: Float64Array[]): Float64Array {
+/** Distinct stage vectors of setup(); term counts beyond it repeat stages. */
+const STAGES = 12;
+/** Term counts tested: the explicit-argument kernels (1..8), the term table, the plain loop. */
+const MAX_K = 20;
+
+/** Scalar reference of the combination kernels, in the same operation order (the oracle). */
+function referenceCombination(base: Float64Array, h: number, coef: ArrayLike<number>, K: Float64Array[]): Float64Array {
   return base.map((b, i) => {
     let acc = coef[0] * K[0][i];
     for (let q = 1; q < coef.length; q++) acc += coef[q] * K[q][i];
@@ -12,11 +17,28 @@ function referenceCombination(base: Float64Array, h: number, coef: number[], K: 
   });
 }
 
-function setup(n: number, seed: number) {
+/**
+ * Scalar reference of the error-norm kernels, in the same operation order: err_i = acc_i * h
+ * (acc as above), r_i = err_i / (atol_i + rtol max(|y_i|, |yNew_i|)), two lane sums (even, odd
+ * i) of r_i^2 + yNew_i * 0, lane 0 + lane 1. (The padding entry adds +0.)
+ */
+function referenceErrorNormSq(h: number, coef: ArrayLike<number>, K: Float64Array[], y: Float64Array, yNew: Float64Array, atol: Float64Array, rtol: number): number {
+  const lanes = [0, 0];
+  for (let i = 0; i < y.length; i++) {
+    let acc = coef[0] * K[0][i];
+    for (let q = 1; q < coef.length; q++) acc += coef[q] * K[q][i];
+    const r = (acc * h) / (atol[i] + rtol * Math.max(Math.abs(y[i]), Math.abs(yNew[i])));
+    lanes[i & 1] += r * r + yNew[i] * 0;
+  }
+  return lanes[0] + lanes[1];
+}
+
+/** `stages` random stage vectors and y, yNew, atol, out in a memory of `extra` more vectors (>= 4). */
+function setup(n: number, seed: number, extra = 5, stages = STAGES) {
   const rng = new Rng(seed);
-  const mem = new StageMemory(n, MAX_TERMS + 5);
+  const mem = new StageMemory(n, stages + extra);
   const kernels = new SimdKernels(mem);
-  const K = Array.from({ length: MAX_TERMS }, () => {
+  const K = Array.from({ length: stages }, () => {
     const v = mem.take();
     for (let i = 0; i < n; i++) v[i] = rng.normal();
     return v;
@@ -35,6 +57,20 @@ function setup(n: number, seed: number) {
   return { rng, mem, kernels, K, kPtr, y, yNew, atol, out };
 }
 
+/**
+ * Stage indices of an m-term combination: 'permuted' is non-sequential and distinct up to STAGES
+ * terms (as a tableau's rows; 5 is prime to 12), 'repeating' uses some stages twice from m = 4 on.
+ */
+function stageChoice(m: number, kind: 'permuted' | 'repeating'): number[] {
+  const perm = (q: number) => (5 * q + 3) % STAGES;
+  return Array.from({ length: m }, (_, q) => (kind === 'repeating' && q % 4 === 3 ? perm(q - 3) : perm(q)));
+}
+
+function sameBits(got: Float64Array, want: Float64Array): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want[i])) throw new Error(`entry ${i}: ${got[i]} !== ${want[i]}`);
+}
+
 describe('WebAssembly SIMD kernels of the Runge-Kutta passes', () => {
   it('LEB128 encoders match hand-encoded values (wasm spec examples)', () => {
     expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26]);
@@ -45,45 +81,79 @@ describe('WebAssembly SIMD kernels of the Runge-Kutta passes', () => {
     expect(sleb(64)).toEqual([0xc0, 0x00]);
   });
 
-  for (const n of [1, 2, 7, 1000, 57344]) {
-    it(`n = ${n}: every term count gives the scalar result bit for bit, and the error norm to round-off`, () => {
-      const { kernels, K, kPtr, y, yNew, atol, out } = setup(n, n);
-      for (let m = 1; m <= MAX_TERMS; m++) {
-        // Non-contiguous stage choice, so the offsets table is really used.
-        const colsList = Array.from({ length: m }, (_, q) => (q * 3) % MAX_TERMS).filter((v, i, a) => a.indexOf(v) === i);
-        while (colsList.length < m) colsList.push([...Array(MAX_TERMS).keys()].find((c) => !colsList.includes(c))!);
-        const cols = Int32Array.from(colsList);
-        const coef = Float64Array.from({ length: m }, (_, q) => (q + 1) / 7 - 0.3);
-        const h = 0.0371;
-        kernels.linearCombination(out, y, h, cols, coef, kPtr);
-        const ref = referenceCombination(y, h, Array.from(coef), colsList.map((c) => K[c]));
-        expect(Array.from(out)).toEqual(Array.from(ref));
-        let sum = 0;
-        const rtol = 1e-3;
-        for (let i = 0; i < n; i++) {
-          const e = ref[i] - y[i];
-          const r = e / (atol[i] + rtol * Math.max(Math.abs(y[i]), Math.abs(yNew[i])));
-          sum += r * r;
+  // Memories of 17 vectors (term table for up to 17 terms: 18..20 take the plain loop) and of
+  // 29 (every K <= 20 from the table), so each of the three paths meets the oracles.
+  for (const n of [1, 2, 7, 1001, 57_344]) {
+    for (const extra of [5, 17]) {
+      it(`n = ${n}, ${STAGES + extra} vectors: K = 1..${MAX_K} terms give the scalar results bit for bit (combination and error norm)`, () => {
+        const { kernels, K, kPtr, y, yNew, atol, out } = setup(n, n + extra, extra);
+        for (const kind of ['permuted', 'repeating'] as const) {
+          for (let m = 1; m <= MAX_K; m++) {
+            const colsList = stageChoice(m, kind);
+            const cols = Int32Array.from(colsList);
+            const coef = Float64Array.from({ length: m }, (_, q) => (q + 1) / 7 - 0.3);
+            const stages = colsList.map((c) => K[c]);
+            for (const h of [0.0371, -1.3e-3]) {
+              kernels.linearCombination(out, y, h, cols, coef, kPtr);
+              sameBits(out, referenceCombination(y, h, coef, stages));
+              const rtol = 1e-3;
+              expect(kernels.errorNormSq(h, cols, coef, kPtr, y, yNew, atol, rtol)).toBe(referenceErrorNormSq(h, coef, stages, y, yNew, atol, rtol));
+            }
+          }
         }
-        const got = kernels.errorNormSq(h, cols, coef, kPtr, y, yNew, atol, rtol);
-        expect(Math.abs(got - sum) / sum).toBeLessThan(1e-12);
-      }
-    });
+      });
+    }
   }
 
-  it('NaN or Inf in any stage makes the error norm non-finite (the solver relies on this)', () => {
+  it('out may be the base or one of the stages, for every path (each entry is read before it is written)', () => {
+    for (const extra of [5, 17]) {
+      const { kernels, K, kPtr, y } = setup(9, 21, extra);
+      for (const m of [3, 13, 19]) {
+        const colsList = stageChoice(m, 'permuted');
+        const cols = Int32Array.from(colsList);
+        const coef = Float64Array.from({ length: m }, (_, q) => 0.5 - q / 11);
+        const want = referenceCombination(y, 0.25, coef, colsList.map((c) => K[c]));
+        const base = Float64Array.from(y);
+        kernels.linearCombination(y, y, 0.25, cols, coef, kPtr);
+        sameBits(y, want);
+        y.set(base);
+        const stage = K[colsList[m - 1]];
+        const saved = Float64Array.from(stage);
+        const want2 = referenceCombination(y, 0.25, coef, colsList.map((c) => K[c]));
+        kernels.linearCombination(stage, y, 0.25, cols, coef, kPtr);
+        sameBits(stage, want2);
+        stage.set(saved);
+      }
+    }
+  });
+
+  it('no terms: the combination is the base, the error norm 0 (NaN when yNew is not finite)', () => {
+    const { kernels, kPtr, y, yNew, atol, out } = setup(7, 4);
+    const none = new Int32Array(0);
+    const noCoef = new Float64Array(0);
+    kernels.linearCombination(out, y, 0.5, none, noCoef, kPtr);
+    sameBits(out, y);
+    expect(kernels.errorNormSq(0.5, none, noCoef, kPtr, y, yNew, atol, 1e-3)).toBe(0);
+    yNew[2] = Infinity;
+    expect(kernels.errorNormSq(0.5, none, noCoef, kPtr, y, yNew, atol, 1e-3)).toBeNaN();
+  });
+
+  it('NaN or Inf in any stage makes the error norm non-finite (the solver relies on this), for every path', () => {
     const { kernels, K, kPtr, y, yNew, atol } = setup(9, 3);
-    const cols = Int32Array.from([0, 1, 2]);
-    const coef = Float64Array.from([0.5, -0.25, 0.125]);
-    expect(Number.isFinite(kernels.errorNormSq(0.1, cols, coef, kPtr, y, yNew, atol, 1e-6))).toBe(true);
-    for (const bad of [NaN, Infinity, -Infinity]) {
-      const saved = K[1][4];
-      K[1][4] = bad;
-      expect(Number.isFinite(kernels.errorNormSq(0.1, cols, coef, kPtr, y, yNew, atol, 1e-6))).toBe(false);
-      K[1][4] = saved;
-      yNew[6] = bad;
-      expect(Number.isFinite(kernels.errorNormSq(0.1, cols, coef, kPtr, y, yNew, atol, 1e-6))).toBe(false);
-      yNew[6] = y[6];
+    for (const m of [3, 13, 19]) {
+      const cols = Int32Array.from(stageChoice(m, 'permuted'));
+      const coef = Float64Array.from({ length: m }, (_, q) => 0.5 - q / 11);
+      expect(Number.isFinite(kernels.errorNormSq(0.1, cols, coef, kPtr, y, yNew, atol, 1e-6))).toBe(true);
+      const stage = K[cols[m - 1]];
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        const saved = stage[4];
+        stage[4] = bad;
+        expect(Number.isFinite(kernels.errorNormSq(0.1, cols, coef, kPtr, y, yNew, atol, 1e-6))).toBe(false);
+        stage[4] = saved;
+        yNew[6] = bad;
+        expect(Number.isFinite(kernels.errorNormSq(0.1, cols, coef, kPtr, y, yNew, atol, 1e-6))).toBe(false);
+        yNew[6] = y[6];
+      }
     }
   });
 
@@ -99,7 +169,7 @@ describe('WebAssembly SIMD kernels of the Runge-Kutta passes', () => {
 
   for (const n of [1, 2, 7, 1000, 57_345]) {
     it(`n = ${n}: the fused GD step is out = y - lr g bit for bit (the JS loop), and its probe is 0`, () => {
-      const { rng, kernels, y, out, K } = setup(n, 11 + n);
+      const { rng, kernels, y, out, K } = setup(n, 11 + n, 5, 8);
       const g = K[0];
       for (const lr of [0.01, 1e-7, 3.75]) {
         expect(kernels.gradientStep(out, y, g, lr)).toBe(0);
@@ -114,7 +184,7 @@ describe('WebAssembly SIMD kernels of the Runge-Kutta passes', () => {
   }
 
   it('the fused GD step reports NaN exactly when some entry of out is non-finite (also by overflow)', () => {
-    const { kernels, y, out, K } = setup(9, 5);
+    const { kernels, y, out, K } = setup(9, 5, 5, 8);
     const g = K[0];
     expect(kernels.gradientStep(out, y, g, 0.5)).toBe(0);
     for (const bad of [NaN, Infinity, -Infinity]) {
