@@ -7,6 +7,7 @@ import { generateDataset } from '../src/data/generate.js';
 import { sampleGramState } from '../src/gram/wishart.js';
 import { buildStart } from '../src/run/levels.js';
 import { GramModel } from '../src/gram/flow.js';
+import { GramDynamics } from '../src/run/gramDynamics.js';
 import { runDynamics } from '../src/run/run.js';
 // Loaded up front (buildStart imports it on first use) so the timings exclude module loading.
 import '../src/reduced/typeSystem.js';
@@ -30,7 +31,7 @@ function benchGram(): void {
     const t0 = performance.now();
     const y0 = sampleGramState({ data, m, m1: s.m1, s0: s.s0, s1: s.s1, seed: s.seed });
     const tEnd = (1000 * 128) / m;
-    const r = runDynamics(dyn, y0, { method: 'dopri5', tEnd, rtol: 1e-8, atol: 1e-10, maxSteps: s.maxSteps, controller: s.controller, lr: s.lr, steps: s.steps, samples: s.samples });
+    const r = runDynamics(new GramDynamics(dyn), y0, { method: 'dopri5', tEnd, rtol: 1e-8, atol: 1e-10, maxSteps: s.maxSteps, controller: s.controller, lr: s.lr, steps: s.steps, samples: s.samples });
     const seconds = (performance.now() - t0) / 1000;
     const dy = new Float64Array(dyn.size);
     const e0 = performance.now();

@@ -47,7 +47,6 @@ function overlaps(x: Float64Array, z: Float64Array): boolean {
 }
 
 export class GramModel {
-  readonly level = 'gram' as const;
   readonly layout: GramLayout;
   readonly index: TokenIndex;
   /** state length 4k^2 + k + 1 */
@@ -213,22 +212,6 @@ export class GramModel {
       scaleV += Math.abs(y[lay.C + i * k + i]);
     }
     return { groups: [Float64Array.of(inv.QK), Float64Array.of(inv.V)], scales: [scaleQK, scaleV] };
-  }
-
-  /** The state as named arrays (S, A, B, C: k x k; u: k; s: 1) and the vocabulary id of each local token. */
-  finalArrays(y: Float64Array): Record<string, { shape: number[]; data: Float64Array | Int32Array }> {
-    this.checkState('Level G state', y);
-    const { k, layout: lay } = this;
-    const block = (off: number, len: number): Float64Array => y.slice(off, off + len);
-    return {
-      S: { shape: [k, k], data: block(lay.S, k * k) },
-      A: { shape: [k, k], data: block(lay.A, k * k) },
-      B: { shape: [k, k], data: block(lay.B, k * k) },
-      C: { shape: [k, k], data: block(lay.C, k * k) },
-      u: { shape: [k], data: block(lay.u, k) },
-      s: { shape: [1], data: block(lay.s, 1) },
-      token_ids: { shape: [k], data: this.index.globalOf.slice() },
-    };
   }
 
   /** Gam = dL/dS (k x k, key b row, query a column) and gu = dL/du at y (fresh copies). */

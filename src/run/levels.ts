@@ -11,6 +11,7 @@ import { orthogonalParams } from '../reduced/orthogonal.js';
 import { Dynamics } from './dynamics.js';
 import { FullDynamics } from './fullDynamics.js';
 import { GramModel } from '../gram/flow.js';
+import { GramDynamics } from './gramDynamics.js';
 import { TypeDynamics } from './typeDynamics.js';
 import { GramTestSet } from '../gram/testSet.js';
 import { Probe } from '../observe/primitives.js';
@@ -19,9 +20,9 @@ import { PAPER_GD_REFUSAL, PAPER_TEST_REFUSAL } from '../config/rules.js';
 import { paperFromGram } from '../paper/start.js';
 
 /**
- * A level's dynamics and its starting state. Level F is FullDynamics; Level G's GramModel and
- * Level T's TypeDynamics satisfy the same Dynamics interface (GramModel structurally, so the gram
- * folder does not depend on this one).
+ * A level's dynamics and its starting state. Each level is seen through an adapter of this folder
+ * (FullDynamics, GramDynamics, TypeDynamics; Level P's PaperDynamics lives with Level P in
+ * src/paper), so the level folders do not depend on the run machinery.
  */
 export interface RunStart {
   dynamics: Dynamics;
@@ -72,7 +73,7 @@ export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Pa
     if (s.method === 'gd') throw new UsageError(PAPER_GD_REFUSAL);
     if (test) throw new UsageError(PAPER_TEST_REFUSAL);
     const gram = await buildStart({ ...s, level: 'gram' }, data, params);
-    const { dynamics, y0 } = paperFromGram(data, gram.dynamics as GramModel, gram.y0);
+    const { dynamics, y0 } = paperFromGram(data, (gram.dynamics as GramDynamics).model, gram.y0);
     return { dynamics, probe: probeFor(dynamics), y0, description: `Level P (the paper's approximate system, k=${dynamics.k}) from ${gram.description.replace(/^Level G \(k=\d+\) /, 'the Level G start ')}` };
   }
   const scales = `s0=${s.s0}, s1=${s.s1}, seed ${s.seed}`;
@@ -88,19 +89,20 @@ export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Pa
   if (s.level === 'gram') {
     // A test set's tokens are tracked too: their Gram rows evolve exactly (src/gram/layout.ts).
     const extraTokens = test?.tokens;
-    const dyn: GramModel = new GramModel(data, s.m, s.m1, { extraTokens });
-    const probe = probeFor(dyn, test ? { data: test, gram: new GramTestSet(dyn, test) } : undefined);
+    const model = new GramModel(data, s.m, s.m1, { extraTokens });
+    const dyn = new GramDynamics(model);
+    const probe = probeFor(dyn, test ? { data: test, gram: new GramTestSet(model, test) } : undefined);
     const cfg = { data, m: s.m, m1: s.m1, s0: s.s0, s1: s.s1, extraTokens };
     const at = (y0: Float64Array, description: string): RunStart => ({ dynamics: dyn, probe, y0, description });
     switch (s.init) {
       case 'gaussian':
-        return at(liftParams(gaussian(), data, extraTokens), `Level G (k=${dyn.k}) lifted from ${gaussianText}`);
+        return at(liftParams(gaussian(), data, extraTokens), `Level G (k=${model.k}) lifted from ${gaussianText}`);
       case 'orthogonal':
-        return at(liftParams(orthogonal(), data, extraTokens), `Level G (k=${dyn.k}) lifted from the orthogonal init (${scales})`);
+        return at(liftParams(orthogonal(), data, extraTokens), `Level G (k=${model.k}) lifted from the orthogonal init (${scales})`);
       case 'wishart':
-        return at(sampleGramState({ ...cfg, seed: s.seed }), `Level G (k=${dyn.k}) from a Wishart draw of the initial Gram state (${scales})`);
+        return at(sampleGramState({ ...cfg, seed: s.seed }), `Level G (k=${model.k}) from a Wishart draw of the initial Gram state (${scales})`);
       default:
-        return at(meanGramState(cfg), `Level G (k=${dyn.k}) from the mean state (s0=${s.s0}, s1=${s.s1})`);
+        return at(meanGramState(cfg), `Level G (k=${model.k}) from the mean state (s0=${s.s0}, s1=${s.s1})`);
     }
   }
   // Level T represents exactly the data sets it was derived for; check this one is one of them.

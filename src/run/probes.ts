@@ -1,4 +1,3 @@
-import { GramModel } from '../gram/flow.js';
 import { FullProbe } from '../observe/full.js';
 import { GramProbe, GramTestEvaluator } from '../observe/gram.js';
 import { Probe } from '../observe/primitives.js';
@@ -6,6 +5,7 @@ import { TypeProbe } from '../observe/type.js';
 import { Dataset } from '../data/dataset.js';
 import { Dynamics } from './dynamics.js';
 import { FullDynamics } from './fullDynamics.js';
+import { GramDynamics } from './gramDynamics.js';
 import { TypeDynamics } from './typeDynamics.js';
 import { PaperDynamics } from '../paper/dynamics.js';
 import { PaperProbe } from '../paper/probe.js';
@@ -22,7 +22,7 @@ export function probeFor(dyn: Dynamics, test?: ProbeTest): Probe {
     const t = dyn.template;
     return new FullProbe({ data: dyn.data, m: t.m, m1: t.m1, a: t.a, test: test?.data });
   }
-  if (dyn instanceof GramModel) return new GramProbe(dyn, test?.gram);
+  if (dyn instanceof GramDynamics) return new GramProbe(dyn.model, test?.gram);
   if (dyn instanceof TypeDynamics) {
     if (test) throw new Error('Level T has no test set (src/config/resolve.ts and src/run/levels.ts refuse --test-n at --level type)');
     return new TypeProbe(dyn.system);

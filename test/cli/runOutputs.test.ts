@@ -14,6 +14,7 @@ import { snapshotRows } from '../../src/app/run.js';
 import { resolveSettings } from '../../src/config/resolve.js';
 import { generateTestSet } from '../../src/data/generate.js';
 import { GramModel } from '../../src/gram/flow.js';
+import { GramDynamics } from '../../src/run/gramDynamics.js';
 import { readDatasetNpz, readParamsNpz } from '../../src/io/files.js';
 import { readNpz } from '../../src/io/npz.js';
 import { Observer } from '../../src/observe/derive.js';
@@ -110,7 +111,7 @@ describe('coflow run output files', () => {
     const data = readDatasetNpz(join(dir, 'data.npz'));
     const dyn = new GramModel(data, SIZE.m, SIZE.m1);
     const y0 = gramState(join(dir, 'initial.npz'));
-    const observer = new Observer(probeFor(dyn), y0, false);
+    const observer = new Observer(probeFor(new GramDynamics(dyn)), y0, false);
     rowsAt.forEach((ri, j) => {
       const path = join(dir, 'snapshots', `snapshot_${String(j).padStart(3, '0')}.npz`);
       const t = npz(path).get('t')!.data[0];

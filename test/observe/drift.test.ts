@@ -13,6 +13,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generate.js';
 import { GramModel } from '../../src/gram/flow.js';
+import { GramDynamics } from '../../src/run/gramDynamics.js';
 import { liftParams } from '../../src/gram/lift.js';
 import { initParams } from '../../src/model/init.js';
 import { Params } from '../../src/model/params.js';
@@ -132,7 +133,7 @@ describe('drift columns = an independent computation from the formed conserved m
   it('Level G: |d(tr A - tr B)| and |d(tr C - s/m1)| over their t = 0 scales, from the blocks', () => {
     const model = new GramModel(data, p0.m, p0.m1);
     const y0 = liftParams(p0, data);
-    const out = runDynamics(model, y0, plan);
+    const out = runDynamics(new GramDynamics(model), y0, plan);
     const { k, layout: lay } = model;
     const { qk, v } = gramDrifts(y0, out.y, lay, k, p0.m1);
     const last = out.trajectory.rows.at(-1)!;

@@ -12,6 +12,7 @@ import { resolveSettings } from '../../src/config/resolve.js';
 import { Dataset } from '../../src/data/dataset.js';
 import { fillerSlots, FillerMode, generateDataset, generateTestSet } from '../../src/data/generate.js';
 import { GramModel } from '../../src/gram/flow.js';
+import { GramDynamics } from '../../src/run/gramDynamics.js';
 import { liftParams } from '../../src/gram/lift.js';
 import { GramTestSet } from '../../src/gram/testSet.js';
 import { initParams } from '../../src/model/init.js';
@@ -36,7 +37,7 @@ describe('Level G at the lifted weights vs Level F at the weights', () => {
       const full = new FullDynamics(data, p0);
       const fObs = new Observer(probeFor(full, { data: test }), full.pack(p0), false);
       const gram = new GramModel(data, 8, 6, { extraTokens: test.tokens });
-      const gObs = new Observer(probeFor(gram, { data: test, gram: new GramTestSet(gram, test) }), liftParams(p0, data, test.tokens), false);
+      const gObs = new Observer(probeFor(new GramDynamics(gram), { data: test, gram: new GramTestSet(gram, test) }), liftParams(p0, data, test.tokens), false);
       const drift: [number, number] = [1e-9, 2e-9];
       let controls = 0;
       for (const [label, p] of [['t = 0', p0], ['moved', p1]] as const) {
@@ -81,7 +82,7 @@ describe('dG columns against each level\'s own field', () => {
       const p = initParams({ m: 8, m1: 6, d, s0: 0.5, s1: 0.5, seed: 31 });
       const gram = new GramModel(data, 8, 6);
       const y = liftParams(p, data);
-      const obs = new Observer(probeFor(gram), y, false);
+      const obs = new Observer(probeFor(new GramDynamics(gram)), y, false);
       const row = rowObject(obs.columns, obs.row(0, null, y, [0, 0]));
       const dydt = new Float64Array(gram.size);
       gram.field(0, y, dydt);

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveSettings } from '../../src/config/resolve.js';
 import { fillerSlots, generateDataset } from '../../src/data/generate.js';
 import { GramModel } from '../../src/gram/flow.js';
+import { GramDynamics } from '../../src/run/gramDynamics.js';
 import { liftParams } from '../../src/gram/lift.js';
 import { initParams } from '../../src/model/init.js';
 import { Observer, typeLossRates } from '../../src/observe/derive.js';
@@ -134,8 +135,8 @@ async function levels(): Promise<Level[]> {
     },
     {
       name: 'G',
-      dyn: gram,
-      probe: probeFor(gram),
+      dyn: new GramDynamics(gram),
+      probe: probeFor(new GramDynamics(gram)),
       y: liftParams(p, data),
       scoreBlock: [gram.layout.S, gram.layout.S + kk],
       reference: (z) => {

@@ -6,6 +6,7 @@ import { initParams } from '../../src/model/init.js';
 import { orthogonalParams } from '../../src/reduced/orthogonal.js';
 import { FullDynamics } from '../../src/run/fullDynamics.js';
 import { GramModel } from '../../src/gram/flow.js';
+import { GramDynamics } from '../../src/run/gramDynamics.js';
 import { buildStart } from '../../src/run/levels.js';
 import { RunPlan, runDynamics } from '../../src/run/run.js';
 import { Trajectory } from '../../src/analysis/trajectory.js';
@@ -13,7 +14,8 @@ import { Trajectory } from '../../src/analysis/trajectory.js';
 const BLOCKS = ['S', 'A', 'B', 'C', 'u', 's'] as const;
 
 /** Max over blocks of max|a - b| / max|b| (each Gram block against its own scale). */
-function blockRelDiff(dyn: GramModel, a: Float64Array, b: Float64Array): number {
+function blockRelDiff(model: GramModel, a: Float64Array, b: Float64Array): number {
+  const dyn = new GramDynamics(model);
   const fa = dyn.finalArrays(a);
   const fb = dyn.finalArrays(b);
   let worst = 0;
@@ -54,7 +56,7 @@ describe('levels side by side (docs/levels.md#the-arrows-between-the-levels, arr
     const full = new FullDynamics(data, p);
     const gram = new GramModel(data, s.m, s.m1);
     const rf = runDynamics(full, full.pack(p), plan);
-    const rg = runDynamics(gram, liftParams(p, data), plan);
+    const rg = runDynamics(new GramDynamics(gram), liftParams(p, data), plan);
     expect(rf.status).toBe('success');
     expect(rg.status).toBe('success');
     expect(blockRelDiff(gram, liftParams(full.toParams(rf.y), data), rg.y)).toBeLessThan(1e-9);
@@ -70,13 +72,13 @@ describe('levels side by side (docs/levels.md#the-arrows-between-the-levels, arr
     const full = new FullDynamics(data, p);
     const gram = new GramModel(data, 16, 12);
     const rf = runDynamics(full, full.pack(p), plan);
-    const rg = runDynamics(gram, liftParams(p, data), plan);
+    const rg = runDynamics(new GramDynamics(gram), liftParams(p, data), plan);
     const diff = columnsRelDiff(rf.trajectory, rg.trajectory, OBSERVED);
     expect(diff).toBeLessThan(1e-7);
     expect(blockRelDiff(gram, liftParams(full.toParams(rf.y), data), rg.y)).toBeLessThan(1e-7);
     // Negative control: a different start is seen.
     const q = initParams({ m: 16, m1: 12, d: 40, s0: 0.4, s1: 0.4, seed: 3 });
-    const rq = runDynamics(gram, liftParams(q, data), plan);
+    const rq = runDynamics(new GramDynamics(gram), liftParams(q, data), plan);
     expect(columnsRelDiff(rq.trajectory, rg.trajectory, OBSERVED)).toBeGreaterThan(1e-3);
   });
 
