@@ -30,7 +30,7 @@ import { evaluateHypotheses, type Hypothesis, type HypothesisId } from './hypoth
 import { lemma41, lemma43, oneTargetRise, thm31 } from './phase1.js';
 import { attentionUniform, defF1Fillers, lemma44, lemma45, lemma47, thm32G, thm32Scores, thm32Values, thm33, thmF8 } from './phase2.js';
 import { readRunDir, type RunDir } from './runDir.js';
-import { levelPMeasurement } from '../paper/claims.js';
+import { levelPMeasurement } from './paper.js';
 import { RunView } from './series.js';
 import { decide, type ClaimResult, type ClaimSpec, type Measurement } from './verdict.js';
 
@@ -179,7 +179,7 @@ export function runHypotheses(run: RunDir): Hypothesis[] {
 /** Every claim's verdict for a run, given the hypotheses' states. */
 export function evaluateClaims(run: RunDir, hypotheses: readonly Hypothesis[]): ClaimResult[] {
   const view = new RunView(run);
-  // Level P freezes attention (and C in Phase 2): those claims cannot be tested there (src/paper/claims.ts).
+  // Level P freezes attention (and C in Phase 2): those claims cannot be tested there (src/claims/paper.ts).
   const paper = run.settings.level === 'paper';
   return CLAIMS.map((c) => decide(c, paper ? levelPMeasurement(c.id, c.evaluate(view)) : c.evaluate(view), hypotheses));
 }

@@ -6,7 +6,7 @@
 import { UsageError } from '../errors.js';
 import type { ResolvedSettings } from './resolve.js';
 
-/** Why `--method gd` is refused at Level P: one line naming the fix (src/run/levels.ts and src/paper/dynamics.ts refuse it too). */
+/** Why `--method gd` is refused at Level P: one line naming the fix (src/run/levels.ts and src/run/paperDynamics.ts refuse it too). */
 export const PAPER_GD_REFUSAL =
   "--method gd does not apply at --level paper: Level P is the paper's approximation of the gradient flow and has no gradient-descent map; use --method dopri5 (or odex)";
 
@@ -40,7 +40,7 @@ export interface RunInputs {
 /** The rules of `coflow run` on the final settings. */
 export function checkRunApplicable(s: ResolvedSettings, given: Given, inputs: RunInputs): void {
   // Level P (the paper's approximation of the flow) has no GD map and no test-set dynamics,
-  // whatever gave the method or the test size (a preset's gd too): src/paper/dynamics.ts.
+  // whatever gave the method or the test size (a preset's gd too): src/run/paperDynamics.ts.
   if (s.level === 'paper' && s.method === 'gd') throw new UsageError(PAPER_GD_REFUSAL);
   if (s.level === 'paper' && s.testN > 0) throw new UsageError(PAPER_TEST_REFUSAL);
   const flow = s.method !== 'gd';

@@ -7,7 +7,7 @@ import { Dataset } from '../data/dataset.js';
 import { GramModel } from '../gram/flow.js';
 import { tokenIndex } from '../gram/layout.js';
 import { PairTable } from '../model/pairTable.js';
-import { FrozenAttention, PaperDynamics } from './dynamics.js';
+import { FrozenAttention, PaperModel } from './model.js';
 import { paperStateOfGram } from './layout.js';
 
 /** The frozen attention of a Level G state: the 3 x 3 blocks on mu_1..3 and the co-occurring pair scores (src/observe order). */
@@ -24,9 +24,9 @@ export function frozenAttentionOf(model: GramModel, yG: Float64Array): FrozenAtt
   return { S: block(lay.S), A: block(lay.A), B: block(lay.B), pairScores };
 }
 
-/** Level P's dynamics and starting state from a Level G model and starting state on the same data. */
-export function paperFromGram(data: Dataset, model: GramModel, yG: Float64Array): { dynamics: PaperDynamics; y0: Float64Array } {
+/** The Level P model and starting state from a Level G model and starting state on the same data. */
+export function paperFromGram(data: Dataset, model: GramModel, yG: Float64Array): { model: PaperModel; y0: Float64Array } {
   if (model.k !== tokenIndex(data).k) throw new Error('Level P: the Level G start tracks other tokens than the training set (a test set?)');
-  const dynamics = new PaperDynamics(data, model.m, model.m1, { frozen: frozenAttentionOf(model, yG) });
-  return { dynamics, y0: paperStateOfGram(yG, model.layout) };
+  const paper = new PaperModel(data, model.m, model.m1, { frozen: frozenAttentionOf(model, yG) });
+  return { model: paper, y0: paperStateOfGram(yG, model.layout) };
 }

@@ -18,11 +18,12 @@ import { Probe } from '../observe/primitives.js';
 import { probeFor } from './probes.js';
 import { PAPER_GD_REFUSAL, PAPER_TEST_REFUSAL } from '../config/rules.js';
 import { paperFromGram } from '../paper/start.js';
+import { PaperDynamics } from './paperDynamics.js';
 
 /**
  * A level's dynamics and its starting state. Each level is seen through an adapter of this folder
- * (FullDynamics, GramDynamics, TypeDynamics; Level P's PaperDynamics lives with Level P in
- * src/paper), so the level folders do not depend on the run machinery.
+ * (FullDynamics, GramDynamics, TypeDynamics, PaperDynamics), so the level folders do not depend
+ * on the run machinery.
  */
 export interface RunStart {
   dynamics: Dynamics;
@@ -73,8 +74,9 @@ export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Pa
     if (s.method === 'gd') throw new UsageError(PAPER_GD_REFUSAL);
     if (test) throw new UsageError(PAPER_TEST_REFUSAL);
     const gram = await buildStart({ ...s, level: 'gram' }, data, params);
-    const { dynamics, y0 } = paperFromGram(data, (gram.dynamics as GramDynamics).model, gram.y0);
-    return { dynamics, probe: probeFor(dynamics), y0, description: `Level P (the paper's approximate system, k=${dynamics.k}) from ${gram.description.replace(/^Level G \(k=\d+\) /, 'the Level G start ')}` };
+    const { model, y0 } = paperFromGram(data, (gram.dynamics as GramDynamics).model, gram.y0);
+    const dynamics = new PaperDynamics(model);
+    return { dynamics, probe: probeFor(dynamics), y0, description: `Level P (the paper's approximate system, k=${model.k}) from ${gram.description.replace(/^Level G \(k=\d+\) /, 'the Level G start ')}` };
   }
   const scales = `s0=${s.s0}, s1=${s.s1}, seed ${s.seed}`;
   const gaussian = () => params ?? initParams({ m: s.m, m1: s.m1, d: data.d, s0: s.s0, s1: s.s1, seed: s.seed });

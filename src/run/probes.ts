@@ -7,8 +7,8 @@ import { Dynamics } from './dynamics.js';
 import { FullDynamics } from './fullDynamics.js';
 import { GramDynamics } from './gramDynamics.js';
 import { TypeDynamics } from './typeDynamics.js';
-import { PaperDynamics } from '../paper/dynamics.js';
-import { PaperProbe } from '../paper/probe.js';
+import { PaperDynamics } from './paperDynamics.js';
+import { PaperProbe } from '../observe/paper.js';
 
 /** A held-out set for the probe: Level F evaluates it from the weights, Level G from the tracked Gram rows. */
 export interface ProbeTest {
@@ -29,7 +29,7 @@ export function probeFor(dyn: Dynamics, test?: ProbeTest): Probe {
   }
   if (dyn instanceof PaperDynamics) {
     if (test) throw new Error('Level P has no test set (src/run/levels.ts refuses --test-n at --level paper)');
-    return new PaperProbe(dyn);
+    return new PaperProbe(dyn.model);
   }
   throw new Error(`no observation probe for level '${dyn.level}'`);
 }

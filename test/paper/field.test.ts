@@ -13,7 +13,7 @@ import { GramModel } from '../../src/gram/flow.js';
 import { liftParams } from '../../src/gram/lift.js';
 import { meanGramState, sampleGramState } from '../../src/gram/wishart.js';
 import { initParams } from '../../src/model/init.js';
-import { PaperDynamics } from '../../src/paper/dynamics.js';
+import { PaperModel } from '../../src/paper/model.js';
 import { paperStateOfGram } from '../../src/paper/layout.js';
 import { Rng } from '../../src/random/rng.js';
 import { FullDynamics } from '../../src/run/fullDynamics.js';
@@ -70,7 +70,7 @@ export function handField(data: Dataset, local: Int32Array, k: number, m1Val: nu
 }
 
 /** A random Level P state: a Wishart Gram draw's (C, u, s), with u rescaled so margins have both signs. */
-function randomState(dyn: PaperDynamics, data: Dataset, seed: number, uScale: number): Float64Array {
+function randomState(dyn: PaperModel, data: Dataset, seed: number, uScale: number): Float64Array {
   const yG = sampleGramState({ data, m, m1, s0, s1, seed });
   const y = paperStateOfGram(yG, new GramModel(data, m, m1).layout);
   const rng = new Rng(`paper-test:${seed}`);
@@ -80,8 +80,8 @@ function randomState(dyn: PaperDynamics, data: Dataset, seed: number, uScale: nu
 
 describe('Level P field = hand-written equations', () => {
   const data = conformingData(n, L, 3);
-  const dyn1 = new PaperDynamics(data, m, m1, { phases: 'phase1' });
-  const dyn2 = new PaperDynamics(data, m, m1, { phases: 'phase2' });
+  const dyn1 = new PaperModel(data, m, m1, { phases: 'phase1' });
+  const dyn2 = new PaperModel(data, m, m1, { phases: 'phase2' });
   const local = dyn1.index.localOf;
 
   it('Phase 1 and Phase 2 at 20 random states each, to 1e-14; a dropped term is seen', () => {
@@ -103,7 +103,7 @@ describe('Level P field = hand-written equations', () => {
   });
 
   it('the switch: Phase 1 exactly while min_i y_i F_i <= 0, Phase 2 once it is > 0', () => {
-    const sw = new PaperDynamics(data, m, m1);
+    const sw = new PaperModel(data, m, m1);
     const out = new Float64Array(sw.size);
     const seen = { 1: 0, 2: 0 };
     for (let seed = 1; seed <= 30; seed++) {
@@ -133,7 +133,7 @@ describe('Level P field = hand-written equations', () => {
 describe('Level P Phase 1 = Level G at uniform attention', () => {
   const data = conformingData(n, L, 5);
   const gm = new GramModel(data, m, m1);
-  const dyn = new PaperDynamics(data, m, m1, { phases: 'phase1' });
+  const dyn = new PaperModel(data, m, m1, { phases: 'phase1' });
   const dG = new Float64Array(gm.size);
   const dP = new Float64Array(dyn.size);
   const restricted = (d: Float64Array) => paperStateOfGram(d, gm.layout);
@@ -178,7 +178,7 @@ describe('Level P Phase 1 is exact for frozen attention: Level F from W_Q = W_K 
     const weights = zeroQK ? { ...p, WQ: new Float64Array(p.WQ.length), WK: new Float64Array(p.WK.length) } : p;
     const full = new FullDynamics(data, weights);
     const gm = new GramModel(data, m, m1);
-    const dyn = new PaperDynamics(data, m, m1, { phases: 'phase1' });
+    const dyn = new PaperModel(data, m, m1, { phases: 'phase1' });
     const yF = flow((a, b) => full.field(0, a, b), full.pack(weights));
     const yP = flow((a, b) => dyn.field(0, a, b), paperStateOfGram(liftParams(weights, data), gm.layout));
     const end = full.toParams(yF);
@@ -204,9 +204,9 @@ describe('Level P conserved quantities', () => {
   const y0 = paperStateOfGram(sampleGramState({ data, m, m1, s0, s1, seed: 2 }), gm.layout);
 
   it('Phase 1 keeps tr C - s/m1 (and Phase 2 breaks it); Phase 2 keeps m1 u^T u - s^2/2 (and Phase 1 breaks it)', () => {
-    const trace = (dyn: PaperDynamics, y: Float64Array) => dyn.invariants(y).groups[1][0];
+    const trace = (dyn: PaperModel, y: Float64Array) => dyn.invariants(y).groups[1][0];
     const drift = (phases: 'phase1' | 'phase2') => {
-      const dyn = new PaperDynamics(data, m, m1, { phases });
+      const dyn = new PaperModel(data, m, m1, { phases });
       const y = solveIvp({ f: (_t, z, d) => dyn.field(0, z, d), t0: 0, y0, tEnd: 3, rtol: 1e-12, atol: 1e-14, maxSteps: 100_000 }).y;
       return {
         trace: Math.abs(trace(dyn, y) - trace(dyn, y0)) / dyn.invariants(y0).scales[1],

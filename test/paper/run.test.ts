@@ -10,7 +10,7 @@ import { GramModel } from '../../src/gram/flow.js';
 import { meanGramState, sampleGramState } from '../../src/gram/wishart.js';
 import { readNpz } from '../../src/io/npz.js';
 import { PAPER_ARTIFACT_PATHS, generatePaperArtifacts } from '../../src/paper/artifacts.js';
-import { PaperDynamics } from '../../src/paper/dynamics.js';
+import { PaperDynamics } from '../../src/run/paperDynamics.js';
 import { paperFromGram } from '../../src/paper/start.js';
 import { RunCheckpoint, runDynamics } from '../../src/run/run.js';
 import { coflow, tmp } from '../cli/helpers.js';
@@ -24,12 +24,13 @@ function start(seed: number | 'mean') {
   const data = conformingData(n, L, 11);
   const gm = new GramModel(data, m, m1);
   const yG = seed === 'mean' ? meanGramState({ data, m, m1, s0, s1 }) : sampleGramState({ data, m, m1, s0, s1, seed });
-  return { data, ...paperFromGram(data, gm, yG), yG, gm };
+  const { model, y0 } = paperFromGram(data, gm, yG);
+  return { data, model, dynamics: new PaperDynamics(model), y0, yG, gm };
 }
 
 describe('Level P runs', () => {
   it('switches at the all-correct event: C moves before T1 and is frozen after it', () => {
-    const { dynamics, y0 } = start('mean');
+    const { dynamics, model, y0 } = start('mean');
     const out = runDynamics(dynamics, y0, plan);
     expect(out.status).toBe('success');
     const T1 = out.events.find((e) => e.name === 'all-correct')!.t;
@@ -46,15 +47,15 @@ describe('Level P runs', () => {
     // and every sample stays correctly classified (no switch back)
     for (let i = 0; i < t.length; i++) if (t[i] > T1) expect(margin[i]).toBeGreaterThan(0);
     expect(out.events.filter((e) => e.name === 'misclassified')).toEqual([]);
-    expect(dynamics.phase(out.y)).toBe(2);
+    expect(model.phase(out.y)).toBe(2);
   });
 
   it('resuming from any checkpoint, before or after the switch, gives the same bytes', () => {
-    const { dynamics, y0 } = start(3);
+    const { dynamics, model, y0 } = start(3);
     const whole = runDynamics(dynamics, y0, plan);
     const checkpoints: RunCheckpoint[] = [];
     runDynamics(dynamics, y0, plan, { checkpointSeconds: 0, onCheckpoint: (c) => checkpoints.push(c) });
-    const phases = new Set(checkpoints.map((c) => dynamics.phase(c.y)));
+    const phases = new Set(checkpoints.map((c) => model.phase(c.y)));
     expect(phases).toEqual(new Set([1, 2]));
     for (const c of [checkpoints[1], checkpoints[Math.floor(checkpoints.length / 2)], checkpoints.at(-2)!]) {
       const resumed = runDynamics(dynamics, y0, plan, {}, c);
@@ -64,7 +65,7 @@ describe('Level P runs', () => {
   });
 
   it('observables: attention exactly 1/L, S, A, B and pair scores frozen at the Level G start, dG = the field', () => {
-    const { dynamics, y0, yG, gm } = start(5);
+    const { dynamics, model, y0, yG, gm } = start(5);
     const out = runDynamics(dynamics, y0, { ...plan, tEnd: 2, samples: 10 });
     const col = (c: string) => out.trajectory.column(c);
     expect(Math.max(...col('attn_dev_uniform'))).toBe(0);
@@ -75,15 +76,15 @@ describe('Level P runs', () => {
     // dG at the last row is the u-part of Level P's own field there
     const d = new Float64Array(dynamics.size);
     dynamics.field(0, out.y, d);
-    expect(col('dG1').at(-1)).toBe(d[dynamics.layout.u + 0]);
-    expect(col('dG3').at(-1)).toBe(d[dynamics.layout.u + 2]);
+    expect(col('dG1').at(-1)).toBe(d[model.layout.u + 0]);
+    expect(col('dG3').at(-1)).toBe(d[model.layout.u + 2]);
     // the loss never increases (derivations/paper-system.md, section 6)
     const loss = col('loss');
     for (let i = 1; i < loss.length; i++) expect(loss[i]).toBeLessThanOrEqual(loss[i - 1] * (1 + 1e-12));
   });
 
   it('drift_VW is integration error in Phase 1 and grows once Phase 2 drops the C term', () => {
-    const { dynamics, y0 } = start('mean');
+    const { dynamics, model, y0 } = start('mean');
     const out = runDynamics(dynamics, y0, plan);
     const T1 = out.events.find((e) => e.name === 'all-correct')!.t;
     const t = out.trajectory.column('t');
@@ -94,7 +95,7 @@ describe('Level P runs', () => {
   });
 
   it('gdStep is refused', () => {
-    const { dynamics, y0 } = start('mean');
+    const { dynamics, model, y0 } = start('mean');
     expect(() => dynamics.gdStep()).toThrow(/--method gd does not apply at --level paper/);
     expect(() => runDynamics(dynamics, y0, { ...plan, method: 'gd', steps: 3 })).toThrow(/use --method dopri5/);
   });

@@ -5,7 +5,7 @@
  * such a run would PASS or FAIL by construction, so it is NOT-EVALUABLE here, and the frozen
  * parts of a mixed claim are dropped from its checks and named as not evaluated.
  */
-import { notEvaluable, type ClaimId, type Measurement } from '../claims/verdict.js';
+import { notEvaluable, type ClaimId, type Measurement } from './verdict.js';
 
 const FROZEN = 'Level P freezes the attention (every weight 1/L; S, A, B stay at their initial values)';
 

@@ -1,17 +1,16 @@
 /**
  * Level P (docs/levels.md#level-p, derivations/paper-system.md): the paper's own approximate
- * system as a run's Dynamics. The state is (C, u, s) over Level G's k tokens; the vector field is
+ * system. The state is (C, u, s) over Level G's k tokens; the vector field is
  * generated code (./generated/paperField.ts): Phase 1 (attention frozen at uniform, Thm 3.1)
  * while some training sample is misclassified, Phase 2 (also without Eq. 4's value-correlation
- * term, C frozen; Def. F.1, Lemma F.6) once every sample is classified correctly.
+ * term, C frozen; Def. F.1, Lemma F.6) once every sample is classified correctly. The run
+ * machinery sees it through PaperDynamics (src/run/paperDynamics.ts), as Level G's GramModel
+ * through GramDynamics; Level P has no GD map (the paper's approximation is of the flow).
  */
 import { minMargin } from '../model/logistic.js';
 import { Dataset, samplesByType, meanOver } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
-import { PAPER_GD_REFUSAL } from '../config/rules.js';
 import { TokenIndex, tokenIndex } from '../gram/layout.js';
-import type { Dynamics, FinalArrays } from '../run/dynamics.js';
-import { SIGNALS } from '../run/dynamics.js';
 import { paperFieldPhase1, paperFieldPhase2, paperKernel } from './generated/paperField.js';
 import { PaperLayout, PaperWorkspace, paperLayout } from './layout.js';
 
@@ -40,8 +39,7 @@ export interface PaperOptions {
   readonly frozen?: FrozenAttention;
 }
 
-export class PaperDynamics implements Dynamics {
-  readonly level = 'paper' as const;
+export class PaperModel {
   readonly layout: PaperLayout;
   readonly index: TokenIndex;
   readonly size: number;
@@ -82,7 +80,8 @@ export class PaperDynamics implements Dynamics {
     };
   }
 
-  private checkState(name: string, y: Float64Array): void {
+  /** Throws a UsageError naming `name` when y is not a Level P state of this size. */
+  checkState(name: string, y: Float64Array): void {
     if (y.length !== this.size) throw new UsageError(`${name} has length ${y.length}, expected k^2 + k + 1 = ${this.size} for k = ${this.k} tokens`);
   }
 
@@ -118,10 +117,6 @@ export class PaperDynamics implements Dynamics {
     else paperFieldPhase2(this.w, y, dydt);
   }
 
-  gdStep(): void {
-    throw new UsageError(PAPER_GD_REFUSAL);
-  }
-
   loss(y: Float64Array): number {
     return this.runKernel(y, false);
   }
@@ -143,11 +138,15 @@ export class PaperDynamics implements Dynamics {
     return this.w.gu.slice();
   }
 
+  /**
+   * G(mu_1..3) at y and the mean losses of I2 and I3 of the last evaluation (which must have been
+   * at y), into out[0..4] (the run's event signals). Allocation-free after the first call.
+   */
   lastSignals(y: Float64Array, out: Float64Array): void {
     const local = this.index.localOf;
-    for (let i = 0; i < 3; i++) out[SIGNALS.G1 + i] = local[i] >= 0 ? y[this.layout.u + local[i]] : NaN;
+    for (let i = 0; i < 3; i++) out[i] = local[i] >= 0 ? y[this.layout.u + local[i]] : NaN;
     if (!this.typeSamples) this.typeSamples = samplesByType(this.data).slice(1, 3);
-    for (let j = 0; j < 2; j++) out[SIGNALS.lossI2 + j] = meanOver(this.w.sampleLoss, this.typeSamples[j]);
+    for (let j = 0; j < 2; j++) out[3 + j] = meanOver(this.w.sampleLoss, this.typeSamples[j]);
   }
 
   /**
@@ -174,18 +173,5 @@ export class PaperDynamics implements Dynamics {
     let uu = 0;
     for (let i = 0; i < k; i++) uu += y[lay.u + i] * y[lay.u + i];
     return m1 * uu - (y[lay.s] * y[lay.s]) / 2;
-  }
-
-  /** C (k x k), u (k), s (1), the vocabulary id of each local token, and the phase at this state. */
-  finalArrays(y: Float64Array): FinalArrays {
-    this.checkState('Level P state', y);
-    const { k, layout: lay } = this;
-    return {
-      C: { shape: [k, k], data: y.slice(lay.C, lay.C + k * k) },
-      u: { shape: [k], data: y.slice(lay.u, lay.u + k) },
-      s: { shape: [1], data: y.slice(lay.s, lay.s + 1) },
-      token_ids: { shape: [k], data: this.index.globalOf.slice() },
-      phase: { shape: [1], data: Int32Array.of(this.phase(y)) },
-    };
   }
 }

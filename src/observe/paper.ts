@@ -6,8 +6,8 @@
  * state); dF/dt = sum over key positions of du/dt (the softmax Jacobian term multiplies dz/dt = 0).
  */
 import { PairTable } from '../model/pairTable.js';
-import { PrimitiveBuffers, Primitives, Probe, pairClassOf, primitiveBuffers, sampleGroups } from '../observe/primitives.js';
-import { PaperDynamics } from './dynamics.js';
+import { PrimitiveBuffers, Primitives, Probe, pairClassOf, primitiveBuffers, sampleGroups } from './primitives.js';
+import { PaperModel } from '../paper/model.js';
 
 export class PaperProbe implements Probe {
   readonly hasTest = false;
@@ -15,11 +15,11 @@ export class PaperProbe implements Probe {
   private readonly fillerLocal: Int32Array;
   private readonly dydt: Float64Array;
   private readonly Fdot: Float64Array;
-  /** a twin of the run's dynamics, so that probing never replaces the run's last evaluation */
-  private readonly dyn: PaperDynamics;
+  /** a twin of the run's Level P model, so that probing never replaces the run's last evaluation */
+  private readonly dyn: PaperModel;
 
-  constructor(run: PaperDynamics) {
-    const dyn = new PaperDynamics(run.data, run.m, run.m1, { phases: run.phases, frozen: run.frozen });
+  constructor(run: PaperModel) {
+    const dyn = new PaperModel(run.data, run.m, run.m1, { phases: run.phases, frozen: run.frozen });
     this.dyn = dyn;
     const { data } = dyn;
     const { n, L } = data;
