@@ -50,3 +50,59 @@ export interface Dynamics {
 
 /** Named arrays (float64 or int32) for a run's final.npz. */
 export type FinalArrays = Record<string, { shape: number[]; data: Float64Array | Int32Array }>;
+
+/**
+ * What a level class provides to be run (Level G's GramModel, Level P's PaperModel): the field,
+ * the loss and margins, the event signals and the conserved quantities, with the meanings of the
+ * Dynamics members of the same names. The level folders implement it structurally and import
+ * nothing from src/run; LevelDynamics below adapts one to Dynamics.
+ */
+export interface LevelModel {
+  readonly size: number;
+  readonly lastMinMargin: number;
+  field(t: number, y: Float64Array, dydt: Float64Array): void;
+  loss(y: Float64Array): number;
+  minMargin(y: Float64Array): number;
+  lastSignals(y: Float64Array, out: Float64Array): void;
+  invariants(y: Float64Array): { groups: [Float64Array, Float64Array]; scales: [number, number] };
+}
+
+/**
+ * A level model as a run's Dynamics: every member delegates to the model, except what a level
+ * adds for the run (its name, its GD map, and the names of its state's blocks in final.npz).
+ */
+export abstract class LevelDynamics<M extends LevelModel> implements Dynamics {
+  abstract readonly level: Dynamics['level'];
+  readonly size: number;
+
+  constructor(readonly model: M) {
+    this.size = model.size;
+  }
+
+  field(t: number, y: Float64Array, dydt: Float64Array): void {
+    this.model.field(t, y, dydt);
+  }
+
+  get lastMinMargin(): number {
+    return this.model.lastMinMargin;
+  }
+
+  loss(y: Float64Array): number {
+    return this.model.loss(y);
+  }
+
+  minMargin(y: Float64Array): number {
+    return this.model.minMargin(y);
+  }
+
+  lastSignals(y: Float64Array, out: Float64Array): void {
+    this.model.lastSignals(y, out);
+  }
+
+  invariants(y: Float64Array): { groups: [Float64Array, Float64Array]; scales: [number, number] } {
+    return this.model.invariants(y);
+  }
+
+  abstract gdStep(lr: number, y: Float64Array, out: Float64Array): number | void;
+  abstract finalArrays(y: Float64Array): FinalArrays;
+}

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 import type { GramModel } from '../gram/flow.js';
-import type { Dynamics, FinalArrays } from './dynamics.js';
+import { LevelDynamics, type FinalArrays } from './dynamics.js';
 
 /**
  * Level G (the exact Gram-matrix flow, derivations/gram-flow.md) as a run's Dynamics, like
@@ -8,40 +8,11 @@ import type { Dynamics, FinalArrays } from './dynamics.js';
  * provides the field, the exact GD map, the invariants and the observation primitives; this
  * adapter is how the run machinery sees it, and names its state's blocks for final.npz.
  */
-export class GramDynamics implements Dynamics {
+export class GramDynamics extends LevelDynamics<GramModel> {
   readonly level = 'gram' as const;
-  readonly size: number;
-
-  constructor(readonly model: GramModel) {
-    this.size = model.size;
-  }
-
-  field(t: number, y: Float64Array, dydt: Float64Array): void {
-    this.model.field(t, y, dydt);
-  }
 
   gdStep(lr: number, y: Float64Array, out: Float64Array): void {
     this.model.gdStep(lr, y, out);
-  }
-
-  get lastMinMargin(): number {
-    return this.model.lastMinMargin;
-  }
-
-  loss(y: Float64Array): number {
-    return this.model.loss(y);
-  }
-
-  minMargin(y: Float64Array): number {
-    return this.model.minMargin(y);
-  }
-
-  lastSignals(y: Float64Array, out: Float64Array): void {
-    this.model.lastSignals(y, out);
-  }
-
-  invariants(y: Float64Array): { groups: [Float64Array, Float64Array]; scales: [number, number] } {
-    return this.model.invariants(y);
   }
 
   /** The state as named arrays (S, A, B, C: k x k; u: k; s: 1) and the vocabulary id of each local token. */

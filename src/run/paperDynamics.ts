@@ -1,7 +1,7 @@
 import { PAPER_GD_REFUSAL } from '../config/rules.js';
 import { UsageError } from '../errors.js';
 import type { PaperModel } from '../paper/model.js';
-import type { Dynamics, FinalArrays } from './dynamics.js';
+import { LevelDynamics, type FinalArrays } from './dynamics.js';
 
 /**
  * Level P (the paper's approximate system, derivations/paper-system.md) as a run's Dynamics, like
@@ -10,40 +10,11 @@ import type { Dynamics, FinalArrays } from './dynamics.js';
  * names its state's blocks for final.npz. Level P has no GD map: `--method gd` is refused before
  * a run starts (src/config/rules.ts), and gdStep says so if it is ever called.
  */
-export class PaperDynamics implements Dynamics {
+export class PaperDynamics extends LevelDynamics<PaperModel> {
   readonly level = 'paper' as const;
-  readonly size: number;
-
-  constructor(readonly model: PaperModel) {
-    this.size = model.size;
-  }
-
-  field(t: number, y: Float64Array, dydt: Float64Array): void {
-    this.model.field(t, y, dydt);
-  }
 
   gdStep(): void {
     throw new UsageError(PAPER_GD_REFUSAL);
-  }
-
-  get lastMinMargin(): number {
-    return this.model.lastMinMargin;
-  }
-
-  loss(y: Float64Array): number {
-    return this.model.loss(y);
-  }
-
-  minMargin(y: Float64Array): number {
-    return this.model.minMargin(y);
-  }
-
-  lastSignals(y: Float64Array, out: Float64Array): void {
-    this.model.lastSignals(y, out);
-  }
-
-  invariants(y: Float64Array): { groups: [Float64Array, Float64Array]; scales: [number, number] } {
-    return this.model.invariants(y);
   }
 
   /** C (k x k), u (k), s (1), the vocabulary id of each local token, and the phase at this state. */
