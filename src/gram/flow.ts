@@ -5,12 +5,12 @@
  * owns the buffers and the data-dependent structure (token index, nonzero pattern of Gam).
  */
 import { minMargin } from '../model/logistic.js';
-import { Dataset, samplesByType, meanOver } from '../data/dataset.js';
+import { Dataset, samplesByType } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
 import { GramWorkspace } from './buffers.js';
 import { GRAM_KERNEL_SLOTS, gramField, gramGdMap, sampleKernel } from './generated/gramField.js';
 import { GramKernels } from './kernels.js';
-import { ExtraTokens, GramLayout, TokenIndex, gramLayout, tokenIndex } from './layout.js';
+import { ExtraTokens, GramLayout, TokenIndex, gramLayout, tokenIndex, uSignals } from './layout.js';
 import { gramInvariants } from './invariants.js';
 
 export interface GramOutputs {
@@ -191,10 +191,8 @@ export class GramModel {
    * at y), into out[0..4] (the run's event signals). Allocation-free after the first call.
    */
   lastSignals(y: Float64Array, out: Float64Array): void {
-    const local = this.index.localOf;
-    for (let i = 0; i < 3; i++) out[i] = local[i] >= 0 ? y[this.layout.u + local[i]] : NaN;
     if (!this.typeSamples) this.typeSamples = samplesByType(this.data).slice(1, 3);
-    for (let j = 0; j < 2; j++) out[3 + j] = meanOver(this.w.sampleLoss, this.typeSamples[j]);
+    uSignals(out, y, this.layout.u, this.index.localOf, this.w.sampleLoss, this.typeSamples);
   }
 
   /**

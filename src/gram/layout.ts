@@ -15,7 +15,7 @@
  *   S (k x k, S[b*k + a] = <K_b, Q_a>, key b, query a), A = Q^T Q, B = K^T K, C = V^T V (k x k),
  *   u = V^T r (k), s = r^T r (1).
  */
-import { Dataset } from '../data/dataset.js';
+import { Dataset, meanOver } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
 
 export const GRAM_BLOCK_ORDER = ['S', 'A', 'B', 'C', 'u', 's'] as const;
@@ -98,4 +98,14 @@ export function tokenIndex(data: Dataset, extraTokens?: ExtraTokens): TokenIndex
   const sampleLocal = new Int32Array(data.tokens.length);
   for (let i = 0; i < data.tokens.length; i++) sampleLocal[i] = localOf[data.tokens[i]];
   return { k, globalOf, localOf, sampleLocal };
+}
+
+/**
+ * The run's event signals at a state whose u block holds G(mu) of the local tokens (Levels G and
+ * P): out[0..2] = G(mu_1..3), NaN for a token the data lacks; out[3..4] = the mean sample losses
+ * of I2 and I3 (`typeSamples` = their sample indices) from the model's last evaluation.
+ */
+export function uSignals(out: Float64Array, y: Float64Array, uOffset: number, localOf: Int32Array, sampleLoss: Float64Array, typeSamples: readonly Int32Array[]): void {
+  for (let i = 0; i < 3; i++) out[i] = localOf[i] >= 0 ? y[uOffset + localOf[i]] : NaN;
+  for (let j = 0; j < 2; j++) out[3 + j] = meanOver(sampleLoss, typeSamples[j]);
 }

@@ -8,9 +8,9 @@
  * through GramDynamics; Level P has no GD map (the paper's approximation is of the flow).
  */
 import { minMargin } from '../model/logistic.js';
-import { Dataset, samplesByType, meanOver } from '../data/dataset.js';
+import { Dataset, samplesByType } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
-import { TokenIndex, tokenIndex } from '../gram/layout.js';
+import { TokenIndex, tokenIndex, uSignals } from '../gram/layout.js';
 import { paperFieldPhase1, paperFieldPhase2, paperKernel } from './generated/paperField.js';
 import { PaperLayout, PaperWorkspace, paperLayout } from './layout.js';
 
@@ -143,10 +143,8 @@ export class PaperModel {
    * at y), into out[0..4] (the run's event signals). Allocation-free after the first call.
    */
   lastSignals(y: Float64Array, out: Float64Array): void {
-    const local = this.index.localOf;
-    for (let i = 0; i < 3; i++) out[i] = local[i] >= 0 ? y[this.layout.u + local[i]] : NaN;
     if (!this.typeSamples) this.typeSamples = samplesByType(this.data).slice(1, 3);
-    for (let j = 0; j < 2; j++) out[3 + j] = meanOver(this.w.sampleLoss, this.typeSamples[j]);
+    uSignals(out, y, this.layout.u, this.index.localOf, this.w.sampleLoss, this.typeSamples);
   }
 
   /**
