@@ -1,3 +1,7 @@
+import type { Dataset } from '../data/dataset.js';
+import type { GramTestEvaluator } from '../observe/gram.js';
+import type { Probe } from '../observe/primitives.js';
+
 /**
  * Indices of the event signals a level reports cheaply from its last evaluation
  * (Dynamics.lastSignals): G(mu_1..3) and the mean losses of the one-target types I2, I3.
@@ -46,6 +50,17 @@ export interface Dynamics {
   invariants(y: Float64Array): { groups: [Float64Array, Float64Array]; scales: [number, number] };
   /** named arrays for final.npz */
   finalArrays(y: Float64Array): FinalArrays;
+  /**
+   * What a run records at every row: the level's observation probe (src/observe), with the
+   * held-out set when the run has one (a level without test-set dynamics throws).
+   */
+  probe(test?: ProbeTest): Probe;
+}
+
+/** A held-out set for the probe: Level F evaluates it from the weights, Level G from the tracked Gram rows. */
+export interface ProbeTest {
+  data: Dataset;
+  gram?: GramTestEvaluator;
 }
 
 /** Named arrays (float64 or int32) for a run's final.npz. */
@@ -69,7 +84,8 @@ export interface LevelModel {
 
 /**
  * A level model as a run's Dynamics: every member delegates to the model, except what a level
- * adds for the run (its name, its GD map, and the names of its state's blocks in final.npz).
+ * adds for the run (its name, its GD map, the names of its state's blocks in final.npz, and its
+ * observation probe).
  */
 export abstract class LevelDynamics<M extends LevelModel> implements Dynamics {
   abstract readonly level: Dynamics['level'];
@@ -105,4 +121,5 @@ export abstract class LevelDynamics<M extends LevelModel> implements Dynamics {
 
   abstract gdStep(lr: number, y: Float64Array, out: Float64Array): number | void;
   abstract finalArrays(y: Float64Array): FinalArrays;
+  abstract probe(test?: ProbeTest): Probe;
 }

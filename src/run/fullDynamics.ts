@@ -5,7 +5,9 @@ import { LossGrad, TokenMajorGrad } from '../model/gradient.js';
 import { conservedProbes } from '../model/conserved.js';
 import { minMargin } from '../model/logistic.js';
 import { Params } from '../model/params.js';
-import { Dynamics, SIGNALS } from './dynamics.js';
+import { FullProbe } from '../observe/full.js';
+import type { Probe } from '../observe/primitives.js';
+import { Dynamics, SIGNALS, type ProbeTest } from './dynamics.js';
 
 /** Views of a Level F state: token-major W_Q^T, W_K^T, W_V^T (d x m each) and W (m1 x m). */
 interface StateViews {
@@ -177,6 +179,12 @@ export class FullDynamics implements Dynamics {
       W: { shape: [p.m1, p.m], data: p.W },
       a: { shape: [p.m1], data: p.a.slice() },
     };
+  }
+
+  /** Level F's probe; a test set is evaluated from the weights. */
+  probe(test?: ProbeTest): Probe {
+    const t = this.template;
+    return new FullProbe({ data: this.data, m: t.m, m1: t.m1, a: t.a, test: test?.data });
   }
 }
 

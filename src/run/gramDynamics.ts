@@ -1,6 +1,8 @@
 import { UsageError } from '../errors.js';
 import type { GramModel } from '../gram/flow.js';
-import { LevelDynamics, type FinalArrays } from './dynamics.js';
+import { GramProbe } from '../observe/gram.js';
+import type { Probe } from '../observe/primitives.js';
+import { LevelDynamics, type FinalArrays, type ProbeTest } from './dynamics.js';
 
 /**
  * Level G (the exact Gram-matrix flow, derivations/gram-flow.md) as a run's Dynamics, like
@@ -13,6 +15,11 @@ export class GramDynamics extends LevelDynamics<GramModel> {
 
   gdStep(lr: number, y: Float64Array, out: Float64Array): void {
     this.model.gdStep(lr, y, out);
+  }
+
+  /** Level G's probe; a test set's outputs come from its tracked Gram rows (src/gram/testSet.ts). */
+  probe(test?: ProbeTest): Probe {
+    return new GramProbe(this.model, test?.gram);
   }
 
   /** The state as named arrays (S, A, B, C: k x k; u: k; s: 1) and the vocabulary id of each local token. */

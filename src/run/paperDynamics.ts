@@ -1,7 +1,9 @@
 import { PAPER_GD_REFUSAL } from '../config/rules.js';
 import { UsageError } from '../errors.js';
 import type { PaperModel } from '../paper/model.js';
-import { LevelDynamics, type FinalArrays } from './dynamics.js';
+import { PaperProbe } from '../observe/paper.js';
+import type { Probe } from '../observe/primitives.js';
+import { LevelDynamics, type FinalArrays, type ProbeTest } from './dynamics.js';
 
 /**
  * Level P (the paper's approximate system, derivations/paper-system.md) as a run's Dynamics, like
@@ -15,6 +17,11 @@ export class PaperDynamics extends LevelDynamics<PaperModel> {
 
   gdStep(): void {
     throw new UsageError(PAPER_GD_REFUSAL);
+  }
+
+  probe(test?: ProbeTest): Probe {
+    if (test) throw new Error('Level P has no test set (src/run/levels.ts refuses --test-n at --level paper)');
+    return new PaperProbe(this.model);
   }
 
   /** C (k x k), u (k), s (1), the vocabulary id of each local token, and the phase at this state. */

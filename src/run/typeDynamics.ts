@@ -1,6 +1,8 @@
 import { TYPE_LABEL, UNORDERED_ORBITS, ORDERED_ORBITS } from '../reduced/orbits.js';
 import type { TypeSystem } from '../reduced/typeSystem.js';
-import { Dynamics, FinalArrays, SIGNALS } from './dynamics.js';
+import type { Probe } from '../observe/primitives.js';
+import { TypeProbe } from '../observe/type.js';
+import { Dynamics, FinalArrays, SIGNALS, type ProbeTest } from './dynamics.js';
 
 /**
  * Level T (the symmetry-reduced system, exact from the mean start; derivations/type-level.md)
@@ -75,5 +77,10 @@ export class TypeDynamics implements Dynamics {
       if (name !== 's') out[name.replace(/[[\],;]+/g, '.').replace(/\.$/, '')] = { shape: [], data: Float64Array.of(y[i]) };
     });
     return out;
+  }
+
+  probe(test?: ProbeTest): Probe {
+    if (test) throw new Error('Level T has no test set (src/config/resolve.ts and src/run/levels.ts refuse --test-n at --level type)');
+    return new TypeProbe(this.system);
   }
 }
