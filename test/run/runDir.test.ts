@@ -199,6 +199,10 @@ describe('one run per directory', () => {
     const dir = join(root, 'busy');
     const { child, done } = coflowChild(['run', '--no-plots', ...GD, '--out', dir]);
     await waitFor(join(dir, 'config.json'));
+    // The run takes well under a second, less than the two refused commands below: paused, it
+    // stays alive and holds its lock however long they take (it once finished first, and the
+    // resume was then refused for "the run has ended" instead).
+    child.kill('SIGSTOP');
     const second = coflow(['run', '--no-plots', ...GD, '--force', '--out', dir]);
     expectRefused(second, new RegExp(`is in use by another coflow run \\(pid ${child.pid} on host `));
     const resumeWhileRunning = coflow(['run', '--resume', dir, '--quiet']);
