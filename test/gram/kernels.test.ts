@@ -109,25 +109,20 @@ describe('Level G kernels = naive loops in the same order, bit for bit', () => {
       }
       for (const src of [0, 1]) {
         for (const [coef, init] of [[1, true], [-0.75, false], [-1, true], [2.5, false]] as const) {
-          // rows of Gam: dst[b, :] += (coef Gam[b, a]) src[a, :]
-          const base = randomize(s, O);
-          const ref = init ? new Float64Array(k * k) : base.slice();
-          for (let e = 0; e < nnz; e++) {
-            const g = coef * Gam[nzRow[e] * k + nzCol[e]];
-            for (let j = 0; j < k; j++) ref[nzRow[e] * k + j] += g * y[src * k * k + nzCol[e] * k + j];
-          }
-          km.gamRows(O, km.state + src * k * k, coef, init);
-          expect(firstDiff(km.view(O), ref)).toBe(-1);
-
+          // rows of Gam: dst[b, :] += (coef Gam[b, a]) src[a, :];
           // columns of Gam: dst[a, :] += (coef Gam[b, a]) src[b, :], b ascending in the list order
-          const base2 = randomize(s, O);
-          const ref2 = init ? new Float64Array(k * k) : base2.slice();
-          for (let e = 0; e < nnz; e++) {
-            const g = coef * Gam[nzRow[e] * k + nzCol[e]];
-            for (let j = 0; j < k; j++) ref2[nzCol[e] * k + j] += g * y[src * k * k + nzRow[e] * k + j];
+          for (const byRows of [true, false]) {
+            const base = randomize(s, O);
+            const ref = init ? new Float64Array(k * k) : base.slice();
+            for (let e = 0; e < nnz; e++) {
+              const g = coef * Gam[nzRow[e] * k + nzCol[e]];
+              const [dst, from] = byRows ? [nzRow[e], nzCol[e]] : [nzCol[e], nzRow[e]];
+              for (let j = 0; j < k; j++) ref[dst * k + j] += g * y[src * k * k + from * k + j];
+            }
+            if (byRows) km.gamRows(O, km.state + src * k * k, coef, init);
+            else km.gamCols(O, km.state + src * k * k, coef, init);
+            expect(firstDiff(km.view(O), ref), byRows ? 'gamRows' : 'gamCols').toBe(-1);
           }
-          km.gamCols(O, km.state + src * k * k, coef, init);
-          expect(firstDiff(km.view(O), ref2)).toBe(-1);
         }
       }
     });
