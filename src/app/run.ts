@@ -321,7 +321,8 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 /**
  * SIGINT / SIGTERM during a run: the first one ends the run after the current step (the
  * checkpoint and the outputs so far are written, exit 130 / 143); a second SIGINT exits at
- * once. odex cannot stop between its steps, so for it the signals keep their default action.
+ * once. odex runs are cross-checks that are not checkpointed (docs/integrator.md), so for them
+ * the signals keep their default action.
  */
 function signalStop(method: ResolvedSettings['method']) {
   let received: string | null = null;

@@ -12,11 +12,12 @@ import { UsageError } from '../errors.js';
 import { createController, type ControllerKind, type StepController } from './controller.js';
 import { selectInitialStep } from './initialStep.js';
 import { SimdKernels, StageMemory } from './simd.js';
+import type { StepStatus, Stepper } from './stepper.js';
 import { DOPRI5, type ButcherTableau } from './tableau.js';
 import type { ResumeState, SolverStats, VectorField } from './types.js';
 
 /** Status of the step-by-step solver: 'running' until the solve ends one way or another. */
-export type Dopri5Status = 'running' | 'success' | 'non-finite' | 'step-too-small' | 'max-steps';
+export type Dopri5Status = StepStatus;
 
 export interface Dopri5Options {
   /** Right-hand side, writes f(t, y) into dydt. */
@@ -76,7 +77,7 @@ function checkState(name: string, y: unknown): Float64Array {
 }
 
 /** Dormand-Prince 5(4) solver, advanced one accepted step at a time with step(). */
-export class Dopri5 {
+export class Dopri5 implements Stepper<ResumeState> {
   /** Vectors a solver keeps: y_cur, y_prev, y_next, y_stage, atol, dense output, the 7 stages. */
   static readonly VECTORS = 6 + DOPRI5.stages;
 
@@ -108,8 +109,8 @@ export class Dopri5 {
   readonly n: number;
   readonly tEnd: number;
   /** +1 forward, -1 backward. */
-  readonly direction: number;
-  readonly stats: SolverStats;
+  readonly direction: 1 | -1;
+  stats: SolverStats;
   readonly controller: StepController;
 
   /** Current time (end of the last accepted step). */
@@ -117,7 +118,7 @@ export class Dopri5 {
   /** Start of the last accepted step (equals t before the first step). */
   tOld: number;
   /** Proposed size of the next trial step, signed. */
-  h: number;
+  h = 0;
   /** Signed size of the last accepted step (0 before the first step). */
   hLast = 0;
   /** Scaled RMS error estimate of the last accepted step (accepted iff <= 1; 'fixed' ignores it). */
@@ -234,7 +235,6 @@ export class Dopri5 {
     this.controller = createController(kind);
     this.fixedSteps = kind === 'fixed';
     if (this.fixedSteps && !resume && opts.h0 === undefined) throw new UsageError("controller 'fixed' needs h0 (the constant step size)");
-    if (resume) this.controller.restore(resume.controller);
 
     this.yCur = this.mem.take();
     this.yCur.set(y0);
@@ -263,18 +263,10 @@ export class Dopri5 {
     this.denseWeights = new Float64Array(denseRows.length);
     this.t = t0;
     this.tOld = t0;
-    this.stats = resume ? { nfev: resume.stats.nfev, naccepted: resume.stats.naccepted, nrejected: resume.stats.nrejected } : { nfev: 0, naccepted: 0, nrejected: 0 };
+    this.stats = { nfev: 0, naccepted: 0, nrejected: 0 };
 
     if (resume) {
-      if (resume.dydt !== undefined && (!(resume.dydt instanceof Float64Array) || resume.dydt.length !== n)) {
-        throw new UsageError(`resumeFrom.dydt must be a Float64Array of length ${n} (or omitted)`);
-      }
-      const h = Math.abs(requireFinite('resumeFrom.h', resume.h));
-      if (!(h > 0)) throw new UsageError('resumeFrom.h must be nonzero');
-      this.h = this.direction * Math.min(h, this.hMax);
-      this.rejectedPending = resume.pendingRejection === true;
-      if (resume.dydt !== undefined) this.K[0].set(resume.dydt);
-      else if (!this.evaluateInitialDerivative()) return;
+      this.restore(resume);
     } else {
       let h0 = Number.NaN;
       if (opts.h0 !== undefined) {
@@ -295,7 +287,7 @@ export class Dopri5 {
       }
       this.h = this.direction * h;
     }
-    if (this.t === this.tEnd) this.finish('success', `t0 equals tEnd = ${this.tEnd}; nothing to integrate`);
+    if (this.status === 'running' && this.t === this.tEnd) this.finish('success', `t0 equals tEnd = ${this.tEnd}; nothing to integrate`);
   }
 
   /** Current state (owned by the solver; its contents change on every step - copy what you keep). */
@@ -442,17 +434,60 @@ export class Dopri5 {
     }
   }
 
-  /** A copy of everything needed to continue bit-identically from the current point. */
+  /** The buffer the driver writes samples into: denseOut, so dense output needs no copy. */
+  get sampleBuffer(): Float64Array {
+    return this.denseOut;
+  }
+
+  /**
+   * A copy of everything needed to continue bit-identically from the current point. With `at`
+   * (a point inside the last step, e.g. a located event), the state there: not a step node, so
+   * the resumed solver evaluates f there and keeps h and the controller memory, which is valid
+   * but not bit-identical to an uninterrupted solve.
+   */
+  snapshot(at?: { t: number; y: Float64Array }): ResumeState {
+    const stats = { nfev: this.stats.nfev, naccepted: this.stats.naccepted, nrejected: this.stats.nrejected };
+    const common = { h: this.h, controller: this.controller.snapshot(), stats };
+    if (at) return { t: at.t, y: Float64Array.from(at.y), ...common };
+    return { t: this.t, y: Float64Array.from(this.yCur), dydt: Float64Array.from(this.dydt), ...common, pendingRejection: this.rejectedPending };
+  }
+
+  /** Same as snapshot() (the name scipy-style callers know). */
   resumeState(): ResumeState {
-    return {
-      t: this.t,
-      y: Float64Array.from(this.yCur),
-      dydt: Float64Array.from(this.dydt),
-      h: this.h,
-      controller: this.controller.snapshot(),
-      pendingRejection: this.rejectedPending,
-      stats: { nfev: this.stats.nfev, naccepted: this.stats.naccepted, nrejected: this.stats.nrejected },
-    };
+    return this.snapshot();
+  }
+
+  /**
+   * Continue from a snapshot of a solver with the same f, tolerances and controller kind (its
+   * state, step size, controller memory and counters; f(t, y) is evaluated when the snapshot has
+   * no dydt).
+   */
+  restore(s: ResumeState): void {
+    const n = this.n;
+    const t = requireFinite('resumeFrom.t', s.t);
+    const y = checkState('resumeFrom.y', s.y);
+    if (y.length !== n) throw new UsageError(`resumeFrom.y has length ${y.length}; this solver's state has ${n}`);
+    if (s.dydt !== undefined && (!(s.dydt instanceof Float64Array) || s.dydt.length !== n)) {
+      throw new UsageError(`resumeFrom.dydt must be a Float64Array of length ${n} (or omitted)`);
+    }
+    const h = Math.abs(requireFinite('resumeFrom.h', s.h));
+    if (!(h > 0)) throw new UsageError('resumeFrom.h must be nonzero');
+    this.controller.restore(s.controller);
+    this.t = t;
+    this.tOld = t;
+    this.hLast = 0;
+    this.yCur.set(y);
+    this.yPrev.set(y);
+    this.h = this.direction * Math.min(h, this.hMax);
+    this.rejectedPending = s.pendingRejection === true;
+    this.fsalPending = false;
+    this.attempts = 0;
+    this.stats = { nfev: s.stats.nfev, naccepted: s.stats.naccepted, nrejected: s.stats.nrejected };
+    this.status = 'running';
+    this.message = 'running';
+    if (s.dydt !== undefined) this.K[0].set(s.dydt);
+    else if (!this.evaluateInitialDerivative()) return;
+    if (this.t === this.tEnd) this.finish('success', `resumed at tEnd = ${this.tEnd}; nothing to integrate`);
   }
 
   /** K[0] = f(t, y) at the start; false (and status 'non-finite') if it is not finite. */

@@ -1,7 +1,8 @@
 /**
- * The ODE layer of coflow: an adaptive Dormand-Prince 5(4) integrator with dense output,
- * events, failure statuses and exact resumption; fixed-map iteration (gradient descent); and an
- * odex cross-check. Works on Float64Array states only and knows nothing about the model.
+ * The ODE layer of coflow: one driver (drive.ts) over three steppers (stepper.ts): an adaptive
+ * Dormand-Prince 5(4) integrator with dense output, fixed-map iteration (gradient descent), and
+ * an odex cross-check; events, failure statuses and exact resumption are the driver's. It works
+ * on Float64Array states only and knows nothing about the model.
  */
 export { Rational } from '../exact/rational.js';
 export {
@@ -31,7 +32,7 @@ export {
   type ControllerState,
   type StepController,
 } from './controller.js';
-export type { ResumeState, SolveStatus, SolverStats, VectorField } from './types.js';
+export type { ResumeState, SolveStatus, SolverStats, StepperState, VectorField } from './types.js';
 export { selectInitialStep } from './initialStep.js';
 export { Dopri5, type Dopri5Options, type Dopri5Status } from './dopri5.js';
 export { brentRoot } from './rootfind.js';
@@ -39,18 +40,10 @@ export { EventLocator, type EventRecord, type EventSpec } from './events.js';
 export { solveIvp, type SolveIvpOptions, type SolveIvpResult } from './solveIvp.js';
 export { linspace, logGridFromZero, logStepIndices, logspace } from './grid.js';
 export { integrateFixedSteps, type WeightChoice } from './fixedStep.js';
-export {
-  gradientDescentMap,
-  iterateMap,
-  type IterMap,
-  type IterateEventRecord,
-  type IterateEventSpec,
-  type IterateOptions,
-  type IterateResult,
-  type IterateResumeState,
-  type IterateStatus,
-} from './iterate.js';
-export { odexSolve, type OdexSolveOptions, type OdexSolveResult, type OdexStatus } from './odexAdapter.js';
+export { gradientDescentMap, iterateMap, type IterateOptions } from './iterate.js';
+export { MapStepper, nonFiniteProbe, type IterMap, type MapStepperOptions, type StepStatus, type Stepper } from './stepper.js';
+export { drive, type DriveOptions, type DriveResult } from './drive.js';
+export { OdexStepper, type OdexStepperOptions } from './odexAdapter.js';
 export {
   SOLVE_MAX_STEPS,
   solve,

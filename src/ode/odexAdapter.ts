@@ -8,98 +8,148 @@
  * measured here, a field returning NaN after t = 0.5 made it run on to its step limit (9,999
  * "accepted" steps, about 430,000 evaluations) and return y = [NaN]. This adapter therefore
  * checks every output it returns and reports 'non-finite' itself.
+ *
+ * As a Stepper, one step is one odex solve from the current node to the next one (the output
+ * times, then tEnd): every node is a step end of the extrapolation method, never an interpolated
+ * value, so a snapshot at a node is an exact restart.
  */
 import { createRequire } from 'node:module';
 import { UsageError } from '../errors.js';
-import type { OdexModule } from './odex.js';
-import type { VectorField } from './types.js';
+import type { OdexModule, OdexSolver } from './odex.js';
+import type { StepStatus, Stepper } from './stepper.js';
+import type { SolverStats, StepperState, VectorField } from './types.js';
 
 // CommonJS package loaded through require so tsc uses ./odex.d.ts instead of odex's own source.
 const odex = createRequire(import.meta.url)('odex') as OdexModule;
 
-export interface OdexSolveOptions {
+export interface OdexStepperOptions {
   f: VectorField;
-  /** State size; optional, checked against y0.length when given. */
-  n?: number;
-  t0: number;
-  y0: Float64Array;
-  /** Output times, strictly monotone away from t0 (t0 itself allowed first). */
-  tOut: Float64Array | readonly number[];
+  t0?: number;
+  /** Initial state (copied); omit when resuming. */
+  y0?: Float64Array;
+  /** The nodes: strictly monotone away from t0 (t0 itself allowed first); the last is tEnd. */
+  nodes: Float64Array | readonly number[];
   rtol: number;
   /** Absolute tolerance, a scalar or one per component. */
   atol: number | Float64Array;
-  /** odex's step limit, per output interval. */
+  /** odex's step limit, per step (node to node). */
   maxSteps: number;
+  resumeFrom?: StepperState;
 }
 
-export type OdexStatus = 'success' | 'non-finite' | 'max-steps';
+/** The odex cross-check as a Stepper without dense output (see the file comment). */
+export class OdexStepper implements Stepper<StepperState> {
+  readonly n: number;
+  readonly direction: 1 | -1;
+  readonly tEnd: number;
+  readonly dydt = undefined;
+  readonly sampleBuffer: Float64Array;
+  t: number;
+  tOld: number;
+  hLast = 0;
+  status: StepStatus = 'running';
+  message = 'running';
+  stats: SolverStats = { nfev: 0, naccepted: 0, nrejected: 0 };
+  private readonly nodes: Float64Array;
+  private next = 0;
+  private readonly yCur: Float64Array;
+  private readonly solver: OdexSolver;
+  private readonly f: VectorField;
+  private readonly yIn: Float64Array;
+  private readonly dy: Float64Array;
+  private readonly maxSteps: number;
 
-export interface OdexSolveResult {
-  status: OdexStatus;
-  message: string;
-  /** States at tOut[0..samples.length-1] (copies); fewer than tOut.length on failure. */
-  samples: Float64Array[];
-  /** Counters reported by odex, summed over the output intervals. */
-  nfev: number;
-  naccepted: number;
-  nrejected: number;
-}
-
-/**
- * Solve y' = f(t, y) with odex and return the states at the output times. Each output interval
- * is its own odex solve started from the previous output, so every output is a step end of the
- * extrapolation method (never an interpolated value) and outputs are exact restarts.
- */
-export function odexSolve(opts: OdexSolveOptions): OdexSolveResult {
-  const n = opts.y0.length;
-  if (opts.n !== undefined && opts.n !== n) throw new UsageError(`n = ${opts.n} but y0 has length ${n}; they must agree`);
-  if (!(opts.rtol > 0)) throw new UsageError(`rtol must be > 0 for odex, got ${opts.rtol}`);
-  const atol = typeof opts.atol === 'number' ? opts.atol : Array.from(opts.atol);
-  if (typeof atol === 'number' ? !(atol > 0) : atol.length !== n || !atol.every((v) => v > 0)) {
-    throw new UsageError(`atol must be > 0 (a number or ${n} positive values)`);
-  }
-  if (!Number.isInteger(opts.maxSteps) || opts.maxSteps < 1) throw new UsageError(`maxSteps must be an integer >= 1, got ${opts.maxSteps}`);
-  const tOut = Array.from(opts.tOut);
-  const dir = tOut.length > 0 && tOut[tOut.length - 1] < opts.t0 ? -1 : 1;
-  let prev = opts.t0;
-  for (let i = 0; i < tOut.length; i++) {
-    const bad = !Number.isFinite(tOut[i]) || dir * (tOut[i] - prev) < 0 || (i > 0 && tOut[i] === prev);
-    if (bad) throw new UsageError(`tOut must be strictly monotone away from t0 = ${opts.t0}; tOut[${i}] = ${tOut[i]}`);
-    prev = tOut[i];
-  }
-  const solver = new odex.Solver(n);
-  solver.relativeTolerance = opts.rtol;
-  solver.absoluteTolerance = atol;
-  solver.maxSteps = opts.maxSteps;
-  const yIn = new Float64Array(n);
-  const dy = new Float64Array(n);
-  const derivative = (x: number, y: number[]): number[] => {
-    yIn.set(y);
-    opts.f(x, yIn, dy);
-    return Array.from(dy);
-  };
-  const samples: Float64Array[] = [];
-  let nfev = 0;
-  let naccepted = 0;
-  let nrejected = 0;
-  const result = (status: OdexStatus, message: string): OdexSolveResult => ({ status, message, samples, nfev, naccepted, nrejected });
-  let t = opts.t0;
-  let y = Array.from(opts.y0);
-  for (let i = 0; i < tOut.length; i++) {
-    if (tOut[i] !== t) {
-      const r = solver.solve(derivative, t, y, tOut[i]);
-      nfev += r.nEval;
-      naccepted += r.nAccept;
-      nrejected += r.nReject;
-      // Check for NaN first: on a NaN field odex runs to its step limit and reports only that.
-      if (!r.y.every(Number.isFinite)) return result('non-finite', `odex returned a non-finite state at t = ${tOut[i]} (outcome ${r.outcome})`);
-      if (r.outcome === odex.Outcome.MaxStepsExceeded) {
-        return result('max-steps', `odex exceeded maxSteps = ${opts.maxSteps} between t = ${t} and ${tOut[i]}`);
-      }
-      y = r.y;
-      t = tOut[i];
+  constructor(opts: OdexStepperOptions) {
+    const start = opts.resumeFrom ?? { t: opts.t0 as number, y: opts.y0 as Float64Array, stats: this.stats };
+    if (!(start.y instanceof Float64Array) || start.y.length === 0) throw new UsageError('y0 must be a non-empty Float64Array (or give resumeFrom)');
+    if (typeof start.t !== 'number' || !Number.isFinite(start.t)) throw new UsageError(`t0 must be a finite number, got ${String(start.t)}`);
+    const n = start.y.length;
+    this.n = n;
+    if (!(opts.rtol > 0)) throw new UsageError(`rtol must be > 0 for odex, got ${opts.rtol}`);
+    const atol = typeof opts.atol === 'number' ? opts.atol : Array.from(opts.atol);
+    if (typeof atol === 'number' ? !(atol > 0) : atol.length !== n || !atol.every((v) => v > 0)) {
+      throw new UsageError(`atol must be > 0 (a number or ${n} positive values)`);
     }
-    samples.push(Float64Array.from(y));
+    if (!Number.isInteger(opts.maxSteps) || opts.maxSteps < 1) throw new UsageError(`maxSteps must be an integer >= 1, got ${opts.maxSteps}`);
+    this.maxSteps = opts.maxSteps;
+    const nodes = Float64Array.from(opts.nodes);
+    if (nodes.length === 0) throw new UsageError('odex needs at least one node (output time)');
+    this.nodes = nodes;
+    this.tEnd = nodes[nodes.length - 1];
+    this.direction = this.tEnd < start.t ? -1 : 1;
+    let prev = opts.resumeFrom ? Number.NaN : start.t;
+    for (let i = 0; i < nodes.length; i++) {
+      const bad = !Number.isFinite(nodes[i]) || this.direction * (nodes[i] - prev) < 0 || (i > 0 && nodes[i] === prev);
+      if (bad) throw new UsageError(`the output times must be strictly monotone away from t0 = ${start.t}; tOut[${i}] = ${nodes[i]}`);
+      prev = nodes[i];
+    }
+    this.f = opts.f;
+    this.solver = new odex.Solver(n);
+    this.solver.relativeTolerance = opts.rtol;
+    this.solver.absoluteTolerance = atol;
+    this.solver.maxSteps = opts.maxSteps;
+    this.yCur = new Float64Array(n);
+    this.sampleBuffer = new Float64Array(n);
+    this.yIn = new Float64Array(n);
+    this.dy = new Float64Array(n);
+    this.t = start.t;
+    this.tOld = start.t;
+    this.restore(start);
   }
-  return result('success', `odex reached t = ${t} (${tOut.length} outputs, ${nfev} evaluations)`);
+
+  get y(): Float64Array {
+    return this.yCur;
+  }
+
+  private readonly derivative = (x: number, y: number[]): number[] => {
+    this.yIn.set(y);
+    this.f(x, this.yIn, this.dy);
+    return Array.from(this.dy);
+  };
+
+  step(): StepStatus {
+    if (this.status !== 'running') throw new Error(`OdexStepper.step() called after it ended with status '${this.status}'`);
+    const t = this.t;
+    const tNext = this.nodes[this.next];
+    const r = this.solver.solve(this.derivative, t, Array.from(this.yCur), tNext);
+    this.stats.nfev += r.nEval;
+    this.stats.naccepted += r.nAccept;
+    this.stats.nrejected += r.nReject;
+    // Check for NaN first: on a NaN field odex runs to its step limit and reports only that.
+    if (!r.y.every(Number.isFinite)) return this.finish('non-finite', `odex returned a non-finite state at t = ${tNext} (outcome ${r.outcome}); last good state is at t = ${t}`);
+    if (r.outcome === odex.Outcome.MaxStepsExceeded) {
+      return this.finish('max-steps', `odex exceeded maxSteps = ${this.maxSteps} between t = ${t} and ${tNext}`);
+    }
+    this.yCur.set(r.y);
+    this.tOld = t;
+    this.t = tNext;
+    this.hLast = tNext - t;
+    this.next++;
+    if (this.next === this.nodes.length) return this.finish('success', `odex reached t = ${tNext} (${this.stats.nfev} evaluations)`);
+    return this.status;
+  }
+
+  snapshot(): StepperState {
+    return { t: this.t, y: Float64Array.from(this.yCur), stats: { ...this.stats } };
+  }
+
+  restore(s: StepperState): void {
+    if (!(s.y instanceof Float64Array) || s.y.length !== this.n) throw new UsageError(`resumeFrom.y must be a Float64Array of length ${this.n}`);
+    this.yCur.set(s.y);
+    this.t = s.t;
+    this.tOld = s.t;
+    this.stats = { nfev: s.stats.nfev, naccepted: s.stats.naccepted, nrejected: s.stats.nrejected };
+    // The next node is the first one past t (a node equal to t is the start itself).
+    this.next = 0;
+    while (this.next < this.nodes.length && this.direction * (this.nodes[this.next] - s.t) <= 0) this.next++;
+    this.status = 'running';
+    this.message = 'running';
+    if (this.next === this.nodes.length) this.finish('success', `odex: nothing to integrate after t = ${s.t}`);
+  }
+
+  private finish(status: Exclude<StepStatus, 'running'>, message: string): StepStatus {
+    this.status = status;
+    this.message = message;
+    return status;
+  }
 }

@@ -1,28 +1,30 @@
 /**
  * solve: one friendly entry point for any ODE y' = f(t, y), shaped like SciPy's `solve_ivp`.
- * It is a thin layer over what the ODE layer already has: `solveIvp` (Dormand-Prince 5(4) with
- * dense output and events located by root finding) and `odexSolve` (the odex cross-check, a
- * Gragg-Bulirsch-Stoer extrapolation method). It checks the inputs once, with one message style
- * for both methods, and stores the outputs (solveIvp streams them through a callback instead).
+ * It is a thin layer over the one driver (drive.ts) with one of two steppers: Dormand-Prince
+ * 5(4) (dopri5.ts: dense output, events located by root finding) or the odex cross-check
+ * (odexAdapter.ts: a Gragg-Bulirsch-Stoer extrapolation method, without dense output). It checks
+ * the inputs once, with one message style for both methods, and stores the outputs (the driver
+ * streams them through a callback instead).
  */
 import { UsageError } from '../errors.js';
 import { Dopri5 } from './dopri5.js';
-import type { EventSpec } from './events.js';
-import { odexSolve } from './odexAdapter.js';
-import { solveIvp } from './solveIvp.js';
-import type { SolveStatus, SolverStats, VectorField } from './types.js';
+import { drive } from './drive.js';
+import type { EventRecord, EventSpec } from './events.js';
+import { OdexStepper } from './odexAdapter.js';
+import type { Stepper } from './stepper.js';
+import type { SolveStatus, SolverStats, StepperState, VectorField } from './types.js';
 
 /**
  * The integrator behind {@link solve}:
- *  - 'dopri5': coflow's adaptive Dormand-Prince 5(4) (`solveIvp`), dense output, events located
+ *  - 'dopri5': coflow's adaptive Dormand-Prince 5(4) (`Dopri5`), dense output, events located
  *    by Brent's method on the dense output;
- *  - 'odex': the npm package odex (Hairer and Wanner's ODEX, extrapolation), through `odexSolve`;
+ *  - 'odex': the npm package odex (Hairer and Wanner's ODEX, extrapolation), through `OdexStepper`;
  *    no dense output, so it needs `tEval` and events are only detected at output times.
  */
 export type SolveMethod = 'dopri5' | 'odex';
 
 /**
- * How a {@link solve} ended (`SolveStatus` without 'user-stop', which needs solveIvp's onStep):
+ * How a {@link solve} ended (`SolveStatus` without 'user-stop', which needs the driver's onStep):
  *  - 'success': reached t1;
  *  - 'non-finite': NaN or Inf appeared in the state or the derivative;
  *  - 'step-too-small': dopri5's step size fell below max(hMin, 10 ulp(t)) (odex never reports it);
@@ -32,45 +34,14 @@ export type SolveMethod = 'dopri5' | 'odex';
  */
 export type SolveResultStatus = Exclude<SolveStatus, 'user-stop'>;
 
-/** An event: a scalar function of (t, y) whose zero crossings are recorded, and may stop the solve. */
-export interface SolveEvent {
-  /** Label in the records and messages; default `event <index>`. */
-  name?: string;
-  /**
-   * Event function; its zeros are the events. y belongs to the solver: read it, do not modify or
-   * keep it. Must return a number (NaN is a usage error).
-   */
-  fn: (t: number, y: Float64Array) => number;
-  /**
-   * Which crossings count: +1 only from negative to positive, -1 only from positive to negative,
-   * 0 both (default). A crossing is g going from < 0 to >= 0 or from > 0 to <= 0.
-   */
-  direction?: -1 | 0 | 1;
-  /** Stop the solve at this event (status 'terminal-event'); default false. */
-  terminal?: boolean;
-}
+/**
+ * An event: a scalar function of (t, y) whose zero crossings are recorded, and may stop the
+ * solve. The driver's one event type (src/ode/events.ts), under the name the library exports.
+ */
+export type SolveEvent = EventSpec;
 
-/** One event that occurred. */
-export interface SolveEventRecord {
-  /** Index into options.events. */
-  index: number;
-  name: string;
-  /**
-   * Event time: the root of fn (to about 4 eps |t|) when `located`; with odex (`located` false),
-   * the first output time after the sign change.
-   */
-  t: number;
-  /** State at t (its own copy). */
-  y: Float64Array;
-  /** The crossing that occurred: +1 upward, -1 downward. */
-  direction: 1 | -1;
-  terminal: boolean;
-  /**
-   * True when t is the root found on dopri5's dense output; false with odex, where the event is
-   * only known to lie between the previous output time (or t0) and t.
-   */
-  located: boolean;
-}
+/** One event that occurred: the driver's record (`located` false with odex). */
+export type SolveEventRecord = EventRecord;
 
 /** Options of {@link solve}. rtol and atol are required: coflow has no default tolerances. */
 export interface SolveOptions {
@@ -98,7 +69,7 @@ export interface SolveOptions {
    * Step limit; on reaching it the solve ends with 'max-steps' and keeps its outputs.
    *  - dopri5: trial steps in total (accepted + rejected), an integer >= 1 or Infinity; default
    *    {@link SOLVE_MAX_STEPS}.dopri5 = 100,000.
-   *  - odex: odex's own step limit per output interval (odexSolve's meaning), an integer >= 1;
+   *  - odex: odex's own step limit per output interval (from one output time to the next), an integer >= 1;
    *    default {@link SOLVE_MAX_STEPS}.odex = 10,000 (odex's default). odex runs on through NaN
    *    until this limit (about 430,000 evaluations at 10,000), so lower it if f may fail.
    */
@@ -187,7 +158,8 @@ function checkEvents(events: unknown): EventSpec[] {
     if (e.terminal !== undefined && typeof e.terminal !== 'boolean') fail(`events[${i}].terminal must be true or false, got ${show(e.terminal)}`);
     if (e.name !== undefined && typeof e.name !== 'string') fail(`events[${i}].name must be a string, got ${show(e.name)}`);
     const fn = e.fn;
-    return { name: e.name ?? `event ${i}`, direction: e.direction ?? 0, terminal: e.terminal === true, g: (t: number, y: Float64Array) => fn(t, y) };
+    // Called with (t, y) only: a user's fn never sees the solver's dydt.
+    return { name: e.name ?? `event ${i}`, direction: e.direction ?? 0, terminal: e.terminal === true, fn: (t: number, y: Float64Array) => fn(t, y) };
   });
 }
 
@@ -195,7 +167,7 @@ function checkEvents(events: unknown): EventSpec[] {
  * Integrate y' = f(t, y) from t0 to t1 and return the states at the output times, like SciPy's
  * `solve_ivp`. Failures are statuses with the outputs up to the failure kept; only bad input
  * throws (a `UsageError` naming the argument and the fix). solve is not a new integrator:
- * 'dopri5' runs `solveIvp`, 'odex' runs `odexSolve` one output interval at a time.
+ * 'dopri5' drives `Dopri5`, 'odex' drives `OdexStepper` one output interval at a time.
  *
  * Method differences:
  *  - outputs: dopri5 interpolates tEval on its dense output (4th order) and without tEval returns
@@ -303,47 +275,12 @@ function solveDopri5(
   maxSteps: number,
   options: SolveOptions,
 ): SolveResult {
-  const ts: number[] = [];
-  const ys: Float64Array[] = [];
   // A pooled memory given back afterwards: repeated solves of one size reuse one WebAssembly memory.
   const memory = Dopri5.memory(y0.length);
   try {
-    const r = solveIvp({
-      f,
-      t0,
-      y0,
-      tEnd: t1,
-      rtol,
-      atol,
-      maxSteps,
-      controller: options.controller,
-      h0: options.h0,
-      hMin: options.hMin,
-      hMax: options.hMax,
-      memory,
-      tEval: grid ?? undefined,
-      onSample: (t, y) => {
-        ts.push(t);
-        ys.push(Float64Array.from(y));
-      },
-      events,
-    });
-    if (r.status === 'user-stop') throw new Error('solve: unexpected user-stop without onStep');
-    // With tEval, solveIvp delivers the grid points up to the terminal event but not the event
-    // point itself (without tEval it does): append it so the last output is the event state.
-    if (r.status === 'terminal-event' && ts[ts.length - 1] !== r.t) {
-      ts.push(r.t);
-      ys.push(Float64Array.from(r.y));
-    }
-    return {
-      method: 'dopri5',
-      status: r.status,
-      message: r.message,
-      t: Float64Array.from(ts),
-      y: ys,
-      events: r.events.map((e) => ({ index: e.eventIndex, name: e.name, t: e.t, y: e.y, direction: e.direction, terminal: e.terminal, located: true })),
-      stats: { ...r.stats },
-    };
+    const { controller, h0, hMin, hMax } = options;
+    const solver = new Dopri5({ f, t0, y0, tEnd: t1, rtol, atol, maxSteps, controller, h0, hMin, hMax, memory });
+    return collect('dopri5', solver, grid, events);
   } finally {
     Dopri5.release(memory);
   }
@@ -360,73 +297,50 @@ function solveOdex(
   events: EventSpec[],
   maxSteps: number,
 ): SolveResult {
+  // The nodes: the output times, then t1 if tEval stops short of it (integrated, events checked
+  // there, but not an output). Each node is a restart of odex, so events are seen only there.
+  const nodes = grid[grid.length - 1] === t1 ? grid : Float64Array.of(...grid, t1);
+  // Event functions see a scratch copy, so one that writes into y cannot corrupt the state.
+  const scratch = new Float64Array(y0.length);
+  const guarded = events.map((e) => ({
+    ...e,
+    fn: (t: number, y: Float64Array) => {
+      scratch.set(y);
+      return e.fn(t, scratch);
+    },
+  }));
+  const r = collect('odex', new OdexStepper({ f, t0, y0, nodes, rtol, atol, maxSteps }), grid, guarded);
+  if (r.status === 'terminal-event') r.message += ' (odex: detected at a node after the sign change, not root-found)';
+  else if (r.status !== 'success') r.message += `; outputs kept up to t = ${r.t.length > 0 ? r.t[r.t.length - 1] : t0}`;
+  return r;
+}
+
+/** Drive a stepper and store its outputs and events (the same for both methods). */
+function collect(method: SolveMethod, stepper: Stepper<StepperState>, grid: Float64Array | null, events: EventSpec[]): SolveResult {
   const ts: number[] = [];
   const ys: Float64Array[] = [];
-  const records: SolveEventRecord[] = [];
-  const stats: SolverStats = { nfev: 0, naccepted: 0, nrejected: 0 };
-  const result = (status: SolveResultStatus, message: string): SolveResult => ({ method: 'odex', status, message, t: Float64Array.from(ts), y: ys, events: records, stats });
-  // Event functions see a scratch copy, so one that writes into y cannot corrupt an output.
-  const scratch = new Float64Array(y0.length);
-  const gAt = (e: number, t: number, y: Float64Array): number => {
-    scratch.set(y);
-    const v = events[e].g(t, scratch);
-    if (typeof v !== 'number' || Number.isNaN(v)) fail(`events: '${events[e].name}' returned ${String(v)} at t = ${t}; an event function must return a number`);
-    return v;
+  const r = drive(stepper, {
+    tEval: grid ?? undefined,
+    onSample: (t, y) => {
+      ts.push(t);
+      ys.push(Float64Array.from(y));
+    },
+    events,
+  });
+  if (r.status === 'user-stop') throw new Error('solve: unexpected user-stop without onStep');
+  // With tEval, the driver delivers the grid points up to the terminal event but not the event
+  // point itself (without tEval it does): append it so the last output is the event state.
+  if (r.status === 'terminal-event' && ts[ts.length - 1] !== r.t) {
+    ts.push(r.t);
+    ys.push(Float64Array.from(r.y));
+  }
+  return {
+    method,
+    status: r.status,
+    message: r.message,
+    t: Float64Array.from(ts),
+    y: ys,
+    events: r.events,
+    stats: { ...r.stats },
   };
-  const gOld = events.map((_, e) => gAt(e, t0, y0));
-  // The check points: the output times, then t1 if tEval stops short of it (integrated, events
-  // checked there, but not an output).
-  let points = grid;
-  if (grid[grid.length - 1] !== t1) {
-    points = new Float64Array(grid.length + 1);
-    points.set(grid);
-    points[grid.length] = t1;
-  }
-  let t = t0;
-  let y = y0;
-  for (let i = 0; i < points.length; i++) {
-    const tp = points[i];
-    const isOutput = i < grid.length;
-    if (tp === t) {
-      // only tEval[0] = t0: the initial state, no crossing possible
-      ts.push(t);
-      ys.push(Float64Array.from(y));
-      continue;
-    }
-    // One interval at a time (odexSolve restarts at every output anyway, so this is the same
-    // computation): a terminal event then stops the work, as with dopri5.
-    const r = odexSolve({ f, t0: t, y0: y, tOut: [tp], rtol, atol, maxSteps });
-    stats.nfev += r.nfev;
-    stats.naccepted += r.naccepted;
-    stats.nrejected += r.nrejected;
-    if (r.status !== 'success') return result(r.status, `${r.message}; outputs kept up to t = ${t}`);
-    const tPrev = t;
-    t = tp;
-    y = r.samples[0];
-    if (isOutput) {
-      ts.push(t);
-      ys.push(Float64Array.from(y));
-    }
-    let terminal: SolveEventRecord | null = null;
-    for (let e = 0; e < events.length; e++) {
-      const g0 = gOld[e];
-      const g1 = gAt(e, t, y);
-      gOld[e] = g1;
-      const up = g0 < 0 && g1 >= 0;
-      const down = g0 > 0 && g1 <= 0;
-      const want = events[e].direction ?? 0;
-      if (!((up && want >= 0) || (down && want <= 0))) continue;
-      const rec: SolveEventRecord = { index: e, name: events[e].name as string, t, y: Float64Array.from(y), direction: up ? 1 : -1, terminal: events[e].terminal === true, located: false };
-      records.push(rec);
-      if (rec.terminal && terminal === null) terminal = rec;
-    }
-    if (terminal) {
-      if (!isOutput) {
-        ts.push(t);
-        ys.push(Float64Array.from(y));
-      }
-      return result('terminal-event', `terminal event ${terminal.index} ('${terminal.name}') detected at t = ${t}: fn changed sign after the previous check at t = ${tPrev} (odex: not root-found)`);
-    }
-  }
-  return result('success', `odex reached t1 = ${t1} (${ts.length} outputs, ${stats.nfev} f evaluations)`);
 }

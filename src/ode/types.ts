@@ -27,13 +27,21 @@ export interface SolverStats {
 }
 
 /**
- * Everything needed to continue a solve bit-identically from an accepted step boundary
- * (HNW-style solvers carry exactly this: t, y, the FSAL derivative, the proposed next step and
- * the controller memory).
+ * Where a stepper stands: what every method's snapshot holds (a fixed map needs no more; the
+ * time of a map is its iterate index k).
  */
-export interface ResumeState {
+export interface StepperState {
   readonly t: number;
   readonly y: Float64Array;
+  readonly stats: Readonly<SolverStats>;
+}
+
+/**
+ * Everything needed to continue a Dormand-Prince solve bit-identically from an accepted step
+ * boundary (HNW-style solvers carry exactly this: t, y, the FSAL derivative, the proposed next
+ * step and the controller memory).
+ */
+export interface ResumeState extends StepperState {
   /**
    * f(t, y): the FSAL first stage of the next step (saves one evaluation, keeps nfev exact).
    * Omitted when the state is not a step node (terminal event): the resumed solver evaluates it.
@@ -44,5 +52,4 @@ export interface ResumeState {
   readonly controller: ControllerState;
   /** A trial step from this point was already rejected (so its acceptance must not grow h). */
   readonly pendingRejection?: boolean;
-  readonly stats: Readonly<SolverStats>;
 }

@@ -1,9 +1,10 @@
-import { solveIvp } from '../ode/solveIvp.js';
 import { Dopri5 } from '../ode/dopri5.js';
-import { iterateMap } from '../ode/iterate.js';
+import { drive, type DriveResult } from '../ode/drive.js';
+import type { EventSpec } from '../ode/events.js';
 import { logGridFromZero, logStepIndices } from '../ode/grid.js';
-import type { ResumeState } from '../ode/types.js';
-import { odexSolve } from '../ode/odexAdapter.js';
+import { OdexStepper } from '../ode/odexAdapter.js';
+import { MapStepper, type Stepper } from '../ode/stepper.js';
+import type { ResumeState, StepperState } from '../ode/types.js';
 import { invariantDrift, Trajectory } from '../analysis/trajectory.js';
 import { Observer, typeLossRates } from '../observe/derive.js';
 import type { Probe } from '../observe/primitives.js';
@@ -144,9 +145,8 @@ export function runDynamics(
 
 /**
  * How often runDynamicsAsync returns to the event loop: the longest delay before Ctrl-C is
- * noticed (plus one step). Each return starts a new leg, which costs a new solver (10-20 ms at
- * Level F paper-fig1: its stage memory, checks, and the events' first evaluation), so 1 s keeps
- * that near 2% (npm run bench -- --only driver).
+ * noticed (plus one step). Each return starts a new leg on the same stepper, which costs only the
+ * events' first evaluation at the leg's start (npm run bench -- --only driver measures it).
  */
 export const DEFAULT_YIELD_SECONDS = 1;
 
@@ -175,10 +175,30 @@ export async function runDynamicsAsync(
 }
 
 /**
- * The run as a sequence of legs: a leg ends at a step boundary when a checkpoint is due or (async
- * driver) when it is time to return to the event loop; the generator yields there. The next leg
- * starts from the exact state (the iterate, or the solver's resume state), so where legs end
- * does not change the result.
+ * What differs between the methods, around the one loop of runLegs: the stepper (created once;
+ * a leg that ends for a checkpoint or a return to the event loop leaves it at a step boundary,
+ * and the next leg drives the same stepper on, so where legs end does not change the result),
+ * the output grid, the events, and how a drive's result becomes a checkpoint and an outcome.
+ */
+interface MethodLeg {
+  stepper: Stepper<StepperState>;
+  /** output times in the stepper's time (GD: iterate indices) */
+  grid: Float64Array;
+  events: EventSpec[];
+  onSample(t: number, y: Float64Array): void;
+  afterStep(s: Stepper<StepperState>): void;
+  /** the run's time and GD step of a stepper time */
+  runTime(t: number): { t: number; step?: number };
+  checkpoint(r: DriveResult<StepperState>): RunCheckpoint;
+  /** after the final drive, before the outcome (GD: the events of the last iterate) */
+  finish?(r: DriveResult<StepperState>): void;
+  release?(): void;
+}
+
+/**
+ * The run as a sequence of legs over one stepper and the one driver (src/ode/drive.ts): a leg
+ * ends at a step boundary when a checkpoint is due or (async driver) when it is time to return
+ * to the event loop; the generator yields there.
  */
 function* runLegs(
   dyn: Dynamics,
@@ -200,210 +220,219 @@ function* runLegs(
   const wall = () => priorWall + (performance.now() - started) / 1000;
   const watch = new BlowUpWatch(dyn);
   const legs = new LegControl(hooks, watch);
-  const record = (t: number, step: number | null, y: Float64Array) => observeRow(observer, dyn, traj, inv0, t, step, y, hooks);
-  const rowAt = (t: number, step: number | null, y: Float64Array) => observer.row(t, step, y, invariantDrift(inv0, dyn.invariants(y)));
-
-  if (plan.method === 'gd') {
-    const indices = logStepIndices(plan.steps, plan.samples);
-    // Events come from the gradient's own forward pass: map(k, y_k) evaluates the model at y_k,
-    // so min margin, G and the per-type losses of iterate k cost (almost) nothing extra; each
-    // event is reported at the first iterate with the new sign (a peak: at the maximal iterate).
-    let marginPrev = from?.marginPrev ?? NaN;
-    const tracker = new GdEventTracker(from?.trackPrev);
-    const sig = new Float64Array(SIGNALS.count);
-    const detect = (k: number, mk: number, y: Float64Array | null) => {
-      if (!Number.isFinite(mk)) {
-        watch.blownUp = true;
-        return;
-      }
-      if (marginPrev <= 0 && mk > 0) {
-        const row = y ? rowAt(k * plan.lr, k, y) : undefined;
-        events.push({ name: 'all-correct', t: k * plan.lr, step: k, ...(row ? { row } : {}) });
-      }
-      if (marginPrev > 0 && mk <= 0) events.push({ name: 'misclassified', t: k * plan.lr, step: k });
-      marginPrev = mk;
-      if (y) {
-        dyn.lastSignals(y, sig);
-        tracker.update(k, sig, mk, (name, step) => events.push({ name, t: step * plan.lr, step }));
-      }
-    };
-    const gdCheckpoint = (k: number, y: Float64Array): RunCheckpoint => ({
-      method: 'gd',
-      y: y.slice(),
-      step: k,
-      rows: traj.rows.map((r) => r.slice()),
-      invariants0: inv0,
-      events: events.map((e) => ({ ...e })),
-      wallSeconds: wall(),
-      marginPrev,
-      trackPrev: tracker.state.slice(),
-    });
-    let k0 = from?.step ?? 0;
-    let yStart = from?.y ?? y0;
-    // The level's own iterate buffers (Level F: in its SIMD kernels' memory), the same for every leg.
-    const gdBuffers = dyn.gdBuffers?.();
-    // Legs end at checkpoints; the next leg starts from the exact iterate, so the run is the
-    // same as one without checkpoints.
-    for (;;) {
-      legs.startLeg();
-      const result = iterateMap({
-        map: (k, y, out) => {
-          const probed = dyn.gdStep(plan.lr, y, out);
-          detect(k, dyn.lastMinMargin, y);
-          return probed;
-        },
-        buffers: gdBuffers,
-        ...(k0 > 0 ? { resumeFrom: { k: k0, y: yStart } } : { y0: yStart }),
-        steps: plan.steps,
-        sampleAt: indices,
-        onSample: (k, y) => {
-          const loss = record(k * plan.lr, k, y);
-          hooks.onProgress?.(k / plan.steps, loss);
-        },
-        onStep: (k) => {
-          if ((k & 63) === 0) hooks.onProgress?.(k / plan.steps, NaN);
-          return legs.continueAfterStep();
-        },
-      });
-      if (result.status === 'user-stop' && legs.endedForPause) {
-        if (legs.checkpointDue) {
-          hooks.onCheckpoint?.(gdCheckpoint(result.k, result.y));
-          legs.checkpointWritten();
-        }
-        k0 = result.k;
-        yStart = result.y;
-        yield;
-        continue;
-      }
-      if (result.status === 'success') {
-        const mk = watch.margin(result.y);
-        detect(result.k, mk, Number.isFinite(mk) ? result.y : null);
-      }
-      let status: RunStatus = result.status === 'user-stop' ? 'interrupted' : result.status === 'non-finite' ? 'non-finite' : 'success';
-      let message = result.message;
-      if (watch.blownUp) {
-        status = 'non-finite';
-        message = `the model outputs became non-finite at step ${result.k} (the weights are still finite); the run stopped there`;
-      }
-      return {
-        status,
-        message,
-        t: result.k * plan.lr,
-        step: result.k,
-        y: result.y,
-        trajectory: traj,
-        events: byTime(events),
-        stats: { nfev: result.k, naccepted: result.k, nrejected: 0 },
-        wallSeconds: wall(),
-        checkpoint: gdCheckpoint(result.k, result.y),
-      };
-    }
-  }
-
-  const grid = flowGrid(plan);
-  const f = (t: number, y: Float64Array, dy: Float64Array) => dyn.field(t, y, dy);
-
-  if (plan.method === 'odex') {
-    // odex (Hairer's ODEX, Gragg-Bulirsch-Stoer extrapolation) is the independent cross-check
-    // integrator: no events, no progress, no resume (it does not support them).
-    const r = odexSolve({ f, n: dyn.size, t0: 0, y0, tOut: grid, rtol: plan.rtol, atol: plan.atol, maxSteps: plan.maxSteps });
-    for (let i = 0; i < r.samples.length; i++) record(grid[i], null, r.samples[i]);
-    const ok = r.status === 'success';
-    const last = r.samples.length > 0 ? r.samples[r.samples.length - 1] : y0;
-    return {
-      status: ok ? 'success' : 'non-finite',
-      message: r.message,
-      t: r.samples.length > 0 ? grid[r.samples.length - 1] : 0,
-      y: last,
-      trajectory: traj,
-      events: byTime(events),
-      stats: { nfev: r.nfev, naccepted: r.naccepted, nrejected: r.nrejected },
-      wallSeconds: wall(),
-      checkpoint: { method: 'odex', y: last.slice(), rows: traj.rows, invariants0: inv0, events, wallSeconds: wall() },
-    };
-  }
-
-  const flowCheckpoint = (resume: ResumeState, y: Float64Array): RunCheckpoint => ({
-    method: 'dopri5',
-    y: y.slice(),
-    resume,
-    rows: traj.rows.map((r) => r.slice()),
-    invariants0: inv0,
-    events: events.map((e) => ({ ...e })),
-    wallSeconds: wall(),
-  });
-  const margin = (t: number, y: Float64Array) => watch.margin(y, t);
-  const signals = new FlowSignals(dyn, probe, watch, events, from?.resume?.t ?? 0, from?.resume?.y ?? y0);
-  let resume = from?.resume;
-  // One solver memory for every leg (a leg's solver is done when the next starts), given back
-  // when the run ends, so that a sweep's next run of the same size reuses it.
-  const memory = Dopri5.memory(dyn.size);
-  // Legs end at checkpoints (an accepted step boundary); resuming from the solver's exact state
-  // makes the whole run bit-identical to one without checkpoints.
+  const ctx: LegContext = {
+    dyn,
+    y0,
+    plan,
+    hooks,
+    from,
+    probe,
+    watch,
+    events,
+    wall,
+    checkpointBase: () => ({ rows: traj.rows.map((r) => r.slice()), invariants0: inv0, events: events.map((e) => ({ ...e })), wallSeconds: wall() }),
+    record: (t, step, y) => observeRow(observer, dyn, traj, inv0, t, step, y, hooks),
+    rowAt: (t, step, y) => observer.row(t, step, y, invariantDrift(inv0, dyn.invariants(y))),
+  };
+  const leg = plan.method === 'gd' ? gdLeg(ctx) : plan.method === 'odex' ? odexLeg(ctx) : dopri5Leg(ctx);
   try {
-    for (;;) {
+    for (let resumed = from !== undefined; ; resumed = true) {
       legs.startLeg();
-      const used = resume ? resume.stats.naccepted + resume.stats.nrejected : 0;
-      const result = solveIvp({
-        f,
-        ...(resume ? { resumeFrom: resume } : { t0: 0, y0 }),
-        tEnd: plan.tEnd,
-        rtol: plan.rtol,
-        atol: plan.atol,
-        maxSteps: Math.max(1, plan.maxSteps - used),
-        ...(resume ? {} : { controller: plan.controller }),
-        tEval: grid,
-        memory,
-        onSample: (t, y) => {
-          const loss = record(t, null, y);
-          hooks.onProgress?.(progressFraction(t, plan.tEnd), loss);
-        },
-        events: [
-          { name: 'all-correct', g: margin, direction: 1 },
-          { name: 'misclassified', g: margin, direction: -1 },
-          ...SIGN_EVENTS.map((e) => ({ name: e.name, g: (t: number, y: Float64Array) => e.value(signals.at(t, y)), direction: -1 as const })),
-          ...PEAK_EVENTS.map((e, j) => ({ name: e.name, g: (t: number, y: Float64Array, dydt?: Float64Array) => signals.peakRate(j, t, y, dydt), direction: -1 as const })),
-        ],
-        onStep: (t, y) => {
-          signals.afterStep(t, y);
-          hooks.onProgress?.(progressFraction(t, plan.tEnd), NaN);
+      const result = drive(leg.stepper, {
+        tEval: leg.grid,
+        onSample: (t, y) => leg.onSample(t, y),
+        events: leg.events,
+        resumed,
+        onStep: (s) => {
+          leg.afterStep(s);
           return legs.continueAfterStep();
         },
       });
       for (const e of result.events) {
-        const row = e.name === 'all-correct' ? rowAt(e.t, null, e.y) : undefined;
+        const row = e.name === 'all-correct' ? ctx.rowAt(e.t, null, e.y) : undefined;
         events.push({ name: e.name, t: e.t, ...(row ? { row } : {}) });
       }
       if (result.status === 'user-stop' && legs.endedForPause) {
         if (legs.checkpointDue) {
-          hooks.onCheckpoint?.(flowCheckpoint(result.resume, result.y));
+          hooks.onCheckpoint?.(leg.checkpoint(result));
           legs.checkpointWritten();
         }
-        resume = result.resume;
         yield;
         continue;
       }
+      leg.finish?.(result);
+      const at = leg.runTime(result.t);
       let status: RunStatus = result.status === 'user-stop' ? 'interrupted' : result.status === 'terminal-event' ? 'success' : result.status;
       let message = result.message;
       if (watch.blownUp) {
         status = 'non-finite';
-        message = `the model outputs became non-finite at t = ${result.t} (the state is still finite); the run stopped there`;
+        const where = at.step === undefined ? `t = ${at.t}` : `step ${at.step}`;
+        message = `the model outputs became non-finite at ${where} (the ${at.step === undefined ? 'state is' : 'weights are'} still finite); the run stopped there`;
       }
       return {
         status,
         message,
-        t: result.t,
+        ...at,
         y: result.y,
         trajectory: traj,
         events: byTime(events),
         stats: { ...result.stats },
         wallSeconds: wall(),
-        checkpoint: flowCheckpoint(result.resume, result.y),
+        checkpoint: leg.checkpoint(result),
       };
     }
   } finally {
-    Dopri5.release(memory);
+    leg.release?.();
   }
+}
+
+/** What the method legs share with runLegs. */
+interface LegContext {
+  dyn: Dynamics;
+  y0: Float64Array;
+  plan: RunPlan;
+  hooks: RunHooks;
+  from: RunCheckpoint | undefined;
+  probe: Probe;
+  watch: BlowUpWatch;
+  events: RunEvent[];
+  wall: () => number;
+  checkpointBase: () => Pick<RunCheckpoint, 'rows' | 'invariants0' | 'events' | 'wallSeconds'>;
+  record: (t: number, step: number | null, y: Float64Array) => number;
+  rowAt: (t: number, step: number | null, y: Float64Array) => number[];
+}
+
+/**
+ * Gradient descent: the level's exact GD map iterated by a MapStepper (time = iterate index).
+ * Events come from the gradient's own forward pass: map(k, y_k) evaluates the model at y_k, so
+ * min margin, G and the per-type losses of iterate k cost (almost) nothing extra; each event is
+ * reported at the first iterate with the new sign (a peak: at the maximal iterate). So GD passes
+ * no event functions to the driver, which would evaluate the model once more per iterate.
+ */
+function gdLeg(ctx: LegContext): MethodLeg {
+  const { dyn, plan, hooks, from, watch, events } = ctx;
+  let marginPrev = from?.marginPrev ?? NaN;
+  const tracker = new GdEventTracker(from?.trackPrev);
+  const sig = new Float64Array(SIGNALS.count);
+  const detect = (k: number, mk: number, y: Float64Array | null) => {
+    if (!Number.isFinite(mk)) {
+      watch.blownUp = true;
+      return;
+    }
+    if (marginPrev <= 0 && mk > 0) {
+      const row = y ? ctx.rowAt(k * plan.lr, k, y) : undefined;
+      events.push({ name: 'all-correct', t: k * plan.lr, step: k, ...(row ? { row } : {}) });
+    }
+    if (marginPrev > 0 && mk <= 0) events.push({ name: 'misclassified', t: k * plan.lr, step: k });
+    marginPrev = mk;
+    if (y) {
+      dyn.lastSignals(y, sig);
+      tracker.update(k, sig, mk, (name, step) => events.push({ name, t: step * plan.lr, step }));
+    }
+  };
+  const k0 = from?.step ?? 0;
+  const stepper = new MapStepper({
+    map: (k, y, out) => {
+      const probed = dyn.gdStep(plan.lr, y, out);
+      detect(k, dyn.lastMinMargin, y);
+      return probed;
+    },
+    // The level's own iterate buffers (Level F: in its SIMD kernels' memory).
+    buffers: dyn.gdBuffers?.(),
+    ...(from ? { resumeFrom: { t: k0, y: from.y, stats: { nfev: k0, naccepted: k0, nrejected: 0 } } } : { y0: ctx.y0 }),
+    steps: plan.steps,
+  });
+  return {
+    stepper,
+    grid: Float64Array.from(logStepIndices(plan.steps, plan.samples)),
+    events: [],
+    onSample: (k, y) => {
+      const loss = ctx.record(k * plan.lr, k, y);
+      hooks.onProgress?.(k / plan.steps, loss);
+    },
+    afterStep: (s) => {
+      if ((s.t & 63) === 0) hooks.onProgress?.(s.t / plan.steps, NaN);
+    },
+    runTime: (k) => ({ t: k * plan.lr, step: k }),
+    checkpoint: (r) => ({ method: 'gd', y: r.y.slice(), step: r.t, ...ctx.checkpointBase(), marginPrev, trackPrev: tracker.state.slice() }),
+    finish: (r) => {
+      if (r.status !== 'success') return;
+      const mk = watch.margin(r.y);
+      detect(r.t, mk, Number.isFinite(mk) ? r.y : null);
+    },
+  };
+}
+
+/**
+ * Gradient flow with Dormand-Prince 5(4): events are located on the dense output: "every sample
+ * classified correctly" (min margin crosses 0 upward, Thm 3.1; with the full row at that moment)
+ * and "a sample misclassified again" (downward), SIGN_EVENTS and PEAK_EVENTS.
+ */
+function dopri5Leg(ctx: LegContext): MethodLeg {
+  const { dyn, plan, hooks, from, watch } = ctx;
+  const margin = (t: number, y: Float64Array) => watch.margin(y, t);
+  const signals = new FlowSignals(dyn, ctx.probe, watch, ctx.events, from?.resume?.t ?? 0, from?.resume?.y ?? ctx.y0);
+  // One solver memory for the whole run, given back when it ends, so that a sweep's next run of
+  // the same size reuses it.
+  const memory = Dopri5.memory(dyn.size);
+  const f = (t: number, y: Float64Array, dy: Float64Array) => dyn.field(t, y, dy);
+  const resume = from?.resume;
+  // A run resumed from a checkpoint has used part of its step budget.
+  const used = resume ? resume.stats.naccepted + resume.stats.nrejected : 0;
+  const stepper = new Dopri5({
+    f,
+    ...(resume ? { resumeFrom: resume } : { t0: 0, y0: ctx.y0, controller: plan.controller }),
+    tEnd: plan.tEnd,
+    rtol: plan.rtol,
+    atol: plan.atol,
+    maxSteps: Math.max(1, plan.maxSteps - used),
+    memory,
+  });
+  return {
+    stepper,
+    grid: flowGrid(plan),
+    events: [
+      { name: 'all-correct', fn: margin, direction: 1 },
+      { name: 'misclassified', fn: margin, direction: -1 },
+      ...SIGN_EVENTS.map((e) => ({ name: e.name, fn: (t: number, y: Float64Array) => e.value(signals.at(t, y)), direction: -1 as const })),
+      ...PEAK_EVENTS.map((e, j) => ({ name: e.name, fn: (t: number, y: Float64Array, dydt?: Float64Array) => signals.peakRate(j, t, y, dydt), direction: -1 as const })),
+    ],
+    onSample: (t, y) => {
+      const loss = ctx.record(t, null, y);
+      hooks.onProgress?.(progressFraction(t, plan.tEnd), loss);
+    },
+    afterStep: (s) => {
+      signals.afterStep(s.t, s.y);
+      hooks.onProgress?.(progressFraction(s.t, plan.tEnd), NaN);
+    },
+    runTime: (t) => ({ t }),
+    checkpoint: (r) => ({ method: 'dopri5', y: r.y.slice(), resume: r.resume as ResumeState, ...ctx.checkpointBase() }),
+    release: () => Dopri5.release(memory),
+  };
+}
+
+/**
+ * Gradient flow with odex (Hairer's ODEX, Gragg-Bulirsch-Stoer extrapolation), the independent
+ * cross-check integrator: it restarts at every output time and has no dense output, so no events
+ * are looked for, and a run is not resumed from a checkpoint file.
+ */
+function odexLeg(ctx: LegContext): MethodLeg {
+  const { dyn, plan, hooks } = ctx;
+  const grid = flowGrid(plan);
+  const f = (t: number, y: Float64Array, dy: Float64Array) => dyn.field(t, y, dy);
+  const stepper = new OdexStepper({ f, t0: 0, y0: ctx.y0, nodes: grid, rtol: plan.rtol, atol: plan.atol, maxSteps: plan.maxSteps });
+  return {
+    stepper,
+    grid,
+    events: [],
+    onSample: (t, y) => {
+      const loss = ctx.record(t, null, y);
+      hooks.onProgress?.(progressFraction(t, plan.tEnd), loss);
+    },
+    afterStep: () => {},
+    runTime: (t) => ({ t }),
+    checkpoint: (r) => ({ method: 'odex', y: r.y.slice(), ...ctx.checkpointBase() }),
+  };
 }
 
 /** Events in time order (a GD peak at iterate k - 1 is found at iterate k, after k's sign events); stable. */

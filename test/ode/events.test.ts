@@ -14,7 +14,7 @@ const oscillator: VectorField = (_t, y, d) => {
 };
 /** at most 624 trial steps measured (the zeros on [0, 10]) */
 const tight = { rtol: 1e-12, atol: 1e-12, maxSteps: 5000 };
-const cosZero: EventSpec = { name: 'cos=0', g: (_t, y) => y[0] };
+const cosZero: EventSpec = { name: 'cos=0', fn: (_t, y) => y[0] };
 
 describe('event location', () => {
   test('all zeros of cos t on [0, 10] found to 1e-10, with crossing directions and states', () => {
@@ -27,7 +27,7 @@ describe('event location', () => {
       expect(e.direction).toBe(i % 2 === 0 ? -1 : 1);
       expect(Math.abs(e.y[0])).toBeLessThan(1e-14); // g = y[0] is the event function: 0 to round-off (measured 3.3e-16)
       expect(Math.abs(e.y[1] + Math.sin(expected[i]))).toBeLessThan(1e-10);
-      expect(e.eventIndex).toBe(0);
+      expect(e.index).toBe(0);
       expect(e.name).toBe('cos=0');
     });
   });
@@ -83,9 +83,9 @@ describe('event location', () => {
       maxSteps: 3, // one step covers everything (1 measured)
       h0: 3,
       events: [
-        { name: 'late', g: (t) => t - 1.5 },
-        { name: 'stop', g: (t) => t - 1.25, terminal: true },
-        { name: 'early', g: (t) => t - 0.5 },
+        { name: 'late', fn: (t) => t - 1.5 },
+        { name: 'stop', fn: (t) => t - 1.25, terminal: true },
+        { name: 'early', fn: (t) => t - 0.5 },
       ],
     });
     expect(r.status).toBe('terminal-event');
@@ -104,7 +104,7 @@ describe('event location', () => {
   });
 
   test('an event function returning NaN is a usage error', () => {
-    expect(() => solveIvp({ f: oscillator, t0: 0, y0: Float64Array.of(1, 0), tEnd: 1, ...tight, events: [{ g: () => Number.NaN }] })).toThrow(UsageError);
+    expect(() => solveIvp({ f: oscillator, t0: 0, y0: Float64Array.of(1, 0), tEnd: 1, ...tight, events: [{ fn: () => Number.NaN }] })).toThrow(UsageError);
   });
 });
 

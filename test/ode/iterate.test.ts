@@ -18,7 +18,7 @@ describe('gradient descent on quadratics, exact', () => {
     const seen: Float64Array[] = [];
     const r = iterateMap({ map: gradientDescentMap(diagField, 0.25), y0: Float64Array.of(1, 1), steps: 30, onSample: (_k, y) => seen.push(Float64Array.from(y)) });
     expect(r.status).toBe('success');
-    expect(r.k).toBe(30);
+    expect(r.t).toBe(30);
     expect(seen.length).toBe(31);
     seen.forEach((y, k) => {
       // 3^k / 4^k: both integers are exact doubles for k <= 30, so the quotient is exact.
@@ -90,20 +90,20 @@ describe('iterateMap recording, events, failures, resume', () => {
   });
 
   test('event between iterates is reported at the first iterate after the sign change (0.75^9 < 0.1 < 0.75^8)', () => {
-    const r = iterateMap({ map, y0: Float64Array.of(1, 1), steps: 30, events: [{ name: 'below 0.1', g: (_k, y) => y[0] - 0.1, direction: -1 }] });
+    const r = iterateMap({ map, y0: Float64Array.of(1, 1), steps: 30, events: [{ name: 'below 0.1', fn: (_k, y) => y[0] - 0.1, direction: -1 }] });
     expect(r.status).toBe('success');
     expect(r.events.length).toBe(1);
-    expect(r.events[0].k).toBe(9);
+    expect(r.events[0].t).toBe(9);
     expect(r.events[0].y[0]).toBe(3 ** 9 / 4 ** 9);
     expect(r.events[0].direction).toBe(-1);
-    const up = iterateMap({ map, y0: Float64Array.of(1, 1), steps: 30, events: [{ g: (_k, y) => y[0] - 0.1, direction: 1 }] });
+    const up = iterateMap({ map, y0: Float64Array.of(1, 1), steps: 30, events: [{ fn: (_k, y) => y[0] - 0.1, direction: 1 }] });
     expect(up.events.length).toBe(0);
   });
 
   test('terminal event stops at that iterate', () => {
-    const r = iterateMap({ map, y0: Float64Array.of(1, 1), steps: 30, events: [{ g: (_k, y) => y[0] - 0.1, terminal: true }] });
+    const r = iterateMap({ map, y0: Float64Array.of(1, 1), steps: 30, events: [{ fn: (_k, y) => y[0] - 0.1, terminal: true }] });
     expect(r.status).toBe('terminal-event');
-    expect(r.k).toBe(9);
+    expect(r.t).toBe(9);
     expect(r.y[0]).toBe(3 ** 9 / 4 ** 9);
   });
 
@@ -113,11 +113,11 @@ describe('iterateMap recording, events, failures, resume', () => {
     };
     const r = iterateMap({ map: bad, y0: Float64Array.of(1), steps: 10 });
     expect(r.status).toBe('non-finite');
-    expect(r.k).toBe(5);
+    expect(r.t).toBe(5);
     expect(r.y[0]).toBe(1 / 32);
     const inf = iterateMap({ map: (_k, y, out) => void (out[0] = y[0] * 1e300), y0: Float64Array.of(1e10), steps: 10 });
     expect(inf.status).toBe('non-finite');
-    expect(inf.k).toBe(0);
+    expect(inf.t).toBe(0);
   });
 
   test('onStep stop and resume give the same iterates and samples as one run', () => {
@@ -126,7 +126,7 @@ describe('iterateMap recording, events, failures, resume', () => {
     const split: number[][] = [];
     const first = iterateMap({ map, y0: Float64Array.of(1, 1), steps: 20, sampleEvery: 2, onSample: (k, y) => split.push([k, ...y]), onStep: (k) => k < 8 });
     expect(first.status).toBe('user-stop');
-    expect(first.k).toBe(8);
+    expect(first.t).toBe(8);
     const second = iterateMap({ map, resumeFrom: first.resume, steps: 20, sampleEvery: 2, onSample: (k, y) => split.push([k, ...y]) });
     expect(second.status).toBe('success');
     expect(Array.from(second.y)).toEqual(Array.from(one.y));
@@ -156,7 +156,7 @@ describe('iterateMap with the caller\'s buffers and a map that probes its own ou
     expect(Array.from(given.y)).toEqual(Array.from(plain.y));
     // a second leg starting from a value held in one of the buffers
     buffers.out.set(given.y);
-    const leg = iterateMap({ map: (_k, y, out) => apply(y, out), resumeFrom: { k: 7, y: buffers.out }, steps: 9, buffers });
+    const leg = iterateMap({ map: (_k, y, out) => apply(y, out), resumeFrom: { t: 7, y: buffers.out, stats: { nfev: 7, naccepted: 7, nrejected: 0 } }, steps: 9, buffers });
     expect(Array.from(leg.y)).toEqual(Array.from(iterateMap({ map: (_k, y, out) => apply(y, out), y0, steps: 9 }).y));
   });
 
@@ -171,11 +171,11 @@ describe('iterateMap with the caller\'s buffers and a map that probes its own ou
       steps: 10,
     });
     expect(r.status).toBe('non-finite');
-    expect(r.k).toBe(3);
+    expect(r.t).toBe(3);
     // without a returned probe the scan finds a real NaN
     const scan = iterateMap({ map: (k, y, out) => { apply(y, out); if (k === 5) out[1] = NaN; }, y0, steps: 10 });
     expect(scan.status).toBe('non-finite');
-    expect(scan.k).toBe(5);
+    expect(scan.t).toBe(5);
   });
 
   test('buffers of the wrong length, or the same buffer twice, are refused', () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { linspace, odexSolve, solveIvp, type VectorField } from '../../src/ode/index.js';
+import { drive, linspace, OdexStepper, solve, solveIvp, type VectorField } from '../../src/ode/index.js';
 import { lotkaVolterra, lvInvariant } from './problems.js';
 
 /** odex's step limit per output interval (each interval needs well under 20 steps here) */
@@ -26,6 +26,13 @@ function dopriAt(f: VectorField, y0: number[], tOut: Float64Array, tol: number):
   expect(r.status).toBe('success');
   expect(out.length).toBe(tOut.length);
   return out;
+}
+
+/** odex (through solve, i.e. the OdexStepper and the one driver) at the output times tOut. */
+function odexSolve(o: { f: VectorField; t0: number; y0: Float64Array; tOut: Float64Array | number[]; rtol: number; atol: number; maxSteps: number }) {
+  const tOut = Array.from(o.tOut);
+  const r = solve(o.f, [o.t0, tOut[tOut.length - 1]], o.y0, { method: 'odex', tEval: tOut, rtol: o.rtol, atol: o.atol, maxSteps: o.maxSteps });
+  return { status: r.status, samples: r.y, t: r.t };
 }
 
 function maxDiff(a: Float64Array[], b: Float64Array[]): number {
@@ -77,6 +84,22 @@ describe('odex cross-check', () => {
 
   test('bad input is a usage error', () => {
     expect(() => odexSolve({ f: lotkaVolterra, t0: 0, y0: Float64Array.of(1, 1), tOut: [1, 0.5], rtol: 1e-8, atol: 1e-8, maxSteps: 10 })).toThrow(UsageError);
-    expect(() => odexSolve({ f: lotkaVolterra, n: 3, t0: 0, y0: Float64Array.of(1, 1), tOut: [1], rtol: 1e-8, atol: 1e-8, maxSteps: 10 })).toThrow(/n = 3/);
+    const stepper = (nodes: number[], atol: number | Float64Array = 1e-8) => new OdexStepper({ f: lotkaVolterra, t0: 0, y0: Float64Array.of(1, 1), nodes, rtol: 1e-8, atol, maxSteps: 10 });
+    expect(() => stepper([0.5, 0.5])).toThrow(/strictly monotone/);
+    expect(() => stepper([1], Float64Array.of(1e-8))).toThrow(/2 positive values/);
+  });
+
+  test('as a Stepper: a snapshot at a node restarts odex exactly (every node is a step end, never interpolated)', () => {
+    const nodes = [0.5, 1, 1.5, 2];
+    const whole = drive(new OdexStepper({ f: lotkaVolterra, t0: 0, y0: Float64Array.of(1, 1), nodes, rtol: 1e-10, atol: 1e-10, maxSteps: ODEX_STEPS }));
+    const first = drive(new OdexStepper({ f: lotkaVolterra, t0: 0, y0: Float64Array.of(1, 1), nodes, rtol: 1e-10, atol: 1e-10, maxSteps: ODEX_STEPS }), { onStep: (s) => s.t < 1 });
+    expect(first.status).toBe('user-stop');
+    expect(first.t).toBe(1);
+    const second = drive(new OdexStepper({ f: lotkaVolterra, resumeFrom: first.resume, nodes, rtol: 1e-10, atol: 1e-10, maxSteps: ODEX_STEPS }), { resumed: true });
+    expect(second.status).toBe('success');
+    expect(Array.from(second.y)).toEqual(Array.from(whole.y));
+    expect(second.stats).toEqual(whole.stats);
+    // and the oracle: the Lotka-Volterra first integral is kept
+    expect(Math.abs(lvInvariant(whole.y[0], whole.y[1]) - lvInvariant(1, 1))).toBeLessThan(1e-8);
   });
 });

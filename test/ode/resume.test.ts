@@ -12,7 +12,7 @@ import { lotkaVolterra } from './problems.js';
 
 const T = 30;
 const tEval = linspace(0, T, 61);
-const events: EventSpec[] = [{ name: 'x=1', g: (_t, y) => y[0] - 1 }];
+const events: EventSpec[] = [{ name: 'x=1', fn: (_t, y) => y[0] - 1 }];
 
 interface Recorded {
   samples: { t: number; y: number[]; index: number }[];
