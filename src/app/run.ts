@@ -21,6 +21,7 @@ import { buildStart, RunStart } from '../run/levels.js';
 import { RunOutcome, flowGrid, runDynamicsAsync } from '../run/run.js';
 import { logStepIndices } from '../ode/grid.js';
 import { checkCompatible } from './files.js';
+import { stateArrays } from './stateFiles.js';
 import { coflowVersion } from './version.js';
 
 export interface RunCommandOptions {
@@ -432,7 +433,7 @@ async function writeFiguresOf(dir: string, quiet: boolean): Promise<void> {
 
 /** A state as .npz: the level's named arrays, its time t and (GD) its step. */
 function writeState(path: string, dyn: RunStart['dynamics'], y: Float64Array, t: number, step?: number): void {
-  const arrays = dyn.finalArrays(y);
+  const arrays = stateArrays(dyn, y);
   const entries: Record<string, ReturnType<typeof f8Array>> = {};
   for (const [k, v] of Object.entries(arrays)) entries[k] = v.data instanceof Int32Array ? i4Array(v.data, v.shape) : f8Array(v.data, v.shape);
   entries.t = f8Array(Float64Array.of(t));

@@ -48,8 +48,6 @@ export interface Dynamics {
    * used to report relative drift.
    */
   invariants(y: Float64Array): { groups: [Float64Array, Float64Array]; scales: [number, number] };
-  /** named arrays for final.npz */
-  finalArrays(y: Float64Array): FinalArrays;
   /**
    * What a run records at every row: the level's observation probe (src/observe), with the
    * held-out set when the run has one (a level without test-set dynamics throws).
@@ -62,9 +60,6 @@ export interface ProbeTest {
   data: Dataset;
   gram?: GramTestEvaluator;
 }
-
-/** Named arrays (float64 or int32) for a run's final.npz. */
-export type FinalArrays = Record<string, { shape: number[]; data: Float64Array | Int32Array }>;
 
 /**
  * What a level class provides to be run (Level G's GramModel, Level P's PaperModel): the field,
@@ -84,8 +79,8 @@ export interface LevelModel {
 
 /**
  * A level model as a run's Dynamics: every member delegates to the model, except what a level
- * adds for the run (its name, its GD map, the names of its state's blocks in final.npz, and its
- * observation probe).
+ * adds for the run (its name, its GD map and its observation probe). How a state is laid out in
+ * files is the app layer's (src/app/stateFiles.ts).
  */
 export abstract class LevelDynamics<M extends LevelModel> implements Dynamics {
   abstract readonly level: Dynamics['level'];
@@ -120,6 +115,5 @@ export abstract class LevelDynamics<M extends LevelModel> implements Dynamics {
   }
 
   abstract gdStep(lr: number, y: Float64Array, out: Float64Array): number | void;
-  abstract finalArrays(y: Float64Array): FinalArrays;
   abstract probe(test?: ProbeTest): Probe;
 }

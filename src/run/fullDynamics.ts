@@ -170,17 +170,6 @@ export class FullDynamics implements Dynamics {
     return conservedProbes(v.tQ, v.tK, v.tV, v.W, this.template.m, this.template.m1);
   }
 
-  finalArrays(y: Float64Array) {
-    const p = this.toParams(y);
-    return {
-      WQ: { shape: [p.m, p.d], data: p.WQ },
-      WK: { shape: [p.m, p.d], data: p.WK },
-      WV: { shape: [p.m, p.d], data: p.WV },
-      W: { shape: [p.m1, p.m], data: p.W },
-      a: { shape: [p.m1], data: p.a.slice() },
-    };
-  }
-
   /** Level F's probe; a test set is evaluated from the weights. */
   probe(test?: ProbeTest): Probe {
     const t = this.template;

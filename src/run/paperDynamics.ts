@@ -3,13 +3,12 @@ import { UsageError } from '../errors.js';
 import type { PaperModel } from '../paper/model.js';
 import { PaperProbe } from '../observe/paper.js';
 import type { Probe } from '../observe/primitives.js';
-import { LevelDynamics, type FinalArrays, type ProbeTest } from './dynamics.js';
+import { LevelDynamics, type ProbeTest } from './dynamics.js';
 
 /**
  * Level P (the paper's approximate system, derivations/paper-system.md) as a run's Dynamics, like
  * GramDynamics for Level G: the level (src/paper/model.ts, PaperModel) provides the field, the
- * invariants and the observation primitives; this adapter is how the run machinery sees it, and
- * names its state's blocks for final.npz. Level P has no GD map: `--method gd` is refused before
+ * invariants and the observation primitives; this adapter is how the run machinery sees it. Level P has no GD map: `--method gd` is refused before
  * a run starts (src/config/rules.ts), and gdStep says so if it is ever called.
  */
 export class PaperDynamics extends LevelDynamics<PaperModel> {
@@ -22,19 +21,5 @@ export class PaperDynamics extends LevelDynamics<PaperModel> {
   probe(test?: ProbeTest): Probe {
     if (test) throw new Error('Level P has no test set (src/run/levels.ts refuses --test-n at --level paper)');
     return new PaperProbe(this.model);
-  }
-
-  /** C (k x k), u (k), s (1), the vocabulary id of each local token, and the phase at this state. */
-  finalArrays(y: Float64Array): FinalArrays {
-    const model = this.model;
-    model.checkState('Level P state', y);
-    const { k, layout: lay } = model;
-    return {
-      C: { shape: [k, k], data: y.slice(lay.C, lay.C + k * k) },
-      u: { shape: [k], data: y.slice(lay.u, lay.u + k) },
-      s: { shape: [1], data: y.slice(lay.s, lay.s + 1) },
-      token_ids: { shape: [k], data: model.index.globalOf.slice() },
-      phase: { shape: [1], data: Int32Array.of(model.phase(y)) },
-    };
   }
 }

@@ -1,8 +1,8 @@
-import { TYPE_LABEL, UNORDERED_ORBITS, ORDERED_ORBITS } from '../reduced/orbits.js';
+import { TYPE_LABEL } from '../reduced/orbits.js';
 import type { TypeSystem } from '../reduced/typeSystem.js';
 import type { Probe } from '../observe/primitives.js';
 import { TypeProbe } from '../observe/type.js';
-import { Dynamics, FinalArrays, SIGNALS, type ProbeTest } from './dynamics.js';
+import { Dynamics, SIGNALS, type ProbeTest } from './dynamics.js';
 
 /**
  * Level T (the symmetry-reduced system, exact from the mean start; derivations/type-level.md)
@@ -53,30 +53,6 @@ export class TypeDynamics implements Dynamics {
       groups: [Float64Array.of(inv.trAminusTrB), Float64Array.of(inv.trCminusSOverM1)] as [Float64Array, Float64Array],
       scales: [inv.trAplusTrB, inv.trCplusSOverM1] as [number, number],
     };
-  }
-
-  /**
-   * One array per block, in the orbit order listed in derivations/type-level.md, and every
-   * variable also under its own name: the orbit label of derivations/type-level.md with its
-   * brackets, commas and semicolons as dots (.npz keys are file names), e.g. `S.mu2.mu1` for
-   * S[mu2,mu1], `A.f1.f1.same-sample` for A[f1,f1;same-sample], `u.mu3`. A reader of final.npz
-   * then needs no table to know what an entry is.
-   */
-  finalArrays(y: Float64Array): FinalArrays {
-    const lay = this.system.layout;
-    const block = (o: number, len: number) => ({ shape: [len], data: y.slice(o, o + len) });
-    const out: FinalArrays = {
-      S: block(lay.S, ORDERED_ORBITS.length),
-      A: block(lay.A, UNORDERED_ORBITS.length),
-      B: block(lay.B, UNORDERED_ORBITS.length),
-      C: block(lay.C, UNORDERED_ORBITS.length),
-      u: block(lay.u, 7),
-      s: block(lay.s, 1),
-    };
-    lay.names.forEach((name, i) => {
-      if (name !== 's') out[name.replace(/[[\],;]+/g, '.').replace(/\.$/, '')] = { shape: [], data: Float64Array.of(y[i]) };
-    });
-    return out;
   }
 
   probe(test?: ProbeTest): Probe {

@@ -23,6 +23,7 @@ import { FullDynamics } from '../../src/run/fullDynamics.js';
 import { buildStart } from '../../src/run/levels.js';
 import { probeFor } from '../../src/run/probes.js';
 import { runDynamics } from '../../src/run/run.js';
+import { stateArrays } from '../../src/app/stateFiles.js';
 import { compareRows, dGByDifference, fullTolerances, gdIterates, plainRow, Row, rowObject } from '../observe/helpers.js';
 import { CLI, coflow, tmp } from './helpers.js';
 
@@ -87,7 +88,7 @@ describe('coflow run output files', () => {
       expect(final.get('t')!.data[0]).toBe(50);
       const data = readDatasetNpz(join(dir, 'data.npz'));
       const start = await buildStart(settings({ level, init }), data);
-      const expected = start.dynamics.finalArrays(start.y0);
+      const expected = stateArrays(start.dynamics, start.y0);
       for (const [k, v] of Object.entries(expected)) expect(Array.from(initial.get(k)!.data), `${level} ${k}`).toEqual(Array.from(v.data));
       if (level === 'full') {
         const P = join(dir, 'P.npz');

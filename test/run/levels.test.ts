@@ -10,14 +10,15 @@ import { GramDynamics } from '../../src/run/gramDynamics.js';
 import { buildStart } from '../../src/run/levels.js';
 import { RunPlan, runDynamics } from '../../src/run/run.js';
 import { Trajectory } from '../../src/analysis/trajectory.js';
+import { stateArrays } from '../../src/app/stateFiles.js';
 
 const BLOCKS = ['S', 'A', 'B', 'C', 'u', 's'] as const;
 
 /** Max over blocks of max|a - b| / max|b| (each Gram block against its own scale). */
 function blockRelDiff(model: GramModel, a: Float64Array, b: Float64Array): number {
   const dyn = new GramDynamics(model);
-  const fa = dyn.finalArrays(a);
-  const fb = dyn.finalArrays(b);
+  const fa = stateArrays(dyn, a);
+  const fb = stateArrays(dyn, b);
   let worst = 0;
   for (const name of BLOCKS) {
     const x = fa[name].data;
