@@ -14,7 +14,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { UsageError } from '../errors.js';
-import { fsUsageError, makeDirectory, writeBytesAtomic } from '../io/atomic.js';
+import { makeDirectory, writeBytesAtomic } from '../io/atomic.js';
+import { readSmallText } from '../io/smallText.js';
 import { acquireRunLock } from '../run/lock.js';
 import { RNG_ALGORITHM } from '../random/rng.js';
 import { shown } from '../config/keys.js';
@@ -50,21 +51,6 @@ export function parseShard(raw: string, name = '--shard'): Shard {
 
 function writeText(path: string, text: string): void {
   writeBytesAtomic(path, new TextEncoder().encode(text));
-}
-
-function readSpecText(path: string): string {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (e) {
-    throw fsUsageError(e, `--spec ${shown(path)}: cannot read it`);
-  }
-  if (size > MAX_SPEC_BYTES) throw new UsageError(`--spec ${shown(path)}: ${size} bytes is not a sweep spec (at most ${MAX_SPEC_BYTES} bytes)`);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw fsUsageError(e, `--spec ${shown(path)}: cannot read it`);
-  }
 }
 
 // ---------------------------------------------------------------- sweep.json
@@ -378,7 +364,7 @@ export async function sweepCommand(o: SweepOptions): Promise<number> {
 }
 
 async function sweepWith(o: SweepOptions, pool: Pool, workers: number): Promise<number> {
-  const spec = parseSpec(o.spec, readSpecText(o.spec));
+  const spec = parseSpec(o.spec, readSmallText(o.spec, `--spec ${shown(o.spec)}`, 'a sweep spec', MAX_SPEC_BYTES));
   const plan = await planSweep(spec, o.out);
   const shard = o.shard ?? null;
   checkOutDir(o.out, plan, shard);

@@ -53,36 +53,32 @@ export function mul(A: Tensor, B: Tensor): Tensor {
   return C;
 }
 
-/** c * A for a constant c. */
-export function scale(A: Tensor, c: number): Tensor {
+/**
+ * f applied to every entry of A. Backward: A.grad[i] += dA(g, x, fx) with g the entry of C's
+ * gradient, x = A's entry and fx = f(x) (the chain rule's g f'(x), written per op).
+ */
+function unary(A: Tensor, f: (x: number) => number, dA: (g: number, x: number, fx: number) => number): Tensor {
   const out = new Float64Array(A.size);
-  for (let i = 0; i < A.size; i++) out[i] = c * A.data[i];
+  for (let i = 0; i < A.size; i++) out[i] = f(A.data[i]);
   const C = new Tensor(A.shape, out, [A]);
   C.backwardRule = () => {
-    for (let i = 0; i < A.size; i++) A.grad[i] += c * C.grad[i];
+    for (let i = 0; i < A.size; i++) A.grad[i] += dA(C.grad[i], A.data[i], out[i]);
   };
   return C;
+}
+
+/** c * A for a constant c. */
+export function scale(A: Tensor, c: number): Tensor {
+  return unary(A, (x) => c * x, (g) => c * g);
 }
 
 export function exp(A: Tensor): Tensor {
-  const out = new Float64Array(A.size);
-  for (let i = 0; i < A.size; i++) out[i] = Math.exp(A.data[i]);
-  const C = new Tensor(A.shape, out, [A]);
   // (e^x)' = e^x, reuse the forward value.
-  C.backwardRule = () => {
-    for (let i = 0; i < A.size; i++) A.grad[i] += C.grad[i] * out[i];
-  };
-  return C;
+  return unary(A, Math.exp, (g, _x, fx) => g * fx);
 }
 
 export function log(A: Tensor): Tensor {
-  const out = new Float64Array(A.size);
-  for (let i = 0; i < A.size; i++) out[i] = Math.log(A.data[i]);
-  const C = new Tensor(A.shape, out, [A]);
-  C.backwardRule = () => {
-    for (let i = 0; i < A.size; i++) A.grad[i] += C.grad[i] / A.data[i];
-  };
-  return C;
+  return unary(A, Math.log, (g, x) => g / x);
 }
 
 /**

@@ -2,9 +2,8 @@
  * `--config FILE.json`: reads, validates (src/config/schema.ts) and interprets a config file for
  * one command. Flags given on the command line override what it says (src/cli/commands.ts).
  */
-import { readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { fsUsageError } from '../io/atomic.js';
+import { readSmallText } from '../io/smallText.js';
 import { CommandName, COMMAND_KEYS, flagOf, Key, shown, SETTING_KEYS } from './keys.js';
 import { parseJson } from './json.js';
 import { ResolvedSettings, RESOLVED_KEYS } from './resolve.js';
@@ -27,21 +26,6 @@ interface SourceObject {
   path?: string;
 }
 
-function readText(path: string): string {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch (e) {
-    throw fsUsageError(e, `--config ${shown(path)}: cannot read it`);
-  }
-  if (size > MAX_CONFIG_BYTES) throw new UsageError(`--config ${shown(path)}: ${size} bytes is not a config file (at most ${MAX_CONFIG_BYTES} bytes)`);
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw fsUsageError(e, `--config ${shown(path)}: cannot read it`);
-  }
-}
-
 /** A run config's data / params object: the path of a file source (checked to be there), else undefined. */
 function sourcePath(file: string, key: 'data' | 'params', v: SourceObject): string | undefined {
   if (v.source === 'file') {
@@ -54,7 +38,7 @@ function sourcePath(file: string, key: 'data' | 'params', v: SourceObject): stri
 
 /** Reads FILE as the --config of `command`; every problem is a one-line UsageError naming the file and the key. */
 export function readConfigFile(path: string, command: CommandName): LoadedConfig {
-  return interpretConfig(path, command, readText(path));
+  return interpretConfig(path, command, readSmallText(path, `--config ${shown(path)}`, 'a config file', MAX_CONFIG_BYTES));
 }
 
 /** The same, from the file's text (the fuzz tests call this directly). */

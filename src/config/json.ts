@@ -82,6 +82,27 @@ export function parseJson(text: string, file: string): ParsedJson {
     }
   };
 
+  /** Just after the opening bracket of an object or array: true (and past it) at its closing `close`. */
+  const emptyUntil = (close: '}' | ']'): boolean => {
+    skip();
+    if (text[i] !== close) return false;
+    i++;
+    return true;
+  };
+  /** After a member or element: true (and past it) at the closing `close`, false past a comma. */
+  const endsAt = (close: '}' | ']'): boolean => {
+    skip();
+    if (text[i] === ',') {
+      i++;
+      return false;
+    }
+    if (text[i] === close) {
+      i++;
+      return true;
+    }
+    return fail(`expected ',' or '${close}', found ${describe(i)}`);
+  };
+
   const parseValue = (pointer: string, depth: number): unknown => {
     if (depth > MAX_DEPTH) fail(`nested more than ${MAX_DEPTH} deep`);
     skip();
@@ -90,11 +111,7 @@ export function parseJson(text: string, file: string): ParsedJson {
       i++;
       const obj: Record<string, unknown> = {};
       const seen = new Set<string>();
-      skip();
-      if (text[i] === '}') {
-        i++;
-        return obj;
-      }
+      if (emptyUntil('}')) return obj;
       for (;;) {
         skip();
         const keyAt = i;
@@ -106,38 +123,16 @@ export function parseJson(text: string, file: string): ParsedJson {
         const v = parseValue(`${pointer}/${pointerSegment(key)}`, depth + 1);
         // defineProperty: a key "__proto__" is an ordinary (unknown) key, not a prototype.
         Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
-        skip();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return obj;
-        }
-        fail(`expected ',' or '}', found ${describe(i)}`);
+        if (endsAt('}')) return obj;
       }
     }
     if (c === '[') {
       i++;
       const arr: unknown[] = [];
-      skip();
-      if (text[i] === ']') {
-        i++;
-        return arr;
-      }
+      if (emptyUntil(']')) return arr;
       for (;;) {
         arr.push(parseValue(`${pointer}/${arr.length}`, depth + 1));
-        skip();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return arr;
-        }
-        fail(`expected ',' or ']', found ${describe(i)}`);
+        if (endsAt(']')) return arr;
       }
     }
     if (c === '"') return parseString();

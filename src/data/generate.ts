@@ -76,6 +76,33 @@ export function validateDataConfig(c: DataConfig, name: (key: string) => string 
 }
 
 /**
+ * Step k of a partial Fisher-Yates shuffle: swaps a uniform pick of pool[k..] into position k
+ * and returns it, so successive steps k = 0, 1, ... draw distinct entries (one rng.int each).
+ */
+function drawFromPool(pool: Int32Array, k: number, rng: Rng): number {
+  const pick = k + rng.int(pool.length - k);
+  const tmp = pool[k];
+  pool[k] = pool[pick];
+  pool[pick] = tmp;
+  return pool[k];
+}
+
+/**
+ * What both generators fill: the arrays of n samples of length L over d tokens, and their
+ * scratch: the pool of filler tokens mu_4..mu_d (ids 3..d-1, in id order) and the positions
+ * 0..L-1 of one sample.
+ */
+function blankSamples(n: number, L: number, d: number) {
+  return {
+    tokens: new Int32Array(n * L),
+    y: new Float64Array(n),
+    type: new Int32Array(n),
+    pool: Int32Array.from({ length: d - 3 }, (_, i) => i + 3),
+    positions: Int32Array.from({ length: L }, (_, i) => i),
+  };
+}
+
+/**
  * Builds a training set (paper Def. 2.1, Assumption 2.3): samples ordered I1 block, I2, I3, I4;
  * mu_3 at a uniform position; mu_1 / mu_2 at distinct uniform other positions; fillers elsewhere.
  */
@@ -83,17 +110,13 @@ export function generateDataset(c: DataConfig): Dataset {
   validateDataConfig(c);
   const { n, L, d } = c;
   const rng = new Rng(`data:${c.seed}`);
-  const tokens = new Int32Array(n * L);
-  const y = new Float64Array(n);
-  const type = new Int32Array(n);
+  const { tokens, y, type, pool, positions } = blankSamples(n, L, d);
 
   // Distinct mode: a shuffled pool of all filler tokens consumed left to right.
-  const pool = Int32Array.from({ length: d - 3 }, (_, i) => i + 3);
   if (c.fillers === 'distinct') rng.shuffle(pool);
   let next = 0;
 
   const counts = typeCounts(n);
-  const positions = Int32Array.from({ length: L }, (_, i) => i);
   let i = 0;
   for (let t = 0; t < 4; t++) {
     for (let j = 0; j < counts[t]; j++, i++) {
@@ -108,14 +131,7 @@ export function generateDataset(c: DataConfig): Dataset {
       for (let s = 0; s < special.length; s++) row[positions[s]] = special[s];
       if (c.fillers === 'repeat') {
         // Partial Fisher-Yates over the pool: fillers distinct within this sample.
-        for (let s = special.length; s < L; s++) {
-          const k = s - special.length;
-          const pick = k + rng.int(pool.length - k);
-          const tmp = pool[k];
-          pool[k] = pool[pick];
-          pool[pick] = tmp;
-          row[positions[s]] = pool[k];
-        }
+        for (let s = special.length; s < L; s++) row[positions[s]] = drawFromPool(pool, s - special.length, rng);
       } else {
         for (let s = special.length; s < L; s++) row[positions[s]] = pool[next++];
       }
@@ -162,13 +178,9 @@ export function generateTestSet(c: TestSetConfig): Dataset {
   validateTestSetConfig(c);
   const { n, L, d } = c;
   const rng = new Rng(`test:${c.seed}`);
-  const tokens = new Int32Array(n * L);
-  const y = new Float64Array(n);
-  const type = new Int32Array(n);
   // The pool stays a permutation of the filler tokens across samples; a partial Fisher-Yates
   // from any permutation picks a uniform ordered subset, so no reset is needed.
-  const pool = Int32Array.from({ length: d - 3 }, (_, i) => i + 3);
-  const positions = Int32Array.from({ length: L }, (_, i) => i);
+  const { tokens, y, type, pool, positions } = blankSamples(n, L, d);
   const special = new Int32Array(3);
   for (let i = 0; i < n; i++) {
     // int(6) in {0,1,2} -> I1 (1/2), 3 -> I2, 4 -> I3, 5 -> I4 (1/6 each): exact rational
@@ -184,14 +196,7 @@ export function generateTestSet(c: TestSetConfig): Dataset {
     rng.shuffle(positions);
     const base = i * L;
     for (let s = 0; s < ns; s++) tokens[base + positions[s]] = special[s];
-    for (let s = ns; s < L; s++) {
-      const k = s - ns;
-      const pick = k + rng.int(pool.length - k);
-      const tmp = pool[k];
-      pool[k] = pool[pick];
-      pool[pick] = tmp;
-      tokens[base + positions[s]] = pool[k];
-    }
+    for (let s = ns; s < L; s++) tokens[base + positions[s]] = drawFromPool(pool, s - ns, rng);
   }
   return { n, L, d, tokens, y, type };
 }

@@ -1,4 +1,5 @@
 import type { GramKernels } from './kernels.js';
+import type { GramLayout } from './layout.js';
 
 /**
  * The buffers the generated Level G code (./generated/gramField.ts) works in. GramModel
@@ -10,6 +11,8 @@ export interface GramWorkspace {
   readonly L: number;
   readonly k: number;
   readonly m1: number;
+  /** the offsets of the blocks of a state (./layout.ts) */
+  readonly layout: GramLayout;
   /** 1/sqrt(m): the softmax temperature of Eq. 1 */
   readonly invSqrtM: number;
   /** the data's tokens as local ids (n x L) */

@@ -103,6 +103,7 @@ export class GramModel {
       L,
       k,
       m1,
+      layout: this.layout,
       invSqrtM: 1 / Math.sqrt(m),
       tokens,
       labels: Float64Array.from(data.y),

@@ -20,16 +20,13 @@ import { UsageError } from '../errors.js';
 
 export const GRAM_BLOCK_ORDER = ['S', 'A', 'B', 'C', 'u', 's'] as const;
 
-export interface GramLayout {
+/** The offset of each block in a state; Level T's state (src/reduced/orbits.ts) has the same blocks. */
+export type BlockOffsets = { readonly [block in (typeof GRAM_BLOCK_ORDER)[number]]: number };
+
+export interface GramLayout extends BlockOffsets {
   readonly k: number;
   /** total length 4k^2 + k + 1 */
   readonly size: number;
-  readonly S: number;
-  readonly A: number;
-  readonly B: number;
-  readonly C: number;
-  readonly u: number;
-  readonly s: number;
 }
 
 export function gramLayout(k: number): GramLayout {

@@ -128,6 +128,20 @@ class Reader {
     return a as NpyArray & { data: Int32Array };
   }
 
+  /**
+   * Float64 matrices, given as [key, meaning], that must have the shape (m, d) of the matrix
+   * `from` (the key and value matrices of the query matrix's shape, or their gradients). All are
+   * read before any shape is checked.
+   */
+  sameShapeAs(from: string, m: number, d: number, ...matrices: (readonly [key: string, meaning: string])[]): (NpyArray & { data: Float64Array })[] {
+    const arrays = matrices.map(([key, meaning]) => this.f8(key, 2, meaning));
+    arrays.forEach((a, i) => {
+      this.dim(matrices[i][0], a, 0, m, `m, from ${from}`);
+      this.dim(matrices[i][0], a, 1, d, `d, from ${from}`);
+    });
+    return arrays;
+  }
+
   /** Requires shape[axis] === size; `why` says where the size comes from. */
   dim(key: string, a: NpyArray, axis: number, size: number, why: string): void {
     if (a.shape[axis] !== size) {
@@ -153,15 +167,7 @@ export function readParamsNpz(path: string): Params {
   const WQ = r.f8('WQ', 2, 'the m x d query matrix');
   const [m, d] = WQ.shape;
   if (m < 1 || d < 1) r.fail('WQ', `has an empty shape (${m}, ${d})`, 'save non-empty matrices');
-  const WK = r.f8('WK', 2, 'the m x d key matrix');
-  const WV = r.f8('WV', 2, 'the m x d value matrix');
-  for (const [key, a] of [
-    ['WK', WK],
-    ['WV', WV],
-  ] as const) {
-    r.dim(key, a, 0, m, 'm, from WQ');
-    r.dim(key, a, 1, d, 'd, from WQ');
-  }
+  const [WK, WV] = r.sameShapeAs('WQ', m, d, ['WK', 'the m x d key matrix'], ['WV', 'the m x d value matrix']);
   const W = r.f8('W', 2, 'the m1 x m MLP matrix');
   r.dim('W', W, 1, m, 'm, from WQ');
   const m1 = W.shape[0];
@@ -240,15 +246,7 @@ export function readGradNpz(path: string): GradRecord & Dims {
   const F = r.f8('F', 1, 'the n per-sample outputs');
   const dWQ = r.f8('dWQ', 2, 'dL/dW_Q, m x d');
   const [m, d] = dWQ.shape;
-  const dWK = r.f8('dWK', 2, 'dL/dW_K, m x d');
-  const dWV = r.f8('dWV', 2, 'dL/dW_V, m x d');
-  for (const [key, a] of [
-    ['dWK', dWK],
-    ['dWV', dWV],
-  ] as const) {
-    r.dim(key, a, 0, m, 'm, from dWQ');
-    r.dim(key, a, 1, d, 'd, from dWQ');
-  }
+  const [dWK, dWV] = r.sameShapeAs('dWQ', m, d, ['dWK', 'dL/dW_K, m x d'], ['dWV', 'dL/dW_V, m x d']);
   const dW = r.f8('dW', 2, 'dL/dW, m1 x m');
   r.dim('dW', dW, 1, m, 'm, from dWQ');
   return {

@@ -374,15 +374,10 @@ export function extractMember(m: ZipMember, expected: number = m.size, source = 
 
 /**
  * All entries of a ZIP image, in central-directory order, each inflated to exactly the size
- * its directory entry declares (bounded by `limits`). See listZip for the arguments.
+ * its directory entry declares (bounded by `limits`). The arguments are listZip's.
  */
-export function readZip(
-  bytes: Uint8Array,
-  file: string,
-  describe: (name: string) => string = defaultDescribe,
-  limits: ZipLimits = ZIP_LIMITS,
-): ZipEntry[] {
-  return listZip(bytes, file, describe, limits).map((m) => ({ name: m.name, data: extractMember(m) }));
+export function readZip(...args: Parameters<typeof listZip>): ZipEntry[] {
+  return listZip(...args).map((m) => ({ name: m.name, data: extractMember(m) }));
 }
 
 function hex(x: number): string {

@@ -295,29 +295,9 @@ export class LossGrad {
 export function transposeTimesVector(W: Float64Array, rows: number, cols: number, a: Float64Array, r: Float64Array): void {
   r.fill(0);
   let j = 0;
-  // Eight rows per pass as two groups of four: r[c] + group1 + group2, the sums the four-row
-  // loop forms in the same order (same bits), with half the loads and stores of r.
-  for (; j + 7 < rows; j += 8) {
-    const a0 = a[j];
-    const a1 = a[j + 1];
-    const a2 = a[j + 2];
-    const a3 = a[j + 3];
-    const a4 = a[j + 4];
-    const a5 = a[j + 5];
-    const a6 = a[j + 6];
-    const a7 = a[j + 7];
-    const o0 = j * cols;
-    const o1 = o0 + cols;
-    const o2 = o1 + cols;
-    const o3 = o2 + cols;
-    const o4 = o3 + cols;
-    const o5 = o4 + cols;
-    const o6 = o5 + cols;
-    const o7 = o6 + cols;
-    for (let c = 0; c < cols; c++) {
-      r[c] = r[c] + (a0 * W[o0 + c] + a1 * W[o1 + c] + a2 * W[o2 + c] + a3 * W[o3 + c]) + (a4 * W[o4 + c] + a5 * W[o5 + c] + a6 * W[o6 + c] + a7 * W[o7 + c]);
-    }
-  }
+  // Four rows per step: r[c] += a0 W0 + a1 W1 + a2 W2 + a3 W3. Where eight rows remain, their two
+  // groups of four go in one pass: r[c] + group1 + group2, the sums two four-row steps form in
+  // the same order (same bits), with half the loads and stores of r.
   for (; j + 3 < rows; j += 4) {
     const a0 = a[j];
     const a1 = a[j + 1];
@@ -327,7 +307,22 @@ export function transposeTimesVector(W: Float64Array, rows: number, cols: number
     const o1 = o0 + cols;
     const o2 = o1 + cols;
     const o3 = o2 + cols;
-    for (let c = 0; c < cols; c++) r[c] += a0 * W[o0 + c] + a1 * W[o1 + c] + a2 * W[o2 + c] + a3 * W[o3 + c];
+    if (j + 7 < rows) {
+      const a4 = a[j + 4];
+      const a5 = a[j + 5];
+      const a6 = a[j + 6];
+      const a7 = a[j + 7];
+      const o4 = o3 + cols;
+      const o5 = o4 + cols;
+      const o6 = o5 + cols;
+      const o7 = o6 + cols;
+      for (let c = 0; c < cols; c++) {
+        r[c] = r[c] + (a0 * W[o0 + c] + a1 * W[o1 + c] + a2 * W[o2 + c] + a3 * W[o3 + c]) + (a4 * W[o4 + c] + a5 * W[o5 + c] + a6 * W[o6 + c] + a7 * W[o7 + c]);
+      }
+      j += 4;
+    } else {
+      for (let c = 0; c < cols; c++) r[c] += a0 * W[o0 + c] + a1 * W[o1 + c] + a2 * W[o2 + c] + a3 * W[o3 + c];
+    }
   }
   for (; j < rows; j++) {
     const aj = a[j];

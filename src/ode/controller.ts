@@ -53,8 +53,33 @@ export interface StepController {
   restore(state: ControllerState): void;
 }
 
+/** Factor (< 1) for retrying a trial step with error norm err > 1: SAFETY err^-exponent, at least MIN_FACTOR. */
+function rejectionFactor(err: number, exponent: number): number {
+  return Math.max(MIN_FACTOR, SAFETY * Math.pow(err, -exponent));
+}
+
+/** Refuses to resume from the saved state of another kind of controller. */
+function checkResumeKind(state: ControllerState, kind: ControllerKind): void {
+  if (state.kind !== kind) throw new UsageError(`resumeFrom.controller.kind is '${state.kind}' but the solver uses '${kind}'; resume with the same controller`);
+}
+
+/** A controller without memory: its saved state is its kind alone (errPrev unused, NaN). */
+abstract class MemorylessController implements StepController {
+  abstract readonly kind: ControllerKind;
+  abstract accepted(err: number, rejectedInThisStep: boolean): number;
+  abstract rejected(err: number): number;
+
+  snapshot(): ControllerState {
+    return { kind: this.kind, errPrev: Number.NaN };
+  }
+
+  restore(state: ControllerState): void {
+    checkResumeKind(state, this.kind);
+  }
+}
+
 /** Elementary controller h_new = h * clamp(SAFETY * err^(-1/5), MIN_FACTOR, MAX_FACTOR). */
-export class IController implements StepController {
+export class IController extends MemorylessController {
   readonly kind = 'I' as const;
 
   accepted(err: number, rejectedInThisStep: boolean): number {
@@ -64,15 +89,7 @@ export class IController implements StepController {
   }
 
   rejected(err: number): number {
-    return Math.max(MIN_FACTOR, SAFETY * Math.pow(err, -I_EXPONENT));
-  }
-
-  snapshot(): ControllerState {
-    return { kind: 'I', errPrev: Number.NaN };
-  }
-
-  restore(state: ControllerState): void {
-    if (state.kind !== 'I') throw new UsageError(`resumeFrom.controller.kind is '${state.kind}' but the solver uses 'I'; resume with the same controller`);
+    return rejectionFactor(err, I_EXPONENT);
   }
 }
 
@@ -96,7 +113,7 @@ export class PIController implements StepController {
   }
 
   rejected(err: number): number {
-    return Math.max(MIN_FACTOR, SAFETY * Math.pow(err, -PI_ALPHA));
+    return rejectionFactor(err, PI_ALPHA);
   }
 
   snapshot(): ControllerState {
@@ -104,7 +121,7 @@ export class PIController implements StepController {
   }
 
   restore(state: ControllerState): void {
-    if (state.kind !== 'PI') throw new UsageError(`resumeFrom.controller.kind is '${state.kind}' but the solver uses 'PI'; resume with the same controller`);
+    checkResumeKind(state, 'PI');
     if (!(state.errPrev >= PI_ERR_FLOOR) || !Number.isFinite(state.errPrev)) {
       throw new UsageError(`resumeFrom.controller.errPrev must be a finite number >= ${PI_ERR_FLOOR}, got ${state.errPrev}`);
     }
@@ -116,7 +133,7 @@ export class PIController implements StepController {
  * Control switched off: the solver accepts every step whatever its error estimate and keeps h
  * (apart from clipping the last step to tEnd). Used to measure convergence order; needs h0.
  */
-export class FixedStepController implements StepController {
+export class FixedStepController extends MemorylessController {
   readonly kind = 'fixed' as const;
 
   accepted(): number {
@@ -125,14 +142,6 @@ export class FixedStepController implements StepController {
 
   rejected(): number {
     throw new Error('FixedStepController.rejected: a fixed-step solve never rejects a step');
-  }
-
-  snapshot(): ControllerState {
-    return { kind: 'fixed', errPrev: Number.NaN };
-  }
-
-  restore(state: ControllerState): void {
-    if (state.kind !== 'fixed') throw new UsageError(`resumeFrom.controller.kind is '${state.kind}' but the solver uses 'fixed'; resume with the same controller`);
   }
 }
 

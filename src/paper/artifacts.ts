@@ -1,6 +1,6 @@
 /**
  * The generated files of Level P, for `coflow derive` (src/app/derive.ts) and the golden test:
- *   src/paper/generated/paperField.ts   the per-sample kernel and the two phases' vector fields
+ *   src/paper/generated/paperField.ts   the per-sample kernel and the vector field of both phases
  *   derivations/paper-system.md         which terms of Level G each phase drops, and the result
  * Both come from one derivation (./derivation.ts), which throws if a check fails.
  */

@@ -1,15 +1,17 @@
 /**
- * Emits src/paper/generated/paperField.ts (the Level P per-sample kernel and the two phases'
- * vector fields) and derivations/paper-system.md from the one derivation of ./derivation.ts,
- * as src/symbolic/emit does for Level G. Deterministic text: the golden test compares both
- * files byte for byte; measured numbers belong in docs/levels.md, not here.
+ * Emits src/paper/generated/paperField.ts (the Level P per-sample kernel and the vector field of
+ * both phases, one function: Phase 2's terms are Phase 1's without the dropped ones) and
+ * derivations/paper-system.md from the one derivation of ./derivation.ts, as src/symbolic/emit
+ * does for Level G (whose per-sample templates, src/symbolic/emit/sampleTemplates.ts, the kernel
+ * shares). Deterministic text: the golden test compares both files byte for byte; measured
+ * numbers belong in docs/levels.md, not here.
  */
 import { MathNode, parse, SymbolNode } from 'mathjs';
 import { formatGrouped } from '../symbolic/algebra/display.js';
-import { Factor, Poly, Term, asciiStyle, formatTermBody, scalarKey, texStyle } from '../symbolic/algebra/ncpoly.js';
+import { Factor, Poly, Term, asciiStyle, formatTermBody, scalarKey, texStyle, wordKey } from '../symbolic/algebra/ncpoly.js';
 import { displayOrder } from '../symbolic/algebra/display.js';
 import { GRAM_VARIABLES } from '../symbolic/derivation/gramSystem.js';
-import { mathToJs } from '../symbolic/emit/toJs.js';
+import { formulaJs, indented, sampleLossImport, sampleLossLines, sumLines } from '../symbolic/emit/sampleTemplates.js';
 import { SAMPLE_FORMULAS } from '../symbolic/sample/closedForm.js';
 import { Code } from '../symbolic/emit/code.js';
 import { FROZEN_VARIABLES, PAPER_STATED, PAPER_VARIABLES, PaperSystem, PaperVariable } from './derivation.js';
@@ -54,18 +56,44 @@ function coefficient(t: Term, names: ReadonlyMap<string, string>): string {
   return (t.coef.isNegative() ? '-' : '') + parts.join(' * ');
 }
 
-/** out block of variable v += every term of p, term by term. */
-function emitEquation(code: Code, v: PaperVariable, p: Poly, names: ReadonlyMap<string, string>, label: string): void {
-  const style = asciiStyle(p.alg);
-  if (p.isZero()) {
+/** Identity of a term (coefficient, scalars, word), to find Phase 1's terms in Phase 2. */
+function termKey(t: Term): string {
+  return `${t.coef} [${t.scalars.map(scalarKey).join(' ')}] ${wordKey(t.word)}`;
+}
+
+/**
+ * Phase 1's terms of one equation, each marked with whether Phase 2 keeps it. Phase 2 must be
+ * Phase 1 without some terms (the derivation drops terms, never adds or changes one), in the
+ * same order, so that either phase adds its terms in the order its own equation lists them.
+ */
+function phaseTerms(v: PaperVariable, phase1: Poly, phase2: Poly): { term: Term; inPhase2: boolean }[] {
+  const kept = new Set(phase2.terms.map(termKey));
+  const marked = phase1.terms.map((term) => ({ term, inPhase2: kept.has(termKey(term)) }));
+  const order = marked.filter((m) => m.inPhase2).map((m) => termKey(m.term));
+  if (order.join('\n') !== phase2.terms.map(termKey).join('\n')) {
+    throw new Error(`paper emit: Phase 2's d${v}/dt is not Phase 1's without some of its terms`);
+  }
+  return marked;
+}
+
+function shownEquation(p: Poly): string {
+  return p.isZero() ? '0' : formatGrouped(p, asciiStyle(p.alg), { sym: 'eta', print: () => 'eta' });
+}
+
+/** out block of variable v += every term of its equation in the running phase, term by term. */
+function emitEquation(code: Code, v: PaperVariable, phase1: Poly, phase2: Poly, names: ReadonlyMap<string, string>): void {
+  const style = asciiStyle(phase1.alg);
+  const [shown1, shown2] = [shownEquation(phase1), shownEquation(phase2)];
+  if (phase1.isZero()) {
+    if (!phase2.isZero()) throw new Error(`paper emit: Phase 2's d${v}/dt is not Phase 1's without some of its terms`);
     code.line(`// d${v}/dt = 0 (out is already zero there)`);
     return;
   }
-  code.line(`// d${v}/dt = ${label}`);
-  for (const t of p.terms) {
+  code.line(shown1 === shown2 ? `// d${v}/dt = ${shown1}` : `// d${v}/dt = ${shown1} (Phase 1), ${shown2} (Phase 2)`);
+  for (const { term: t, inPhase2 } of phaseTerms(v, phase1, phase2)) {
     const sign = t.coef.isNegative() ? '-' : '+';
-    code.line(`// d${v}/dt ${sign}= ${formatTermBody(displayOrder({ ...t, coef: t.coef.abs() }), style)}`);
-    code.open('');
+    code.line(`// d${v}/dt ${sign}= ${formatTermBody(displayOrder({ ...t, coef: t.coef.abs() }), style)}${inPhase2 ? '' : ' (Phase 1 only)'}`);
+    code.open(inPhase2 ? '' : 'if (phase === 1)');
     code.line(`const coef = ${coefficient(t, names)};`);
     const w = t.word;
     if (v === 's' && w.length === 0) {
@@ -90,16 +118,14 @@ function emitEquation(code: Code, v: PaperVariable, p: Poly, names: ReadonlyMap<
   }
 }
 
-function emitField(code: Code, name: string, doc: string[], eqs: Readonly<Record<PaperVariable, Poly>>): void {
-  const polys = PAPER_VARIABLES.map((v) => eqs[v]);
+/** The field of both phases as one function: Phase 2's terms are Phase 1's without the dropped ones. */
+function emitField(sys: PaperSystem): string {
+  const code = new Code(1);
+  const polys = PAPER_VARIABLES.flatMap((v) => [sys.phase1[v], sys.phase2[v]]);
   const plan = scalarPlan(polys);
-  code.line('/**');
-  for (const d of doc) code.line(` * ${d}`.trimEnd());
-  code.line(' */');
-  code.open(`export function ${name}(w: PaperWorkspace, y: Float64Array, out: Float64Array): void`);
   code.line('const { k, m1, gu } = w;');
-  // C's block is addressed only if its equation is nonzero or some term reads C (Phase 2 does neither).
-  const usesC = !eqs.C.isZero() || polys.some((p) => p.terms.some((t) => t.word.some((f) => f.sym === 'C')));
+  // C's block is addressed only if its equation is nonzero or some term reads C.
+  const usesC = !sys.phase1.C.isZero() || polys.some((p) => p.terms.some((t) => t.word.some((f) => f.sym === 'C')));
   if (usesC) code.line('const o_C = 0;');
   code.line('const o_u = k * k;');
   code.line('const o_s = k * k + k;');
@@ -110,67 +136,61 @@ function emitField(code: Code, name: string, doc: string[], eqs: Readonly<Record
     code.line(`let ${sc} = 0;`);
     code.line(`for (let l = 0; l < k; l++) ${sc} += ${vectorAt(word[0], 'l')} * ${vectorAt(word[1], 'l')};`);
   }
-  for (const v of PAPER_VARIABLES) {
-    emitEquation(code, v, eqs[v], plan.names, eqs[v].isZero() ? '0' : formatGrouped(eqs[v], asciiStyle(eqs[v].alg), { sym: 'eta', print: () => 'eta' }));
-  }
-  code.close();
+  for (const v of PAPER_VARIABLES) emitEquation(code, v, sys.phase1[v], sys.phase2[v], plan.names);
+  return `/**
+ * dy/dt at state y into out, from gu of the last paperKernel call (with wantGrad) at the same y, in
+ * Phase 1 (Thm 3.1: attention frozen at uniform) or Phase 2 (Def. F.1, Lemma F.6: also without
+ * Eq. 4's value-correlation term, C frozen). Phase 2 skips the terms marked Phase 1 only.
+ * Allocation-free.
+ */
+export function paperField(w: PaperWorkspace, phase: 1 | 2, y: Float64Array, out: Float64Array): void {
+${code.lines.join('\n')}
+}`;
 }
 
-function js(expr: string, symbols: Readonly<Record<string, string>>): string {
-  return mathToJs(parse(expr), symbols);
+/** Template of the Level P per-sample kernel; the holes are the frozen-attention formulas. */
+function paperKernelTemplate(sys: PaperSystem): string[] {
+  const fs = sys.sample;
+  const dFdu = formulaJs(fs.dFdu.expr, {});
+  return [
+    '/**',
+    ' * Per-sample outputs, the mean loss and (if wantGrad) gu = dL/du at state y, with the attention',
+    ` * frozen at uniform (P_pl = ${fs.uniform}): F = sum over key positions p of ${fs.output.expr}, dF/du_p = ${fs.dFdu.expr}.`,
+    ' * Templates of src/symbolic/sample/closedForm.ts at uniform attention, simplified by mathjs.',
+    ' */',
+    'export function paperKernel(w: PaperWorkspace, y: Float64Array, wantGrad: boolean): number {',
+    '  const { n, L, k, tokens, labels, F, sampleLoss, gu } = w;',
+    '  const o_u = k * k;',
+    '  if (wantGrad) gu.fill(0, 0, k);',
+    '  let total = 0;',
+    '  for (let i = 0; i < n; i++) {',
+    '    const base = i * L;',
+    '    const yLabel = labels[i];',
+    ...indented(sumLines('Fi', fs.output, { u_p: 'y[o_u + tokens[base + p]]' }), 2),
+    ...indented(sampleLossLines(), 2),
+    `    // ${fs.dFdu.meaning} = ${fs.dFdu.expr}: gu counts each occurrence of a token`,
+    `    for (let p = 0; p < L; p++) gu[tokens[base + p]] += ${dFdu === '1' ? 'gF' : `gF * ${dFdu}`};`,
+    '  }',
+    '  return total / n;',
+    '}',
+  ];
 }
+
+/** Where the generated Level P field lives, relative to the repository root. */
+export const PAPER_FIELD_PATH = 'src/paper/generated/paperField.ts';
 
 /** The text of src/paper/generated/paperField.ts. */
 export function generatePaperFieldSource(sys: PaperSystem): string {
-  const F = SAMPLE_FORMULAS;
-  const fs = sys.sample;
-  const code = new Code();
-  code.line('// GENERATED by coflow derive — do not edit.');
-  code.line('// Source: src/paper/derivation.ts (derivation in derivations/paper-system.md); regenerate with `coflow derive`.');
-  code.line('// Layout of a state y (src/paper/layout.ts): C (k x k, row-major), u (k), s (1).');
-  code.line("import type { PaperWorkspace } from '../layout.js';");
-  code.line();
-  code.line('/**');
-  code.line(' * Per-sample outputs, the mean loss and (if wantGrad) gu = dL/du at state y, with the attention');
-  code.line(` * frozen at uniform (P_pl = ${fs.uniform}): F = sum over key positions p of ${fs.output.expr}, dF/du_p = ${fs.dFdu.expr}.`);
-  code.line(' * Templates of src/symbolic/sample/closedForm.ts at uniform attention, simplified by mathjs.');
-  code.line(' */');
-  code.open('export function paperKernel(w: PaperWorkspace, y: Float64Array, wantGrad: boolean): number');
-  code.line('const { n, L, k, tokens, labels, F, sampleLoss, gu } = w;');
-  code.line('const o_u = k * k;');
-  code.line('if (wantGrad) gu.fill(0, 0, k);');
-  code.line('let total = 0;');
-  code.open('for (let i = 0; i < n; i++)');
-  code.line('const base = i * L;');
-  code.line('const yLabel = labels[i];');
-  code.line(`// ${fs.output.meaning}: sum over p of ${fs.output.expr}`);
-  code.line('let Fi = 0;');
-  code.line(`for (let p = 0; p < L; p++) Fi += ${js(fs.output.expr, { u_p: 'y[o_u + tokens[base + p]]' })};`);
-  code.line('F[i] = Fi;');
-  code.line(`// ${F.loss.meaning}`);
-  code.line(`const lossI = ${js(F.loss.expr, { y: 'yLabel', F: 'Fi' })};`);
-  code.line('sampleLoss[i] = lossI;');
-  code.line('total += lossI;');
-  code.line('if (!wantGrad) continue;');
-  code.line(`// dL/dF_i for the mean loss: (${F.dLossdF.expr}) / n`);
-  code.line(`const gF = ${js(F.dLossdF.expr, { y: 'yLabel', F: 'Fi' })} / n;`);
-  const dFdu = js(fs.dFdu.expr, {});
-  code.line(`// ${fs.dFdu.meaning} = ${fs.dFdu.expr}: gu counts each occurrence of a token`);
-  code.line(`for (let p = 0; p < L; p++) gu[tokens[base + p]] += ${dFdu === '1' ? 'gF' : `gF * ${dFdu}`};`);
-  code.close();
-  code.line('return total / n;');
-  code.close();
-  code.line();
-  emitField(code, 'paperFieldPhase1', [
-    'Phase 1 (Thm 3.1: attention frozen at uniform): dy/dt at state y into out, from gu of the last',
-    'paperKernel call (with wantGrad) at the same y. Allocation-free.',
-  ], sys.phase1);
-  code.line();
-  emitField(code, 'paperFieldPhase2', [
-    "Phase 2 (Def. F.1, Lemma F.6: also without Eq. 4's value-correlation term, C frozen): dy/dt at",
-    'state y into out, from gu of the last paperKernel call (with wantGrad) at the same y. Allocation-free.',
-  ], sys.phase2);
-  return code.lines.join('\n') + '\n';
+  return `// GENERATED by coflow derive — do not edit.
+// Source: src/paper/derivation.ts (derivation in derivations/paper-system.md); regenerate with \`coflow derive\`.
+// Layout of a state y (src/paper/layout.ts): C (k x k, row-major), u (k), s (1).
+import type { PaperWorkspace } from '../layout.js';
+${sampleLossImport(PAPER_FIELD_PATH)}
+
+${paperKernelTemplate(sys).join('\n')}
+
+${emitField(sys)}
+`;
 }
 
 // ---------------------------------------------------------------------------------------------

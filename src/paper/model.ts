@@ -11,7 +11,7 @@ import { minMargin } from '../model/logistic.js';
 import { Dataset, samplesByType } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
 import { TokenIndex, tokenIndex, uSignals } from '../gram/layout.js';
-import { paperFieldPhase1, paperFieldPhase2, paperKernel } from './generated/paperField.js';
+import { paperField, paperKernel } from './generated/paperField.js';
 import { PaperLayout, PaperWorkspace, paperLayout } from './layout.js';
 
 /**
@@ -113,8 +113,7 @@ export class PaperModel {
     this.checkState('dydt', dydt);
     this.runKernel(y, true);
     this.lastPhase = this.phaseAt(this.lastMinMargin);
-    if (this.lastPhase === 1) paperFieldPhase1(this.w, y, dydt);
-    else paperFieldPhase2(this.w, y, dydt);
+    paperField(this.w, this.lastPhase, y, dydt);
   }
 
   loss(y: Float64Array): number {

@@ -12,17 +12,7 @@
  * by class of c below and checked against brute enumeration on concrete data sets in
  * test/reduced/multiplicity.test.ts.
  */
-import {
-  NUM_CLASSES,
-  ORDERED_ORBITS,
-  REL_FIXED,
-  REL_OTHER_SAMPLE,
-  REL_SAME_SAMPLE,
-  REL_SAME_TOKEN,
-  fillerTypeOf,
-  isFillerClass,
-  orbitId,
-} from './orbits.js';
+import { NUM_CLASSES, ORDERED_ORBITS, REL_FIXED, REL_OTHER_SAMPLE, REL_SAME_SAMPLE, REL_SAME_TOKEN, fillerTypeOf, isFillerClass, orbitId } from './orbits.js';
 
 /**
  * One factor of a count: N_t - minus (samples of type t) or F_t - minus (fillers per sample of

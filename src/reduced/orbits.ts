@@ -12,6 +12,7 @@
  */
 import { UsageError } from '../errors.js';
 import { Dataset, MU1, MU2, MU3 } from '../data/dataset.js';
+import type { BlockOffsets } from '../gram/layout.js';
 
 /** Token classes: the three special tokens, then the fillers of I1..I4 samples. */
 export const CLASS_NAMES = ['mu1', 'mu2', 'mu3', 'f1', 'f2', 'f3', 'f4'] as const;
@@ -157,13 +158,7 @@ export function orbitId(rowClass: number, colClass: number, relation: number = R
  * Offsets of the type-level state in one Float64Array: S on the ordered orbits (key, query),
  * A = Q^T Q, B = K^T K, C = V^T V on the unordered orbits, u = G(mu) per class, s = r^T r.
  */
-export interface TypeLayout {
-  readonly S: number;
-  readonly A: number;
-  readonly B: number;
-  readonly C: number;
-  readonly u: number;
-  readonly s: number;
+export interface TypeLayout extends BlockOffsets {
   readonly size: number;
   /** readable name of every scalar, e.g. `S[f1,f1;same-sample]`, `A[mu1,mu3]`, `u[mu2]`, `s` */
   readonly names: readonly string[];

@@ -2,15 +2,7 @@
  * Numeric multiplicity tables of the type-level system for one (n, L): the symbolic counts of
  * derive.ts evaluated once, flattened into typed arrays for the allocation-free hot loops.
  */
-import {
-  classSize,
-  deriveMatVecTerms,
-  deriveProductTerms,
-  evaluateCount,
-  orbitSize,
-  type MatVecTerm,
-  type ProductTerm,
-} from './derive.js';
+import { classSize, deriveMatVecTerms, deriveProductTerms, evaluateCount, orbitSize, type MatVecTerm, type ProductTerm } from './derive.js';
 import { NUM_CLASSES, NUM_ORDERED, ORDERED_ORBITS } from './orbits.js';
 
 export interface MultiplicityTables {

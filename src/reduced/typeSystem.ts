@@ -191,7 +191,7 @@ export class TypeSystem {
   gdStep(eta: number, y: Float64Array, yNext: Float64Array): void {
     const lay = this.layout;
     const tab = this.tables;
-    const { Sord, Aord, Bord, Cord, P1, P2, P3, P4, Cgu, repOrdered, repTranspose, symActive, symLow, symHigh, next } = this;
+    const { Sord, Aord, Bord, Cord, P1, P2, P3, P4, Cgu, symActive, symLow, symHigh, next } = this;
     if (!Number.isFinite(eta)) throw new UsageError(`learning rate eta must be finite (got ${eta})`);
     const m1 = this.m1;
     const e2 = eta * eta;
@@ -212,20 +212,12 @@ export class TypeSystem {
     orbitProduct(tab, gam, 0, true, Sord, 0, false, P1);
     orbitProduct(tab, Bord, 0, false, gam, 0, false, P2);
     orbitProduct(tab, gam, 0, true, P2, 0, false, P3);
-    for (let v = 0; v < NUM_UNORDERED; v++) {
-      if (!symActive[v]) continue;
-      const o = repOrdered[v];
-      next[lay.A + v] = y[lay.A + v] - eta * (P1[o] + P1[repTranspose[v]]) + e2 * P3[o];
-    }
+    this.symmetricGdStep(lay.A, y, eta);
     // B' = B - eta (Gam S^T + S Gam^T) + eta^2 Gam A Gam^T
     orbitProduct(tab, gam, 0, false, Sord, 0, true, P1);
     orbitProduct(tab, Aord, 0, false, gam, 0, true, P2);
     orbitProduct(tab, gam, 0, false, P2, 0, false, P3);
-    for (let v = 0; v < NUM_UNORDERED; v++) {
-      if (!symActive[v]) continue;
-      const o = repOrdered[v];
-      next[lay.B + v] = y[lay.B + v] - eta * (P1[o] + P1[repTranspose[v]]) + e2 * P3[o];
-    }
+    this.symmetricGdStep(lay.B, y, eta);
     // u' = u - eta (s gu + m1 C gu) + eta^2 m1 (u.gu) gu
     const s = y[lay.s];
     const ugu = tokenDot(tab, y, lay.u, gu, 0);
@@ -243,6 +235,21 @@ export class TypeSystem {
     // s' = s - 2 eta m1 u.gu + eta^2 m1^2 gu^T C gu
     next[lay.s] = s - 2 * eta * m1 * ugu + e2 * m1 * m1 * tokenDot(tab, gu, 0, Cgu, 0);
     yNext.set(next);
+  }
+
+  /**
+   * X' = X - eta (P + P^T) + eta^2 Q into next, for the symmetric block X at offset `off` (A or
+   * B) with P in P1 and the symmetric Q in P3 (ordered-orbit vectors; each unordered orbit reads
+   * its representative pair and that pair's transpose).
+   */
+  private symmetricGdStep(off: number, y: Float64Array, eta: number): void {
+    const { P1, P3, repOrdered, repTranspose, symActive, next } = this;
+    const e2 = eta * eta;
+    for (let v = 0; v < NUM_UNORDERED; v++) {
+      if (!symActive[v]) continue;
+      const o = repOrdered[v];
+      next[off + v] = y[off + v] - eta * (P1[o] + P1[repTranspose[v]]) + e2 * P3[o];
+    }
   }
 
   /** Per-type outputs, losses, G(mu_1..3), the 3x3 special scores and the smallest margin. */

@@ -1,6 +1,7 @@
 /**
  * The generated files of Level G, for `coflow derive` and for the golden test:
  *   src/gram/generated/gramField.ts   the vector field, GD map and per-sample kernel
+ *   src/gram/generated/sampleLoss.ts  the per-sample loss and its derivative (Level P's kernel imports it too)
  *   derivations/model.md              the model, the loss, the Gram variables
  *   derivations/gram-flow.md          the derived flow and GD equations, invariants, derivatives
  * Generation first re-runs the checks the text relies on: the per-sample closed forms against
@@ -9,10 +10,11 @@
  */
 import { deriveGramSystem } from './derivation/gramSystem.js';
 import { generateGramFlowDoc, generateModelDoc } from './emit/docs.js';
-import { generateGramFieldSource } from './emit/gramCode.js';
+import { GRAM_FIELD_PATH, generateGramFieldSource } from './emit/gramCode.js';
+import { SAMPLE_LOSS_PATH, sampleLossModule } from './emit/sampleTemplates.js';
 import { assertSampleFormulas } from './sample/verify.js';
 
-export const GRAM_ARTIFACT_PATHS = ['src/gram/generated/gramField.ts', 'derivations/model.md', 'derivations/gram-flow.md'] as const;
+export const GRAM_ARTIFACT_PATHS = [GRAM_FIELD_PATH, SAMPLE_LOSS_PATH, 'derivations/model.md', 'derivations/gram-flow.md'] as const;
 
 /** Pure: returns relative path -> file contents; writes nothing. */
 export function generateGramArtifacts(): Map<string, string> {
@@ -24,8 +26,9 @@ export function generateGramArtifacts(): Map<string, string> {
     );
   }
   return new Map<string, string>([
-    [GRAM_ARTIFACT_PATHS[0], generateGramFieldSource(sys)],
-    [GRAM_ARTIFACT_PATHS[1], generateModelDoc()],
-    [GRAM_ARTIFACT_PATHS[2], generateGramFlowDoc(sys)],
+    [GRAM_FIELD_PATH, generateGramFieldSource(sys)],
+    [SAMPLE_LOSS_PATH, sampleLossModule()],
+    ['derivations/model.md', generateModelDoc()],
+    ['derivations/gram-flow.md', generateGramFlowDoc(sys)],
   ]);
 }

@@ -2,6 +2,7 @@
 // Source: src/symbolic (derivation in derivations/gram-flow.md); regenerate with `coflow derive`.
 // Layout of a state y (src/gram/layout.ts): S, A, B, C (k x k, row-major), u (k), s (1).
 import type { GramWorkspace } from '../buffers.js';
+import { dLossdF, loss } from './sampleLoss.js';
 
 /** The k x k kernel matrices (src/gram/kernels.ts) the functions below use; GramModel allocates them. */
 export const GRAM_KERNEL_SLOTS = ['O', 'ST', 'T1', 'T2'] as const;
@@ -15,9 +16,8 @@ export const GRAM_KERNEL_SLOTS = ['O', 'ST', 'T1', 'T2'] as const;
  * src/symbolic/sample/closedForm.ts, printed as JavaScript.
  */
 export function sampleKernel(w: GramWorkspace, y: Float64Array, wantGrad: boolean): number {
-  const { n, L, k, invSqrtM, tokens, labels, P, Fl, F, sampleLoss, Gam, gu, nzRow, nzCol, nnz } = w;
-  const o_S = 0;
-  const o_u = 4 * k * k;
+  const { n, L, k, invSqrtM, tokens, labels, P, Fl, F, sampleLoss, Gam, gu, nzRow, nzCol, nnz, layout } = w;
+  const { S: o_S, u: o_u } = layout;
   if (wantGrad) {
     // only the pattern entries of Gam are ever written: zero those (not all k^2)
     for (let e = 0; e < nnz; e++) Gam[nzRow[e] * k + nzCol[e]] = 0;
@@ -54,13 +54,11 @@ export function sampleKernel(w: GramWorkspace, y: Float64Array, wantGrad: boolea
     let Fi = 0;
     for (let l = 0; l < L; l++) Fi += Fl[l];
     F[i] = Fi;
-    // log(1 + exp(-y F)) = max(-yF, 0) + log1p(exp(-|yF|))
-    const lossI = (Math.max((-(yLabel * Fi)), 0) + Math.log1p(Math.exp((-Math.abs((yLabel * Fi))))));
-    sampleLoss[i] = lossI;
-    total += lossI;
+    sampleLoss[i] = loss(yLabel, Fi);
+    total += sampleLoss[i];
     if (!wantGrad) continue;
-    // dL/dF_i for the mean loss: (-y / (1 + exp(y * F))) / n
-    const gF = ((-yLabel) / (1 + Math.exp((yLabel * Fi)))) / n;
+    // dL/dF_i for the mean loss
+    const gF = dLossdF(yLabel, Fi) / n;
     const gz = gF * invSqrtM;
     for (let p = 0; p < L; p++) {
       const key = tokens[base + p];
@@ -82,63 +80,34 @@ export function sampleKernel(w: GramWorkspace, y: Float64Array, wantGrad: boolea
  * call (with wantGrad) at the same y. Allocation-free.
  */
 export function gramField(w: GramWorkspace, y: Float64Array, out: Float64Array): void {
-  const { k, m1, gu, V1, km } = w;
+  const { k, m1, gu, V1, km, layout } = w;
   const { O, ST, T1 } = km.slots;
-  const o_S = 0;
-  const o_A = k * k;
-  const o_B = 2 * k * k;
-  const o_C = 3 * k * k;
-  const o_u = 4 * k * k;
-  const o_s = 4 * k * k + k;
-  const o_end = 4 * k * k + k + 1;
-  const sVal = y[o_s];
-  out.fill(0, o_u, o_end);
-  // sc0 = (gu^T u)
-  let sc0 = 0;
-  {
-    let acc = 0;
-    for (let l = 0; l < k; l++) acc += gu[l] * y[o_u + l];
-    sc0 += acc;
-  }
+  const { S: o_S, A: o_A, B: o_B, C: o_C, u: o_u, s: o_s, size: o_end } = layout;
   // dS/dt = -B Gam - Gam A
   // dS/dt -= B Gam
-  {
-    const coef = -1;
-    km.loadState(y);
-    km.gamCols(O, km.state + o_B, coef, true);
-  }
+  km.loadState(y);
+  km.gamCols(O, km.state + o_B, -1, true);
   // dS/dt -= Gam A
-  {
-    const coef = -1;
-    km.transposeInPlace(O);
-    km.gamRows(O, km.state + o_A, coef, false);
-  }
+  km.transposeInPlace(O);
+  km.gamRows(O, km.state + o_A, -1, false);
   km.store(out, o_S, O);
   // dA/dt = -Gam^T S - S^T Gam
   // dA/dt -= (X + X^T), X = Gam^T S
-  {
-    const coef = -1;
-    km.gamCols(T1, km.state + o_S, 1, true);
-    km.symmetrize(O, T1, coef, true);
-  }
+  km.gamCols(T1, km.state + o_S, 1, true);
+  km.symmetrize(O, T1, -1, true);
   km.store(out, o_A, O);
   // dB/dt = -Gam S^T - S Gam^T
   // dB/dt -= (X + X^T), X = Gam S^T
-  {
-    const coef = -1;
-    km.transpose(ST, km.state + o_S); // S^T, once per call
-    km.gamRows(T1, ST, 1, true);
-    km.symmetrize(O, T1, coef, true);
-  }
+  km.transpose(ST, km.state + o_S); // S^T, once per call
+  km.gamRows(T1, ST, 1, true);
+  km.symmetrize(O, T1, -1, true);
   km.store(out, o_B, O);
   // dC/dt = -gu u^T - u gu^T
   // dC/dt -= (X + X^T), X = gu u^T
-  {
-    const coef = -1;
-    km.loadGu(gu);
-    km.outerSym(O, km.gu, km.state + o_u, coef, true);
-  }
+  km.loadGu(gu);
+  km.outerSym(O, km.gu, km.state + o_u, -1, true);
   km.store(out, o_C, O);
+  out.fill(0, o_u, o_end);
   // du/dt = -s gu - m1 C gu
   // du/dt -= m1 C gu
   {
@@ -148,6 +117,7 @@ export function gramField(w: GramWorkspace, y: Float64Array, out: Float64Array):
       out[o_u + i] += coef * V1[i];
     }
   }
+  const sVal = y[o_s];
   // du/dt -= s gu
   {
     const coef = -sVal;
@@ -156,6 +126,13 @@ export function gramField(w: GramWorkspace, y: Float64Array, out: Float64Array):
     }
   }
   // ds/dt = -2 m1 (gu^T u)
+  // sc0 = (gu^T u)
+  let sc0 = 0;
+  {
+    let acc = 0;
+    for (let l = 0; l < k; l++) acc += gu[l] * y[o_u + l];
+    sc0 += acc;
+  }
   // ds/dt -= 2 m1 (gu^T u)
   out[o_s] += -2 * sc0 * m1;
 }
@@ -166,120 +143,59 @@ export function gramField(w: GramWorkspace, y: Float64Array, out: Float64Array):
  * Q' = Q - eta K Gam etc. make every Gram variable a quadratic polynomial in eta.
  */
 export function gramGdMap(w: GramWorkspace, eta: number, y: Float64Array, out: Float64Array): void {
-  const { k, m1, gu, V1, km } = w;
+  const { k, m1, gu, V1, km, layout } = w;
   const { O, ST, T1, T2 } = km.slots;
-  const o_S = 0;
-  const o_A = k * k;
-  const o_B = 2 * k * k;
-  const o_C = 3 * k * k;
-  const o_u = 4 * k * k;
-  const o_s = 4 * k * k + k;
-  const o_end = 4 * k * k + k + 1;
-  const sVal = y[o_s];
-  out.fill(0, o_u, o_end);
-  // sc0 = (gu^T u)
-  let sc0 = 0;
-  {
-    let acc = 0;
-    for (let l = 0; l < k; l++) acc += gu[l] * y[o_u + l];
-    sc0 += acc;
-  }
-  // sc1 = (gu^T C gu)
-  let sc1 = 0;
-  {
-    V1.fill(0, 0, k);
-    km.loadGu(gu);
-    km.loadState(y);
-    km.vecMat(V1, km.gu, km.state + o_C);
-    let acc = 0;
-    for (let l = 0; l < k; l++) acc += V1[l] * gu[l];
-    sc1 += acc;
-  }
+  const { S: o_S, A: o_A, B: o_B, C: o_C, u: o_u, s: o_s, size: o_end } = layout;
   // S' = S - eta (B Gam + Gam A) + eta^2 Gam S^T Gam
   // S' += S
-  {
-    const coef = 1;
-    km.transpose(ST, km.state + o_S); // S^T, once per call
-    km.copy(O, ST, coef, true);
-  }
+  km.loadState(y);
+  km.transpose(ST, km.state + o_S); // S^T, once per call
+  km.copy(O, ST, 1, true);
   // S' += eta^2 Gam S^T Gam
-  {
-    const coef = eta * eta;
-    km.gamRows(T1, ST, 1, true);
-    km.transposeInPlace(T1);
-    km.gamCols(O, T1, coef, false);
-  }
+  km.gamRows(T1, ST, 1, true);
+  km.transposeInPlace(T1);
+  km.gamCols(O, T1, eta * eta, false);
   // S' -= eta B Gam
-  {
-    const coef = -eta;
-    km.gamCols(O, km.state + o_B, coef, false);
-  }
+  km.gamCols(O, km.state + o_B, -eta, false);
   // S' -= eta Gam A
-  {
-    const coef = -eta;
-    km.transposeInPlace(O);
-    km.gamRows(O, km.state + o_A, coef, false);
-  }
+  km.transposeInPlace(O);
+  km.gamRows(O, km.state + o_A, -eta, false);
   km.store(out, o_S, O);
   // A' = A - eta (Gam^T S + S^T Gam) + eta^2 Gam^T B Gam
   // A' += A
-  {
-    const coef = 1;
-    km.copy(O, km.state + o_A, coef, true);
-  }
+  km.copy(O, km.state + o_A, 1, true);
   // A' += eta^2 Gam^T B Gam
-  {
-    const coef = eta * eta;
-    km.gamCols(T2, km.state + o_B, 1, true);
-    km.transposeInPlace(T2);
-    km.gamCols(T1, T2, 1, true);
-    km.symmetrize(O, T1, 0.5 * coef, false);
-  }
+  km.gamCols(T2, km.state + o_B, 1, true);
+  km.transposeInPlace(T2);
+  km.gamCols(T1, T2, 1, true);
+  km.symmetrize(O, T1, 0.5 * (eta * eta), false);
   // A' -= eta (X + X^T), X = Gam^T S
-  {
-    const coef = -eta;
-    km.gamCols(T1, km.state + o_S, 1, true);
-    km.symmetrize(O, T1, coef, false);
-  }
+  km.gamCols(T1, km.state + o_S, 1, true);
+  km.symmetrize(O, T1, -eta, false);
   km.store(out, o_A, O);
   // B' = B - eta (Gam S^T + S Gam^T) + eta^2 Gam A Gam^T
   // B' += B
-  {
-    const coef = 1;
-    km.copy(O, km.state + o_B, coef, true);
-  }
+  km.copy(O, km.state + o_B, 1, true);
   // B' += eta^2 Gam A Gam^T
-  {
-    const coef = eta * eta;
-    km.gamRows(T2, km.state + o_A, 1, true);
-    km.transposeInPlace(T2);
-    km.gamRows(T1, T2, 1, true);
-    km.symmetrize(O, T1, 0.5 * coef, false);
-  }
+  km.gamRows(T2, km.state + o_A, 1, true);
+  km.transposeInPlace(T2);
+  km.gamRows(T1, T2, 1, true);
+  km.symmetrize(O, T1, 0.5 * (eta * eta), false);
   // B' -= eta (X + X^T), X = Gam S^T
-  {
-    const coef = -eta;
-    km.gamRows(T1, ST, 1, true);
-    km.symmetrize(O, T1, coef, false);
-  }
+  km.gamRows(T1, ST, 1, true);
+  km.symmetrize(O, T1, -eta, false);
   km.store(out, o_B, O);
   // C' = C - eta (gu u^T + u gu^T) + eta^2 s gu gu^T
   // C' += C
-  {
-    const coef = 1;
-    km.copy(O, km.state + o_C, coef, true);
-  }
+  km.copy(O, km.state + o_C, 1, true);
+  const sVal = y[o_s];
   // C' += eta^2 s gu gu^T
-  {
-    const coef = eta * eta * sVal;
-    km.outerSym(O, km.gu, km.gu, 0.5 * coef, false);
-  }
+  km.loadGu(gu);
+  km.outerSym(O, km.gu, km.gu, 0.5 * (eta * eta * sVal), false);
   // C' -= eta (X + X^T), X = gu u^T
-  {
-    const coef = -eta;
-    km.outerSym(O, km.gu, km.state + o_u, coef, false);
-  }
+  km.outerSym(O, km.gu, km.state + o_u, -eta, false);
   km.store(out, o_C, O);
+  out.fill(0, o_u, o_end);
   // u' = u - eta (s gu + m1 C gu) + eta^2 m1 (gu^T u) gu
   // u' += u
   {
@@ -287,6 +203,13 @@ export function gramGdMap(w: GramWorkspace, eta: number, y: Float64Array, out: F
     for (let i = 0; i < k; i++) {
       out[o_u + i] += coef * y[o_u + i];
     }
+  }
+  // sc0 = (gu^T u)
+  let sc0 = 0;
+  {
+    let acc = 0;
+    for (let l = 0; l < k; l++) acc += gu[l] * y[o_u + l];
+    sc0 += acc;
   }
   // u' += eta^2 m1 (gu^T u) gu
   {
@@ -311,6 +234,15 @@ export function gramGdMap(w: GramWorkspace, eta: number, y: Float64Array, out: F
     }
   }
   // s' = s - 2 eta m1 (gu^T u) + eta^2 m1^2 (gu^T C gu)
+  // sc1 = (gu^T C gu)
+  let sc1 = 0;
+  {
+    V1.fill(0, 0, k);
+    km.vecMat(V1, km.gu, km.state + o_C);
+    let acc = 0;
+    for (let l = 0; l < k; l++) acc += V1[l] * gu[l];
+    sc1 += acc;
+  }
   // s' += eta^2 m1^2 (gu^T C gu)
   out[o_s] += sc1 * eta * eta * m1 * m1;
   // s' -= 2 eta m1 (gu^T u)

@@ -2,6 +2,7 @@
 // Source: src/paper/derivation.ts (derivation in derivations/paper-system.md); regenerate with `coflow derive`.
 // Layout of a state y (src/paper/layout.ts): C (k x k, row-major), u (k), s (1).
 import type { PaperWorkspace } from '../layout.js';
+import { dLossdF, loss } from '../../gram/generated/sampleLoss.js';
 
 /**
  * Per-sample outputs, the mean loss and (if wantGrad) gu = dL/du at state y, with the attention
@@ -20,13 +21,11 @@ export function paperKernel(w: PaperWorkspace, y: Float64Array, wantGrad: boolea
     let Fi = 0;
     for (let p = 0; p < L; p++) Fi += y[o_u + tokens[base + p]];
     F[i] = Fi;
-    // log(1 + exp(-y F)) = max(-yF, 0) + log1p(exp(-|yF|))
-    const lossI = (Math.max((-(yLabel * Fi)), 0) + Math.log1p(Math.exp((-Math.abs((yLabel * Fi))))));
-    sampleLoss[i] = lossI;
-    total += lossI;
+    sampleLoss[i] = loss(yLabel, Fi);
+    total += sampleLoss[i];
     if (!wantGrad) continue;
-    // dL/dF_i for the mean loss: (-y / (1 + exp(y * F))) / n
-    const gF = ((-yLabel) / (1 + Math.exp((yLabel * Fi)))) / n;
+    // dL/dF_i for the mean loss
+    const gF = dLossdF(yLabel, Fi) / n;
     // dF/du_p = sum over l of 1/L = 1: gu counts each occurrence of a token
     for (let p = 0; p < L; p++) gu[tokens[base + p]] += gF;
   }
@@ -34,10 +33,12 @@ export function paperKernel(w: PaperWorkspace, y: Float64Array, wantGrad: boolea
 }
 
 /**
- * Phase 1 (Thm 3.1: attention frozen at uniform): dy/dt at state y into out, from gu of the last
- * paperKernel call (with wantGrad) at the same y. Allocation-free.
+ * dy/dt at state y into out, from gu of the last paperKernel call (with wantGrad) at the same y, in
+ * Phase 1 (Thm 3.1: attention frozen at uniform) or Phase 2 (Def. F.1, Lemma F.6: also without
+ * Eq. 4's value-correlation term, C frozen). Phase 2 skips the terms marked Phase 1 only.
+ * Allocation-free.
  */
-export function paperFieldPhase1(w: PaperWorkspace, y: Float64Array, out: Float64Array): void {
+export function paperField(w: PaperWorkspace, phase: 1 | 2, y: Float64Array, out: Float64Array): void {
   const { k, m1, gu } = w;
   const o_C = 0;
   const o_u = k * k;
@@ -47,26 +48,26 @@ export function paperFieldPhase1(w: PaperWorkspace, y: Float64Array, out: Float6
   // sc0 = (gu^T u)
   let sc0 = 0;
   for (let l = 0; l < k; l++) sc0 += gu[l] * y[o_u + l];
-  // dC/dt = -gu u^T - u gu^T
-  // dC/dt -= gu u^T
-  {
+  // dC/dt = -gu u^T - u gu^T (Phase 1), 0 (Phase 2)
+  // dC/dt -= gu u^T (Phase 1 only)
+  if (phase === 1) {
     const coef = -1;
     for (let i = 0; i < k; i++) {
       const x = coef * gu[i];
       for (let j = 0; j < k; j++) out[o_C + i * k + j] += x * y[o_u + j];
     }
   }
-  // dC/dt -= u gu^T
-  {
+  // dC/dt -= u gu^T (Phase 1 only)
+  if (phase === 1) {
     const coef = -1;
     for (let i = 0; i < k; i++) {
       const x = coef * y[o_u + i];
       for (let j = 0; j < k; j++) out[o_C + i * k + j] += x * gu[j];
     }
   }
-  // du/dt = -s gu - m1 C gu
-  // du/dt -= m1 C gu
-  {
+  // du/dt = -s gu - m1 C gu (Phase 1), -s gu (Phase 2)
+  // du/dt -= m1 C gu (Phase 1 only)
+  if (phase === 1) {
     const coef = -m1;
     for (let i = 0; i < k; i++) {
       let acc = 0;
@@ -74,34 +75,6 @@ export function paperFieldPhase1(w: PaperWorkspace, y: Float64Array, out: Float6
       out[o_u + i] += coef * acc;
     }
   }
-  // du/dt -= s gu
-  {
-    const coef = -sVal;
-    for (let i = 0; i < k; i++) out[o_u + i] += coef * gu[i];
-  }
-  // ds/dt = -2 m1 (gu^T u)
-  // ds/dt -= 2 m1 (gu^T u)
-  {
-    const coef = -2 * sc0 * m1;
-    out[o_s] += coef;
-  }
-}
-
-/**
- * Phase 2 (Def. F.1, Lemma F.6: also without Eq. 4's value-correlation term, C frozen): dy/dt at
- * state y into out, from gu of the last paperKernel call (with wantGrad) at the same y. Allocation-free.
- */
-export function paperFieldPhase2(w: PaperWorkspace, y: Float64Array, out: Float64Array): void {
-  const { k, m1, gu } = w;
-  const o_u = k * k;
-  const o_s = k * k + k;
-  const sVal = y[o_s];
-  out.fill(0, 0, k * k + k + 1);
-  // sc0 = (gu^T u)
-  let sc0 = 0;
-  for (let l = 0; l < k; l++) sc0 += gu[l] * y[o_u + l];
-  // dC/dt = 0 (out is already zero there)
-  // du/dt = -s gu
   // du/dt -= s gu
   {
     const coef = -sVal;

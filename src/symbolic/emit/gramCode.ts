@@ -31,21 +31,86 @@
  *    gu^T C) are km.matVec / km.vecMat; everything else there stays plain loops along rows.
  * Every output element thus gets the same floating-point operations in the same order as the
  * scalar loops the terms used to be printed as (see src/gram/kernels.ts), so the results are the
- * same bits. The generated file lists the kernel matrices it uses (GRAM_KERNEL_SLOTS; GramModel
- * allocates them) and destructures only the workspace fields each function uses.
+ * same bits. The coefficients are arguments of the kernel calls (each evaluated once per call,
+ * as a local would be); s and the scalar factors such as u^T gu are computed where the body first
+ * uses them. The generated file lists the kernel matrices it uses (GRAM_KERNEL_SLOTS; GramModel
+ * allocates them), and each function destructures only the workspace fields, block offsets (of
+ * the GramLayout) and kernel matrices its body uses: the emitter records each one as it prints
+ * it (FunctionBody). The per-sample kernel is a template (./sampleTemplates.ts).
  * The output is deterministic text (fixed term order), so a golden test can compare it byte for
  * byte with the committed file.
  */
 import { Code } from './code.js';
-import { parse } from 'mathjs';
 import { Algebra, Factor, Poly, ScalarFactor, Term, asciiStyle, formatTermBody, scalarKey, wordKey } from '../algebra/ncpoly.js';
 import { Rational } from '../../exact/rational.js';
 import { displayOrder, formatGrouped } from '../algebra/display.js';
 import { GRAM_VARIABLES, GramSystem, GramVariable } from '../derivation/gramSystem.js';
-import { IndexedFormula, SAMPLE_FORMULAS } from '../sample/closedForm.js';
-import { mathToJs } from './toJs.js';
+import { gramKernelTemplate, sampleLossImport } from './sampleTemplates.js';
 
 type Ext = 1 | 'k';
+
+/** Where the generated Level G field lives, relative to the repository root. */
+export const GRAM_FIELD_PATH = 'src/gram/generated/gramField.ts';
+
+/** The GramWorkspace fields (src/gram/buffers.ts) a generated field function may read, in the order it destructures them. */
+const WORKSPACE_FIELDS = ['k', 'm1', 'Gam', 'gu', 'nzRow', 'nzCol', 'nnz', 'V1', 'V2', 'km', 'layout'] as const;
+type WorkspaceField = (typeof WORKSPACE_FIELDS)[number];
+
+/**
+ * The body of one generated function and the names it references: every workspace field, block
+ * offset and kernel matrix is printed through ws(), offset() or slot(), which record it, so the
+ * function destructures exactly what its body uses; a local is defined where it is first used.
+ */
+class FunctionBody {
+  /** the body's lines, one level inside the function */
+  readonly code = new Code(1);
+  private readonly fields = new Set<WorkspaceField>();
+  private readonly offsets = new Set<GramVariable | 'end'>();
+  private readonly locals = new Set<string>();
+  /** the kernel matrices used (src/gram/kernels.ts), for GRAM_KERNEL_SLOTS */
+  readonly slots = new Set<string>();
+
+  ws(name: WorkspaceField): string {
+    this.fields.add(name);
+    return name;
+  }
+
+  /** `o_v`: the offset of block v in a state (o_end: the state's length), from the GramLayout */
+  offset(v: GramVariable | 'end'): string {
+    this.offsets.add(v);
+    return `o_${v}`;
+  }
+
+  slot(name: string): string {
+    this.slots.add(name);
+    return name;
+  }
+
+  /**
+   * A local of the body, defined by `define` (which prints its lines here) where it is first
+   * used; the use must then be outside any block, or the definition would be scoped to it.
+   */
+  local(name: string, define: () => void): string {
+    if (this.locals.has(name)) return name;
+    if (this.code.level !== 1) throw new Error(`gramCode: ${name} is first used inside a block`);
+    this.locals.add(name);
+    define();
+    return name;
+  }
+
+  /** `km.name`: a member of the kernels object */
+  km(member: string): string {
+    return `${this.ws('km')}.${member}`;
+  }
+
+  /** The destructuring of the workspace and of the kernel matrices this body uses. */
+  destructuring(): string[] {
+    const slots = this.slots.size > 0 ? [`const { ${[...this.slots].sort().join(', ')} } = ${this.km('slots')};`] : [];
+    const used = [...GRAM_VARIABLES, 'end' as const].filter((v) => this.offsets.has(v));
+    const offsets = used.length > 0 ? [`const { ${used.map((v) => `${v === 'end' ? 'size' : v}: o_${v}`).join(', ')} } = ${this.ws('layout')};`] : [];
+    return [`const { ${WORKSPACE_FIELDS.filter((f) => this.fields.has(f)).join(', ')} } = w;`, ...slots, ...offsets];
+  }
+}
 
 interface DenseOp {
   readonly kind: 'dense';
@@ -68,11 +133,11 @@ interface SparseOp {
 type Operand = DenseOp | SparseOp;
 
 
-/** Row-major flat index of (i, j) with leading dimension ld; '0' indices drop out. */
-function flat(i: string, j: string, ld: string): string {
+/** Row-major flat index of (i, j) in a k x k block; '0' indices drop out. */
+function flat(f: FunctionBody, i: string, j: string): string {
   if (i === '0') return j;
-  if (j === '0') return `${i} * ${ld}`;
-  return `${i} * ${ld} + ${j}`;
+  if (j === '0') return `${i} * ${f.ws('k')}`;
+  return `${i} * ${f.ws('k')} + ${j}`;
 }
 
 /** coef * x, without a factor 1 */
@@ -96,28 +161,28 @@ function vecIndex(rows: Ext, i: string, j: string): string {
   return rows === 'k' ? i : j;
 }
 
-function denseBlock(array: string, off: string, rows: Ext, cols: Ext, symmetric: boolean, transposed: boolean): DenseOp {
+function denseBlock(f: FunctionBody, array: string, off: string, rows: Ext, cols: Ext, symmetric: boolean, transposed: boolean): DenseOp {
   return {
     kind: 'dense',
     rows,
     cols,
     symmetric,
     at: (i, j) => {
-      if (rows === 'k' && cols === 'k') return `${array}[${plus(off, transposed ? flat(j, i, 'k') : flat(i, j, 'k'))}]`;
+      if (rows === 'k' && cols === 'k') return `${array}[${plus(off, transposed ? flat(f, j, i) : flat(f, i, j))}]`;
       if (rows === 1 && cols === 1) return `${array}[${off}]`;
       return `${array}[${plus(off, vecIndex(rows, i, j))}]`;
     },
   };
 }
 
-function tempOp(name: string, rows: Ext, cols: Ext): DenseOp {
-  return { ...denseBlock(name, '0', rows, cols, false, false), scratch: name };
+function tempOp(f: FunctionBody, name: string, rows: Ext, cols: Ext): DenseOp {
+  return { ...denseBlock(f, name, '0', rows, cols, false, false), scratch: name };
 }
 
-function sizeExpr(rows: Ext, cols: Ext): string {
-  if (rows === 'k' && cols === 'k') return 'k * k';
+function sizeExpr(f: FunctionBody, rows: Ext, cols: Ext): string {
+  if (rows === 'k' && cols === 'k') return `${f.ws('k')} * ${f.ws('k')}`;
   if (rows === 1 && cols === 1) return '1';
-  return 'k';
+  return f.ws('k');
 }
 
 /** How the terms of one equation are emitted (pairs X + X^T found once). */
@@ -176,17 +241,25 @@ function itemComment(alg: Algebra, name: string, item: Item): string {
   return `// ${name} ${t.coef.isNegative() ? '-' : '+'}= ${formatTermBody(displayOrder({ ...t, coef: t.coef.abs() }), style)}`;
 }
 
+/** The JS that reads each scalar of the equations (eta, m1, s, products such as u^T gu), by scalarKey. */
+type ScalarNames = ReadonlyMap<string, () => string>;
+
 /** The coefficient of a term (rational x scalars such as eta, m1, s, u^T gu) as one JS product. */
-function coefficientJs(t: Term, scalarNames: ReadonlyMap<string, string>): string {
+function coefficientJs(t: Term, scalarNames: ScalarNames): string {
   const parts: string[] = [];
   for (const sc of t.scalars) {
     const name = scalarNames.get(scalarKey(sc));
     if (!name) throw new Error(`gramCode: no value for scalar ${scalarKey(sc)}`);
-    parts.push(name);
+    parts.push(name());
   }
   const c = t.coef.abs();
   if (!c.isOne() || parts.length === 0) parts.unshift(c.den === 1n ? `${c.num}` : `(${c.num} / ${c.den})`);
   return (t.coef.isNegative() ? '-' : '') + parts.join(' * ');
+}
+
+/** 0.5 * coef, the coefficient of each half of X + X^T for a word X equal to its own transpose */
+function halfOf(coef: string): string {
+  return /^[\w.]+$/.test(coef) ? `0.5 * ${coef}` : `0.5 * (${coef})`;
 }
 
 /**
@@ -194,23 +267,28 @@ function coefficientJs(t: Term, scalarNames: ReadonlyMap<string, string>): strin
  * at most k entries, so every loop runs along rows of the state.
  */
 class TermEmitter {
+  private readonly code: Code;
+
   constructor(
     private readonly alg: Algebra,
-    private readonly code: Code,
-    private readonly scalarNames: ReadonlyMap<string, string>,
+    private readonly f: FunctionBody,
+    private readonly scalarNames: ScalarNames,
     /** for the products with a k x k state block, which run as kernels */
     private readonly kernels: KernelEmitter,
-  ) {}
+  ) {
+    this.code = f.code;
+  }
 
-  private operand(f: Factor): Operand {
-    if (f.sym === 'Gam') return { kind: 'sparse', t: f.t };
-    const spec = this.alg.spec(f.sym);
-    const [r, c] = f.t ? [spec.cols, spec.rows] : [spec.rows, spec.cols];
-    if (f.sym === 'gu') return { ...denseBlock('gu', '0', extOf(r), extOf(c), false, false), sym: f.sym, t: f.t };
-    if ((GRAM_VARIABLES as readonly string[]).includes(f.sym)) {
-      return { ...denseBlock('y', `o_${f.sym}`, extOf(r), extOf(c), this.alg.isSymmetric(f.sym), f.t), sym: f.sym, t: f.t };
+  private operand(fac: Factor): Operand {
+    if (fac.sym === 'Gam') return { kind: 'sparse', t: fac.t };
+    const spec = this.alg.spec(fac.sym);
+    const [r, c] = fac.t ? [spec.cols, spec.rows] : [spec.rows, spec.cols];
+    if (fac.sym === 'gu') return { ...denseBlock(this.f, this.f.ws('gu'), '0', extOf(r), extOf(c), false, false), sym: fac.sym, t: fac.t };
+    if ((GRAM_VARIABLES as readonly string[]).includes(fac.sym)) {
+      const v = fac.sym as GramVariable;
+      return { ...denseBlock(this.f, 'y', this.f.offset(v), extOf(r), extOf(c), this.alg.isSymmetric(v), fac.t), sym: v, t: fac.t };
     }
-    throw new Error(`gramCode: no storage for symbol '${f.sym}'`);
+    throw new Error(`gramCode: no storage for symbol '${fac.sym}'`);
   }
 
   private shapeOf(op: Operand): [Ext, Ext] {
@@ -219,8 +297,8 @@ class TermEmitter {
 
   private loops(rows: Ext, cols: Ext, body: (i: string, j: string) => void): void {
     const c = this.code;
-    if (rows === 'k') c.open('for (let i = 0; i < k; i++)');
-    if (cols === 'k') c.open('for (let j = 0; j < k; j++)');
+    if (rows === 'k') c.open(`for (let i = 0; i < ${this.f.ws('k')}; i++)`);
+    if (cols === 'k') c.open(`for (let j = 0; j < ${this.f.ws('k')}; j++)`);
     body(rows === 'k' ? 'i' : '0', cols === 'k' ? 'j' : '0');
     if (cols === 'k') c.close();
     if (rows === 'k') c.close();
@@ -228,10 +306,11 @@ class TermEmitter {
 
   private gamHeader(coef: string): void {
     const c = this.code;
-    c.open('for (let e = 0; e < nnz; e++)');
-    c.line('const b = nzRow[e];');
-    c.line('const a = nzCol[e];');
-    c.line(coef === '1' ? 'const g = Gam[b * k + a];' : `const g = ${coef} * Gam[b * k + a];`);
+    const f = this.f;
+    c.open(`for (let e = 0; e < ${f.ws('nnz')}; e++)`);
+    c.line(`const b = ${f.ws('nzRow')}[e];`);
+    c.line(`const a = ${f.ws('nzCol')}[e];`);
+    c.line(`const g = ${times(coef, `${f.ws('Gam')}[b * ${f.ws('k')} + a]`)};`);
   }
 
   /** target(i, j) += coef * X(i, j) */
@@ -269,13 +348,13 @@ class TermEmitter {
       // x^T M into a zero-filled vector, along the rows of M (kernel vecMat): t[j] =
       // ((0 + x_0 M[0, j]) + x_1 M[1, j]) + ..., the sums of a dot product down column j (whose
       // zero start adds nothing)
-      c.line(`km.vecMat(${tgt.scratch}, ${this.kernels.vector(L.sym)}, ${this.kernels.matrix(R.sym!)});`);
+      c.line(`${this.f.km('vecMat')}(${tgt.scratch}, ${this.kernels.vector(L.sym)}, ${this.kernels.matrix(R.sym!)});`);
       return;
     }
     if (lr === 'k' && lc === 'k' && rc === 1 && stateMatrix(L) && R.sym !== undefined) {
       // M x (kernel matVec): the row dot products acc, then target += coef * acc
-      const v = tgt.scratch === 'V1' ? 'V2' : 'V1';
-      c.line(`km.matVec(${v}, ${this.kernels.matrix(L.sym!)}, ${this.kernels.vector(R.sym)});`);
+      const v = this.f.ws(tgt.scratch === 'V1' ? 'V2' : 'V1');
+      c.line(`${this.f.km('matVec')}(${v}, ${this.kernels.matrix(L.sym!)}, ${this.kernels.vector(R.sym)});`);
       this.loops(lr, rc, (i, j) => c.line(`${tgt.at(i, j)} += ${times(coef, `${v}[${i}]`)};`));
       return;
     }
@@ -283,7 +362,7 @@ class TermEmitter {
     this.loops(lr, rc, (i, j) => {
       if (lc === 'k') {
         c.line('let acc = 0;');
-        c.line(`for (let l = 0; l < k; l++) acc += ${L.at(i, 'l')} * ${R.at('l', j)};`);
+        c.line(`for (let l = 0; l < ${this.f.ws('k')}; l++) acc += ${L.at(i, 'l')} * ${R.at('l', j)};`);
         c.line(`${tgt.at(i, j)} += ${times(coef, 'acc')};`);
       } else {
         c.line(`${tgt.at(i, j)} += ${times(coef, `${L.at(i, '0')} * ${R.at('0', j)}`)};`);
@@ -293,19 +372,19 @@ class TermEmitter {
 
   /** target += coef * (word), intermediate vectors in the scratch vectors V1, V2 */
   emitWord(word: readonly Factor[], tgt: DenseOp, coef: string): void {
-    const ops = word.map((f) => this.operand(f));
+    const ops = word.map((fac) => this.operand(fac));
     if (ops.length === 1) {
       this.emitCopy(ops[0], tgt, coef);
       return;
     }
     let cur = ops[0];
     for (let n = 1; n < ops.length - 1; n++) {
-      const name = `V${1 + ((n - 1) % 2)}`;
+      const name = this.f.ws(n % 2 === 1 ? 'V1' : 'V2');
       const rows = this.shapeOf(cur)[0];
       const cols = this.shapeOf(ops[n])[1];
       if (rows === 'k' && cols === 'k') throw new Error('gramCode: a k x k intermediate outside the kernels');
-      this.code.line(`${name}.fill(0, 0, ${sizeExpr(rows, cols)});`);
-      const t = tempOp(name, rows, cols);
+      this.code.line(`${name}.fill(0, 0, ${sizeExpr(this.f, rows, cols)});`);
+      const t = tempOp(this.f, name, rows, cols);
       this.emitProduct(cur, ops[n], t, '1', true);
       cur = t;
     }
@@ -318,13 +397,16 @@ class TermEmitter {
     for (const item of planTerms(this.alg, p, false)) {
       if (item.kind !== 'plain') throw new Error('gramCode: X + X^T in a vector or scalar equation');
       const t = item.term;
+      // first: a scalar factor is computed where it is first used, outside any block
+      const coef = coefficientJs(t, this.scalarNames);
       c.line(itemComment(this.alg, name, item));
       if (t.word.length === 0) {
-        c.line(`${tgt.at('0', '0')} += ${coefficientJs(t, this.scalarNames)};`);
+        c.line(`${tgt.at('0', '0')} += ${coef};`);
         continue;
       }
+      // the coefficient once, outside the loops
       c.open('');
-      c.line(`const coef = ${coefficientJs(t, this.scalarNames)};`);
+      c.line(`const coef = ${coef};`);
       this.emitWord(t.word, tgt, 'coef');
       c.close();
     }
@@ -359,18 +441,19 @@ class KernelEmitter {
   private stateLoaded = false;
   private guLoaded = false;
   private readonly live = new Set<string>();
+  private readonly code: Code;
 
   constructor(
     private readonly alg: Algebra,
-    private readonly code: Code,
-    private readonly scalarNames: ReadonlyMap<string, string>,
-    /** kernel matrices used (collected for the generated list of slots) */
-    private readonly slotsUsed: Set<string>,
-  ) {}
+    private readonly f: FunctionBody,
+    private readonly scalarNames: ScalarNames,
+  ) {
+    this.code = f.code;
+  }
 
-  private use(slot: string): string {
-    this.slotsUsed.add(slot);
-    return slot;
+  /** one kernel call, `km.fn(args);` */
+  private call(fn: string, ...args: string[]): void {
+    this.code.line(`${this.f.km(fn)}(${args.join(', ')});`);
   }
 
   /**
@@ -380,40 +463,39 @@ class KernelEmitter {
    */
   private ensureState(): void {
     if (this.stateLoaded) return;
-    this.code.line('km.loadState(y);');
+    this.call('loadState', 'y');
     this.stateLoaded = true;
   }
 
-  private operand(f: Factor): KOperand {
-    if (f.sym === 'Gam') return { kind: 'gam', t: f.t };
-    const spec = this.alg.spec(f.sym);
-    const [r, c] = f.t ? [spec.cols, spec.rows] : [spec.rows, spec.cols];
+  private operand(fac: Factor): KOperand {
+    if (fac.sym === 'Gam') return { kind: 'gam', t: fac.t };
+    const spec = this.alg.spec(fac.sym);
+    const [r, c] = fac.t ? [spec.cols, spec.rows] : [spec.rows, spec.cols];
     if (r === 'k' && c === 'k') {
-      if (!(GRAM_VARIABLES as readonly string[]).includes(f.sym)) throw new Error(`gramCode: no storage for symbol '${f.sym}'`);
-      return { kind: 'state', sym: f.sym, t: f.t, symmetric: this.alg.isSymmetric(f.sym) };
+      if (!(GRAM_VARIABLES as readonly string[]).includes(fac.sym)) throw new Error(`gramCode: no storage for symbol '${fac.sym}'`);
+      return { kind: 'state', sym: fac.sym, t: fac.t, symmetric: this.alg.isSymmetric(fac.sym) };
     }
     if ((r === 'k' && c === 1) || (r === 1 && c === 'k')) {
-      if (f.sym !== 'gu' && !(GRAM_VARIABLES as readonly string[]).includes(f.sym)) throw new Error(`gramCode: no storage for symbol '${f.sym}'`);
-      return { kind: 'vector', sym: f.sym };
+      if (fac.sym !== 'gu' && !(GRAM_VARIABLES as readonly string[]).includes(fac.sym)) throw new Error(`gramCode: no storage for symbol '${fac.sym}'`);
+      return { kind: 'vector', sym: fac.sym };
     }
-    throw new Error(`gramCode: the factor ${f.sym} cannot occur in a k x k term`);
+    throw new Error(`gramCode: the factor ${fac.sym} cannot occur in a k x k term`);
   }
 
   /** JS index of the vector gu or a state vector in kernel memory (loaded on first use) */
   vector(sym: string): string {
     if (sym === 'gu') {
-      if (!this.guLoaded) this.code.line('km.loadGu(gu);');
+      if (!this.guLoaded) this.call('loadGu', this.f.ws('gu'));
       this.guLoaded = true;
-      return 'km.gu';
+      return this.f.km('gu');
     }
-    this.ensureState();
-    return `km.state + o_${sym}`;
+    return this.matrix(sym);
   }
 
-  /** JS index of a k x k state block in kernel memory (copied in on first use) */
+  /** JS index of a state block in kernel memory (the state is copied in on first use) */
   matrix(sym: string): string {
     this.ensureState();
-    return `km.state + o_${sym}`;
+    return `${this.f.km('state')} + ${this.f.offset(sym as GramVariable)}`;
   }
 
   /** JS index of a matrix whose rows are the rows of m (or of m^T when transposed) */
@@ -422,15 +504,15 @@ class KernelEmitter {
       if (m.t === transposed) return this.matrix(m.sym);
       let slot = this.transposed.get(m.sym);
       if (!slot) {
-        slot = this.use(`${m.sym}T`);
-        this.code.line(`km.transpose(${slot}, ${this.matrix(m.sym)}); // ${m.sym}^T, once per call`);
+        slot = this.f.slot(`${m.sym}T`);
+        this.code.line(`${this.f.km('transpose')}(${slot}, ${this.matrix(m.sym)}); // ${m.sym}^T, once per call`);
         this.transposed.set(m.sym, slot);
       }
       return slot;
     }
     const want: Orientation = transposed ? 'transposed' : 'normal';
     if (m.held !== want) {
-      this.code.line(`km.transposeInPlace(${m.slot});`);
+      this.call('transposeInPlace', m.slot);
       m.held = want;
     }
     return m.slot;
@@ -440,7 +522,7 @@ class KernelEmitter {
     const s = SCRATCH.find((n) => !this.live.has(n));
     if (!s) throw new Error('gramCode: not enough kernel scratch matrices');
     this.live.add(s);
-    return this.use(s);
+    return this.f.slot(s);
   }
 
   /** Orientation in which the product L R comes out of the kernels, or null if not a Gam product. */
@@ -457,7 +539,7 @@ class KernelEmitter {
       return true;
     }
     if (tgt.held !== o) {
-      this.code.line(`km.transposeInPlace(${tgt.slot});`);
+      this.call('transposeInPlace', tgt.slot);
       tgt.held = o;
     }
     return false;
@@ -480,14 +562,14 @@ class KernelEmitter {
       throw new Error('gramCode: a k x k product without exactly one Gam factor does not occur in the derived equations');
     }
     const init = this.orient(tgt, KernelEmitter.natural(L, R)!);
-    this.code.line(`km.${fn}(${tgt.slot}, ${src}, ${coef}, ${init});`);
+    this.call(fn, tgt.slot, src, coef, `${init}`);
     if (L.kind === 'scratch') this.live.delete(L.slot);
     if (R.kind === 'scratch') this.live.delete(R.slot);
   }
 
   /** target += coef * word (a product of two or more factors), left to right */
   private word(word: readonly Factor[], tgt: KTarget, coef: string): void {
-    const ops = word.map((f) => this.operand(f));
+    const ops = word.map((fac) => this.operand(fac));
     let cur = ops[0];
     for (let n = 1; n < ops.length - 1; n++) {
       const slot = this.freeScratch();
@@ -505,70 +587,69 @@ class KernelEmitter {
     return KernelEmitter.natural(this.operand(w[w.length - 2]), this.operand(w[w.length - 1]));
   }
 
-  /** out block o_v = the equation p, accumulated in kernel matrix O */
-  equation(v: string, name: string, p: Poly): void {
+  /**
+   * out block o_v = the equation p, accumulated in kernel matrix O. The coefficients are
+   * arguments of the kernel calls: each is evaluated once per call, as a local would be.
+   */
+  equation(v: GramVariable, name: string, p: Poly): void {
     const c = this.code;
-    const O: KTarget = { slot: this.use('O'), held: 'fresh' };
+    const O: KTarget = { slot: this.f.slot('O'), held: 'fresh' };
     const items = planTerms(this.alg, p, true);
     items.forEach((item, idx) => {
+      const t = item.kind === 'pair' ? item.rep : item.term;
+      // first: a scalar factor is computed where it is first used
+      const coef = coefficientJs(t, this.scalarNames);
       c.line(itemComment(this.alg, name, item));
-      c.open('');
       if (item.kind === 'pair' || item.kind === 'selfTranspose') {
-        const t = item.kind === 'pair' ? item.rep : item.term;
-        c.line(`const coef = ${coefficientJs(t, this.scalarNames)};`);
-        const scale = item.kind === 'pair' ? 'coef' : '0.5 * coef';
-        const ops = t.word.map((f) => this.operand(f));
+        const ops = t.word.map((fac) => this.operand(fac));
         const outer = ops.length === 2 && ops[0].kind === 'vector' && ops[1].kind === 'vector';
         let X: KTarget | null = null;
         if (!outer) {
           X = { slot: this.freeScratch(), held: 'fresh' };
           this.word(t.word, X, '1');
         }
-        const xz = outer ? `${this.vector((ops[0] as KVec).sym)}, ${this.vector((ops[1] as KVec).sym)}` : X!.slot;
+        const xz = outer ? [this.vector((ops[0] as KVec).sym), this.vector((ops[1] as KVec).sym)] : [X!.slot];
         // X + X^T is the same in either orientation of X and of O
         const init = O.held === 'fresh';
         if (init) O.held = 'normal';
-        c.line(`km.${outer ? 'outerSym' : 'symmetrize'}(O, ${xz}, ${scale}, ${init});`);
+        this.call(outer ? 'outerSym' : 'symmetrize', O.slot, ...xz, item.kind === 'pair' ? coef : halfOf(coef), `${init}`);
         if (X) this.live.delete(X.slot);
       } else {
-        const t = item.term;
-        c.line(`const coef = ${coefficientJs(t, this.scalarNames)};`);
         if (t.word.length === 1) {
           const x = this.operand(t.word[0]);
           if (x.kind !== 'state') throw new Error(`gramCode: the k x k term ${wordKey(t.word)} is not a state block`);
-          if (O.held === 'fresh') {
-            // take the orientation the next Gam product will need
-            const next = items.slice(idx + 1).map((it) => this.itemOrientation(it)).find((o) => o !== null);
-            O.held = next ?? 'normal';
-            c.line(`km.copy(O, ${this.rows(x, O.held === 'transposed')}, coef, true);`);
-          } else {
-            c.line(`km.copy(O, ${this.rows(x, O.held === 'transposed')}, coef, false);`);
-          }
+          const init = O.held === 'fresh';
+          // a fresh block takes the orientation the next Gam product will need
+          if (init) O.held = items.slice(idx + 1).map((it) => this.itemOrientation(it)).find((o) => o !== null) ?? 'normal';
+          this.call('copy', O.slot, this.rows(x, O.held === 'transposed'), coef, `${init}`);
         } else if (t.word.length >= 2) {
-          this.word(t.word, O, 'coef');
+          this.word(t.word, O, coef);
         } else {
           throw new Error('gramCode: a scalar term in a k x k equation');
         }
       }
-      c.close();
     });
     if (O.held === 'fresh') {
-      c.line(`out.fill(0, o_${v}, o_${v} + k * k);`);
+      c.line(`out.fill(0, ${this.f.offset(v)}, ${this.f.offset(v)} + ${this.f.ws('k')} * ${this.f.ws('k')});`);
       return;
     }
-    if (O.held === 'transposed') c.line('km.transposeInPlace(O);');
-    c.line(`km.store(out, o_${v}, O);`);
+    if (O.held === 'transposed') this.call('transposeInPlace', O.slot);
+    this.call('store', 'out', this.f.offset(v), O.slot);
   }
 }
 
-/** The scalar factors of a set of equations, with the JS name that will hold each. */
-function scalarPlan(polys: readonly Poly[]): { names: Map<string, string>; computed: ScalarFactor[] } {
-  const names = new Map<string, string>([
-    ['eta', 'eta'],
-    ['m1', 'm1'],
-    ['s', 'sVal'],
+/**
+ * The scalar factors of a set of equations by scalarKey, each as the JS that reads it: eta, m1,
+ * s (sVal, read from y where first used) and the products such as u^T gu (sc0, sc1, ...,
+ * computed by `compute` where first used).
+ */
+function scalarPlan(f: FunctionBody, polys: readonly Poly[], compute: (name: string, s: ScalarFactor) => void): ScalarNames {
+  const names = new Map<string, () => string>([
+    ['eta', () => 'eta'],
+    ['m1', () => f.ws('m1')],
+    ['s', () => f.local('sVal', () => f.code.line(`const sVal = y[${f.offset('s')}];`))],
   ]);
-  const computed: ScalarFactor[] = [];
+  let count = 0;
   for (const p of polys) {
     for (const t of p.terms) {
       for (const s of t.scalars) {
@@ -576,12 +657,12 @@ function scalarPlan(polys: readonly Poly[]): { names: Map<string, string>; compu
         if (names.has(key)) continue;
         if (s.kind === 'trace') throw new Error(`gramCode: trace ${key} in an equation`);
         if (s.word.length === 1) throw new Error(`gramCode: no value for the scalar symbol ${key}`);
-        names.set(key, `sc${computed.length}`);
-        computed.push(s);
+        const name = `sc${count++}`;
+        names.set(key, () => f.local(name, () => compute(name, s)));
       }
     }
   }
-  return { names, computed };
+  return names;
 }
 
 function isMatrixBlock(alg: Algebra, v: string): boolean {
@@ -589,184 +670,62 @@ function isMatrixBlock(alg: Algebra, v: string): boolean {
   return extOf(spec.rows) === 'k' && extOf(spec.cols) === 'k';
 }
 
-function emitSystemFunction(
-  code: Code,
-  sys: GramSystem,
-  fn: { name: string; doc: string[]; params: string; equations: Readonly<Record<GramVariable, Poly>>; label: (v: string) => string },
-  slotsUsed: Set<string>,
-): void {
+/** What one generated system function is: its name, documentation, parameters and equations. */
+interface SystemFunction {
+  readonly name: string;
+  readonly doc: readonly string[];
+  readonly params: string;
+  readonly equations: Readonly<Record<GramVariable, Poly>>;
+  readonly label: (v: string) => string;
+}
+
+/** Template of a generated function: documentation, signature, then its body. */
+function functionTemplate(doc: readonly string[], signature: string, body: readonly string[]): string {
+  return ['/**', ...doc.map((d) => ` * ${d}`.trimEnd()), ' */', `export function ${signature} {`, ...body, '}'].join('\n');
+}
+
+/**
+ * The flow or the GD map as one function, term by term from the derived equations; returns its
+ * text and the kernel matrices it uses.
+ */
+function emitSystemFunction(sys: GramSystem, fn: SystemFunction): { text: string; slots: ReadonlySet<string> } {
   const { alg } = sys;
-  const polys = GRAM_VARIABLES.map((v) => fn.equations[v]);
-  const plan = scalarPlan(polys);
-  code.line('/**');
-  for (const d of fn.doc) code.line(` * ${d}`.trimEnd());
-  code.line(' */');
-  code.open(`export function ${fn.name}(${fn.params}): void`);
-  const destructure = code.lines.length;
-  code.line('const { WORKSPACE } = w;');
-  code.line('const { SLOTS } = km.slots;');
-  emitOffsets(code, alg);
-  code.line('const sVal = y[o_s];');
+  const f = new FunctionBody();
+  const code = f.code;
   // the kernels store every k x k block whole; the vector and scalar blocks after them are
   // accumulated from +0
   const firstSmall = GRAM_VARIABLES.findIndex((v) => !isMatrixBlock(alg, v));
   if (firstSmall < 0 || GRAM_VARIABLES.slice(firstSmall).some((v) => isMatrixBlock(alg, v))) {
     throw new Error('gramCode: the layout must put the k x k blocks before the vector and scalar blocks');
   }
-  code.line(`out.fill(0, o_${GRAM_VARIABLES[firstSmall]}, o_end);`);
-  const fnSlots = new Set<string>();
-  const kem = new KernelEmitter(alg, code, plan.names, fnSlots);
-  const em = new TermEmitter(alg, code, plan.names, kem);
-  plan.computed.forEach((s, i) => {
-    code.line(`// ${plan.names.get(scalarKey(s))} = ${scalarKey(s)}`);
-    code.line(`let sc${i} = 0;`);
+  const names = scalarPlan(f, GRAM_VARIABLES.map((v) => fn.equations[v]), (name, s) => {
+    code.line(`// ${name} = ${scalarKey(s)}`);
+    code.line(`let ${name} = 0;`);
     code.open('');
-    const scalarTarget: DenseOp = { kind: 'dense', rows: 1, cols: 1, symmetric: true, at: () => `sc${i}` };
+    const scalarTarget: DenseOp = { kind: 'dense', rows: 1, cols: 1, symmetric: true, at: () => name };
     em.emitWord(s.word, scalarTarget, '1');
     code.close();
   });
-  for (const v of GRAM_VARIABLES) {
+  const kem = new KernelEmitter(alg, f, names);
+  const em = new TermEmitter(alg, f, names, kem);
+  GRAM_VARIABLES.forEach((v, idx) => {
     const spec = alg.spec(v);
     const shown = formatGrouped(fn.equations[v], asciiStyle(alg), { sym: 'eta', print: (j) => (j === 1 ? 'eta' : `eta^${j}`) });
+    if (idx === firstSmall) code.line(`out.fill(0, ${f.offset(v)}, ${f.offset('end')});`);
     code.line(`// ${fn.label(v)} = ${shown}`);
     if (isMatrixBlock(alg, v)) {
       kem.equation(v, fn.label(v), fn.equations[v]);
     } else {
-      em.emitEquation(fn.label(v), fn.equations[v], denseBlock('out', `o_${v}`, extOf(spec.rows), extOf(spec.cols), false, false));
+      em.emitEquation(fn.label(v), fn.equations[v], denseBlock(f, 'out', f.offset(v), extOf(spec.rows), extOf(spec.cols), false, false));
     }
-  }
-  code.close();
-  for (const s of fnSlots) slotsUsed.add(s);
-  // destructure only the workspace fields and kernel matrices the body uses
-  const body = code.lines
-    .slice(destructure + 2)
-    .map((l) => l.replace(/\/\/.*$/, ''))
-    .join('\n');
-  const usedIn = (names: readonly string[]) => names.filter((f) => new RegExp(`\\b${f}\\b`).test(body));
-  const slots = usedIn([...fnSlots].sort());
-  const fields = usedIn(['k', 'm1', 'Gam', 'gu', 'nzRow', 'nzCol', 'nnz', 'V1', 'V2', 'km']);
-  code.lines[destructure] = code.lines[destructure].replace('WORKSPACE', fields.join(', '));
-  if (slots.length > 0) code.lines[destructure + 1] = code.lines[destructure + 1].replace('SLOTS', slots.join(', '));
-  else code.lines.splice(destructure + 1, 1);
-}
-
-/** Block offsets in layout order, e.g. o_B = 2 * k * k, o_s = 4 * k * k + k. */
-function emitOffsets(code: Code, alg: Algebra): void {
-  const count = { kk: 0, k: 0, one: 0 };
-  const expr = (): string => {
-    const parts: string[] = [];
-    if (count.kk > 0) parts.push(count.kk === 1 ? 'k * k' : `${count.kk} * k * k`);
-    if (count.k > 0) parts.push(count.k === 1 ? 'k' : `${count.k} * k`);
-    if (count.one > 0) parts.push(`${count.one}`);
-    return parts.length === 0 ? '0' : parts.join(' + ');
-  };
-  for (const v of GRAM_VARIABLES) {
-    code.line(`const o_${v} = ${expr()};`);
-    const spec = alg.spec(v);
-    const size = sizeExpr(extOf(spec.rows), extOf(spec.cols));
-    if (size === 'k * k') count.kk++;
-    else if (size === 'k') count.k++;
-    else count.one++;
-  }
-  code.line(`const o_end = ${expr()};`);
-}
-
-/** JS for a template formula in a given context (symbol -> JS expression). */
-function formulaJs(f: IndexedFormula, symbols: Readonly<Record<string, string>>): string {
-  return mathToJs(parse(f.expr), symbols);
-}
-
-function emitSampleKernel(code: Code): void {
-  const F = SAMPLE_FORMULAS;
-  const uAt = (idx: string): string => `y[o_u + tokens[base + ${idx}]]`;
-  code.line('/**');
-  code.line(' * Per-sample outputs, the mean loss, and (if wantGrad) Gam = dL/dS and gu = dL/du at state y.');
-  code.line(' * For sample i with local tokens x_1..x_L: z_pl = S[x_p, x_l] / sqrt(m), P_pl = softmax over p,');
-  code.line(' * F_l = sum_p P_pl u[x_p], F = sum_l F_l; dL/dS[x_p, x_l] += (dl/dF / n) (dF/dz_pl) / sqrt(m) and');
-  code.line(' * dL/du[x_p] += (dl/dF / n) dF/du_p, accumulating over repeated tokens (each (p, l) is its own');
-  code.line(' * path from S to the loss). The formula bodies are the verified templates of');
-  code.line(' * src/symbolic/sample/closedForm.ts, printed as JavaScript.');
-  code.line(' */');
-  code.open('export function sampleKernel(w: GramWorkspace, y: Float64Array, wantGrad: boolean): number');
-  code.line('const { n, L, k, invSqrtM, tokens, labels, P, Fl, F, sampleLoss, Gam, gu, nzRow, nzCol, nnz } = w;');
-  code.line('const o_S = 0;');
-  code.line('const o_u = 4 * k * k;');
-  code.open('if (wantGrad)');
-  code.line('// only the pattern entries of Gam are ever written: zero those (not all k^2)');
-  code.line('for (let e = 0; e < nnz; e++) Gam[nzRow[e] * k + nzCol[e]] = 0;');
-  code.line('gu.fill(0, 0, k);');
-  code.close();
-  code.line('let total = 0;');
-  code.open('for (let i = 0; i < n; i++)');
-  code.line('const base = i * L;');
-  code.line('const yLabel = labels[i];');
-  code.open('for (let l = 0; l < L; l++)');
-  code.line('const query = tokens[base + l];');
-  code.line('let zmax_l = -Infinity;');
-  code.open('for (let p = 0; p < L; p++)');
-  code.line('const z_pl = y[o_S + tokens[base + p] * k + query] * invSqrtM;');
-  code.line('P[p * L + l] = z_pl;');
-  code.line('if (z_pl > zmax_l) zmax_l = z_pl;');
-  code.close();
-  code.line('let Z = 0;');
-  code.open('for (let p = 0; p < L; p++)');
-  code.line('const z_pl = P[p * L + l];');
-  code.line(`// ${F.shiftedExp.meaning}`);
-  code.line(`const num = ${formulaJs(F.shiftedExp, { z_pl: 'z_pl', zmax_l: 'zmax_l' })};`);
-  code.line('P[p * L + l] = num;');
-  code.line('Z += num;');
-  code.close();
-  code.line('const invZ = 1 / Z;');
-  code.line('for (let p = 0; p < L; p++) P[p * L + l] *= invZ;');
-  code.line(`// ${F.queryOutput.meaning}: sum over p of ${F.queryOutput.expr}`);
-  code.line('let F_l = 0;');
-  code.line(`for (let p = 0; p < L; p++) F_l += ${formulaJs(F.queryOutput, { P_pl: 'P[p * L + l]', u_p: uAt('p') })};`);
-  code.line('Fl[l] = F_l;');
-  code.close();
-  code.line(`// ${F.output.meaning}: sum over l of ${F.output.expr}`);
-  code.line('let Fi = 0;');
-  code.line(`for (let l = 0; l < L; l++) Fi += ${formulaJs(F.output, { F_l: 'Fl[l]' })};`);
-  code.line('F[i] = Fi;');
-  code.line(`// ${F.loss.meaning}`);
-  code.line(`const lossI = ${formulaJs(F.loss, { y: 'yLabel', F: 'Fi' })};`);
-  code.line('sampleLoss[i] = lossI;');
-  code.line('total += lossI;');
-  code.line('if (!wantGrad) continue;');
-  code.line(`// dL/dF_i for the mean loss: (${F.dLossdF.expr}) / n`);
-  code.line(`const gF = ${formulaJs(F.dLossdF, { y: 'yLabel', F: 'Fi' })} / n;`);
-  code.line('const gz = gF * invSqrtM;');
-  code.open('for (let p = 0; p < L; p++)');
-  code.line('const key = tokens[base + p];');
-  code.line(`// ${F.dFdu.meaning}: sum over l of ${F.dFdu.expr}`);
-  code.line('let dFdu = 0;');
-  code.line(`for (let l = 0; l < L; l++) dFdu += ${formulaJs(F.dFdu, { P_pl: 'P[p * L + l]' })};`);
-  code.line('gu[key] += gF * dFdu;');
-  code.line(`// ${F.dFdz.meaning}: ${F.dFdz.expr}`);
-  code.line('const row = key * k;');
-  code.line('const u_p = y[o_u + key];');
-  code.line(
-    `for (let l = 0; l < L; l++) Gam[row + tokens[base + l]] += gz * ${formulaJs(F.dFdz, { P_pl: 'P[p * L + l]', u_p: 'u_p', F_l: 'Fl[l]' })};`,
-  );
-  code.close();
-  code.close();
-  code.line('return total / n;');
-  code.close();
+  });
+  const body = [...f.destructuring().map((l) => `  ${l}`), ...code.lines];
+  return { text: functionTemplate(fn.doc, `${fn.name}(${fn.params}): void`, body), slots: f.slots };
 }
 
 /** The full text of src/gram/generated/gramField.ts. */
 export function generateGramFieldSource(sys: GramSystem): string {
-  const code = new Code();
-  code.line('// GENERATED by coflow derive — do not edit.');
-  code.line('// Source: src/symbolic (derivation in derivations/gram-flow.md); regenerate with `coflow derive`.');
-  code.line('// Layout of a state y (src/gram/layout.ts): S, A, B, C (k x k, row-major), u (k), s (1).');
-  code.line("import type { GramWorkspace } from '../buffers.js';");
-  code.line();
-  const slotsLine = code.lines.length;
-  code.line();
-  emitSampleKernel(code);
-  code.line();
-  const slots = new Set<string>();
-  emitSystemFunction(code, sys, {
+  const flow = emitSystemFunction(sys, {
     name: 'gramField',
     doc: [
       'Gradient flow dy/dt at state y, written into out, from Gam and gu of the last sampleKernel',
@@ -775,9 +734,8 @@ export function generateGramFieldSource(sys: GramSystem): string {
     params: 'w: GramWorkspace, y: Float64Array, out: Float64Array',
     equations: sys.flow,
     label: (v) => `d${v}/dt`,
-  }, slots);
-  code.line();
-  emitSystemFunction(code, sys, {
+  });
+  const gd = emitSystemFunction(sys, {
     name: 'gramGdMap',
     doc: [
       "State after one full-batch GD step with rate eta, written into out (out must not be y),",
@@ -787,12 +745,21 @@ export function generateGramFieldSource(sys: GramSystem): string {
     params: 'w: GramWorkspace, eta: number, y: Float64Array, out: Float64Array',
     equations: sys.gd,
     label: (v) => `${v}'`,
-  }, slots);
-  code.lines.splice(
-    slotsLine,
-    0,
-    '/** The k x k kernel matrices (src/gram/kernels.ts) the functions below use; GramModel allocates them. */',
-    `export const GRAM_KERNEL_SLOTS = [${[...slots].sort().map((s) => `'${s}'`).join(', ')}] as const;`,
-  );
-  return code.lines.join('\n') + '\n';
+  });
+  const slots = [...new Set([...flow.slots, ...gd.slots])].sort();
+  return `// GENERATED by coflow derive — do not edit.
+// Source: src/symbolic (derivation in derivations/gram-flow.md); regenerate with \`coflow derive\`.
+// Layout of a state y (src/gram/layout.ts): S, A, B, C (k x k, row-major), u (k), s (1).
+import type { GramWorkspace } from '../buffers.js';
+${sampleLossImport(GRAM_FIELD_PATH)}
+
+/** The k x k kernel matrices (src/gram/kernels.ts) the functions below use; GramModel allocates them. */
+export const GRAM_KERNEL_SLOTS = [${slots.map((s) => `'${s}'`).join(', ')}] as const;
+
+${gramKernelTemplate().join('\n')}
+
+${flow.text}
+
+${gd.text}
+`;
 }
