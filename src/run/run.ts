@@ -131,16 +131,19 @@ function observeRow(
  * exact iterate. Everything computed is returned whatever the ending, with a status and a
  * one-line message.
  */
-export function runDynamics(
-  dyn: Dynamics,
-  y0: Float64Array,
-  plan: RunPlan,
-  hooks: RunHooks = {},
-  from?: RunCheckpoint,
-  probe: Probe = probeFor(dyn),
-): RunOutcome {
-  const legs = runLegs(dyn, y0, plan, { ...hooks, yieldSeconds: undefined }, from, probe);
+export function runDynamics(...args: RunArgs): RunOutcome {
+  const legs = startLegs(args, undefined);
   for (let r = legs.next(); ; r = legs.next()) if (r.done) return r.value;
+}
+
+/**
+ * The arguments of runDynamics and runDynamicsAsync: the level, its start, the plan, the hooks,
+ * a checkpoint to continue from, and the observation probe (default: the level's own).
+ */
+export type RunArgs = [dyn: Dynamics, y0: Float64Array, plan: RunPlan, hooks?: RunHooks, from?: RunCheckpoint, probe?: Probe];
+
+function startLegs([dyn, y0, plan, hooks = {}, from, probe = probeFor(dyn)]: RunArgs, yieldSeconds: number | undefined) {
+  return runLegs(dyn, y0, plan, { ...hooks, yieldSeconds }, from, probe);
 }
 
 /**
@@ -155,15 +158,8 @@ export const DEFAULT_YIELD_SECONDS = 1;
  * DEFAULT_YIELD_SECONDS, and at every checkpoint). JavaScript runs signal handlers only there,
  * so this is the form a command line uses. The result is bit-identical to runDynamics's.
  */
-export async function runDynamicsAsync(
-  dyn: Dynamics,
-  y0: Float64Array,
-  plan: RunPlan,
-  hooks: RunHooks = {},
-  from?: RunCheckpoint,
-  probe: Probe = probeFor(dyn),
-): Promise<RunOutcome> {
-  const legs = runLegs(dyn, y0, plan, { ...hooks, yieldSeconds: hooks.yieldSeconds ?? DEFAULT_YIELD_SECONDS }, from, probe);
+export async function runDynamicsAsync(...args: RunArgs): Promise<RunOutcome> {
+  const legs = startLegs(args, args[3]?.yieldSeconds ?? DEFAULT_YIELD_SECONDS);
   for (let r = legs.next(); ; r = legs.next()) {
     if (r.done) return r.value;
     // A timer, then an immediate: the loop then passes its poll phase, where a pending signal is
