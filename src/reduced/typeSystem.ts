@@ -7,27 +7,19 @@
  *   A = B = C = s0^2 m I, S = 0, u = 0, s = s1^2 m1 m
  * to itself; the Level G field is equivariant under it (the loss is invariant), so the flow and
  * every GD iterate stay in the subspace of group-invariant Gram matrices, whose coordinates are
- * the orbit variables. Every matrix product of Level G becomes the orbit product of tables.ts,
- * and Gam, gu come from the per-type closed forms of kernel.ts. The mu_1 <-> mu_2 swap is NOT
- * built in: G1 = G2 etc. are outcomes, checked in the tests.
+ * the orbit variables. Every matrix product of Level G becomes the orbit product of tables.ts:
+ * the field and GD map are generated from the Level G polynomials (generated/typeField.ts, by
+ * src/symbolic/emit/typeCode.ts), and Gam, gu come from the per-type closed forms of kernel.ts.
+ * The mu_1 <-> mu_2 swap is NOT built in: G1 = G2 etc. are outcomes, checked in the tests.
  */
 import { UsageError } from '../errors.js';
 import { Dataset } from '../data/dataset.js';
 import { TypeKernel } from './kernel.js';
 import { expandToGram, restrictFromGram } from './gramBridge.js';
-import {
-  NUM_CLASSES,
-  NUM_ORDERED,
-  NUM_UNORDERED,
-  ORDERED_ORBITS,
-  REL_SAME_TOKEN,
-  TYPE_LABEL,
-  TYPE_LAYOUT,
-  TypeLayout,
-  UNORDERED_ORBITS,
-  orbitId,
-} from './orbits.js';
-import { MultiplicityTables, buildTables, orbitMatVec, orbitProduct, tokenDot } from './tables.js';
+import { NUM_CLASSES, ORDERED_ORBITS, REL_SAME_TOKEN, TYPE_LABEL, TYPE_LAYOUT, TypeLayout, UNORDERED_ORBITS, orbitId } from './orbits.js';
+import { MultiplicityTables, buildTables } from './tables.js';
+import { TYPE_CLASS_VECTORS, TYPE_ORBIT_VECTORS, typeField, typeGdMap } from './generated/typeField.js';
+import { TypeWorkspace, createTypeWorkspace } from './workspace.js';
 
 export interface TypeSystemConfig {
   /** number of samples, a multiple of 6 */
@@ -70,23 +62,9 @@ export class TypeSystem {
   readonly tables: MultiplicityTables;
   readonly kernel: TypeKernel;
 
-  // Workspaces (ordered-orbit or class vectors), allocated once.
-  private readonly Sord = new Float64Array(NUM_ORDERED);
-  private readonly Aord = new Float64Array(NUM_ORDERED);
-  private readonly Bord = new Float64Array(NUM_ORDERED);
-  private readonly Cord = new Float64Array(NUM_ORDERED);
-  private readonly P1 = new Float64Array(NUM_ORDERED);
-  private readonly P2 = new Float64Array(NUM_ORDERED);
-  private readonly P3 = new Float64Array(NUM_ORDERED);
-  private readonly P4 = new Float64Array(NUM_ORDERED);
-  private readonly Cgu = new Float64Array(NUM_CLASSES);
+  /** What the generated field and GD map read (tables, Gam, gu, orbit maps, work vectors), allocated once. */
+  private readonly work: TypeWorkspace;
   private readonly next: Float64Array;
-  private readonly repOrdered: Int32Array;
-  private readonly repTranspose: Int32Array;
-  private readonly symActive: Uint8Array;
-  private readonly symLow: Int32Array;
-  private readonly symHigh: Int32Array;
-  private readonly unorderedOf: Int32Array;
 
   constructor(config: TypeSystemConfig) {
     const { n, L, m, m1 } = config;
@@ -102,12 +80,7 @@ export class TypeSystem {
     this.tables = buildTables(n, L);
     this.kernel = new TypeKernel(n, L, m);
     this.next = new Float64Array(this.layout.size);
-    this.repOrdered = Int32Array.from(UNORDERED_ORBITS, (o) => o.ordered);
-    this.repTranspose = Int32Array.from(UNORDERED_ORBITS, (o) => ORDERED_ORBITS[o.ordered].transpose);
-    this.symActive = Uint8Array.from(UNORDERED_ORBITS, (o) => this.tables.orbitActive[o.ordered]);
-    this.symLow = Int32Array.from(UNORDERED_ORBITS, (o) => o.lowClass);
-    this.symHigh = Int32Array.from(UNORDERED_ORBITS, (o) => o.highClass);
-    this.unorderedOf = Int32Array.from(ORDERED_ORBITS, (o) => o.unordered);
+    this.work = createTypeWorkspace(this.tables, m1, this.kernel.gam, this.kernel.gu, TYPE_ORBIT_VECTORS, TYPE_CLASS_VECTORS);
   }
 
   /** Number of scalar variables (173). */
@@ -137,119 +110,26 @@ export class TypeSystem {
     return y;
   }
 
-  /** Expand the symmetric blocks to ordered-orbit vectors and copy S. */
-  private loadMatrices(y: Float64Array): void {
-    const lay = this.layout;
-    const { Sord, Aord, Bord, Cord, unorderedOf } = this;
-    for (let o = 0; o < NUM_ORDERED; o++) {
-      const u = unorderedOf[o];
-      Sord[o] = y[lay.S + o];
-      Aord[o] = y[lay.A + u];
-      Bord[o] = y[lay.B + u];
-      Cord[o] = y[lay.C + u];
-    }
-  }
-
-  /** Gradient-flow vector field dy/dt = -grad (Level G equations in orbit form). Allocates nothing. */
+  /**
+   * Gradient-flow vector field dy/dt = -grad: the Level G equations in orbit form, generated from
+   * the derived polynomials (generated/typeField.ts, printed by src/symbolic/emit/typeCode.ts),
+   * with Gam and gu from the per-type closed forms of kernel.ts. Allocates nothing.
+   */
   field(_t: number, y: Float64Array, dydt: Float64Array): void {
-    const lay = this.layout;
-    const tab = this.tables;
-    const { Sord, Aord, Bord, Cord, P1, P2, Cgu, repOrdered, repTranspose, symActive, symLow, symHigh } = this;
-    this.kernel.evaluate(y, lay, true);
-    const { gam, gu } = this.kernel;
-    this.loadMatrices(y);
-    const active = tab.orbitActive;
-
-    // dS = -(Gam A + B Gam)
-    orbitProduct(tab, gam, 0, false, Aord, 0, false, P1);
-    orbitProduct(tab, Bord, 0, false, gam, 0, false, P2);
-    for (let o = 0; o < NUM_ORDERED; o++) dydt[lay.S + o] = active[o] ? -(P1[o] + P2[o]) : 0;
-    // dA = -(Gam^T S + S^T Gam) = -(P + P^T) with P = Gam^T S
-    orbitProduct(tab, gam, 0, true, Sord, 0, false, P1);
-    // dB = -(Gam S^T + S Gam^T) = -(P + P^T) with P = Gam S^T
-    orbitProduct(tab, gam, 0, false, Sord, 0, true, P2);
-    for (let v = 0; v < NUM_UNORDERED; v++) {
-      const o = repOrdered[v];
-      const ot = repTranspose[v];
-      dydt[lay.A + v] = symActive[v] ? -(P1[o] + P1[ot]) : 0;
-      dydt[lay.B + v] = symActive[v] ? -(P2[o] + P2[ot]) : 0;
-      // dC = -(gu u^T + u gu^T): rank one, depends only on the two classes
-      dydt[lay.C + v] = symActive[v] ? -(gu[symLow[v]] * y[lay.u + symHigh[v]] + y[lay.u + symLow[v]] * gu[symHigh[v]]) : 0;
-    }
-    // du = -(s gu + m1 C gu)
-    const s = y[lay.s];
-    orbitMatVec(tab, Cord, gu, 0, Cgu);
-    for (let c = 0; c < NUM_CLASSES; c++) dydt[lay.u + c] = tab.classActive[c] ? -(s * gu[c] + this.m1 * Cgu[c]) : 0;
-    // ds = -2 m1 u.gu (sum over tokens)
-    dydt[lay.s] = -2 * this.m1 * tokenDot(tab, y, lay.u, gu, 0);
+    this.kernel.evaluate(y, this.layout, true);
+    typeField(this.work, y, dydt);
   }
 
   /**
    * One exact full-batch GD step with rate eta (docs/levels.md#level-g: the Level G map including
-   * its eta^2 terms). yNext may be the same array as y. Allocates nothing.
+   * its eta^2 terms; generated/typeField.ts). yNext may be the same array as y. Allocates nothing.
    */
   gdStep(eta: number, y: Float64Array, yNext: Float64Array): void {
-    const lay = this.layout;
-    const tab = this.tables;
-    const { Sord, Aord, Bord, Cord, P1, P2, P3, P4, Cgu, symActive, symLow, symHigh, next } = this;
     if (!Number.isFinite(eta)) throw new UsageError(`learning rate eta must be finite (got ${eta})`);
-    const m1 = this.m1;
-    const e2 = eta * eta;
-    this.kernel.evaluate(y, lay, true);
-    const { gam, gu } = this.kernel;
-    this.loadMatrices(y);
-    const active = tab.orbitActive;
-    next.set(y);
-
-    // S' = S - eta (Gam A + B Gam) + eta^2 Gam S^T Gam
-    orbitProduct(tab, gam, 0, false, Aord, 0, false, P1);
-    orbitProduct(tab, Bord, 0, false, gam, 0, false, P2);
-    orbitProduct(tab, Sord, 0, true, gam, 0, false, P3);
-    orbitProduct(tab, gam, 0, false, P3, 0, false, P4);
-    for (let o = 0; o < NUM_ORDERED; o++) if (active[o]) next[lay.S + o] = y[lay.S + o] - eta * (P1[o] + P2[o]) + e2 * P4[o];
-
-    // A' = A - eta (Gam^T S + S^T Gam) + eta^2 Gam^T B Gam
-    orbitProduct(tab, gam, 0, true, Sord, 0, false, P1);
-    orbitProduct(tab, Bord, 0, false, gam, 0, false, P2);
-    orbitProduct(tab, gam, 0, true, P2, 0, false, P3);
-    this.symmetricGdStep(lay.A, y, eta);
-    // B' = B - eta (Gam S^T + S Gam^T) + eta^2 Gam A Gam^T
-    orbitProduct(tab, gam, 0, false, Sord, 0, true, P1);
-    orbitProduct(tab, Aord, 0, false, gam, 0, true, P2);
-    orbitProduct(tab, gam, 0, false, P2, 0, false, P3);
-    this.symmetricGdStep(lay.B, y, eta);
-    // u' = u - eta (s gu + m1 C gu) + eta^2 m1 (u.gu) gu
-    const s = y[lay.s];
-    const ugu = tokenDot(tab, y, lay.u, gu, 0);
-    orbitMatVec(tab, Cord, gu, 0, Cgu);
-    for (let c = 0; c < NUM_CLASSES; c++) {
-      if (tab.classActive[c]) next[lay.u + c] = y[lay.u + c] - eta * (s * gu[c] + m1 * Cgu[c]) + e2 * m1 * ugu * gu[c];
-    }
-    // C' = C - eta (gu u^T + u gu^T) + eta^2 s gu gu^T
-    for (let v = 0; v < NUM_UNORDERED; v++) {
-      if (!symActive[v]) continue;
-      const lo = symLow[v];
-      const hi = symHigh[v];
-      next[lay.C + v] = y[lay.C + v] - eta * (gu[lo] * y[lay.u + hi] + y[lay.u + lo] * gu[hi]) + e2 * s * gu[lo] * gu[hi];
-    }
-    // s' = s - 2 eta m1 u.gu + eta^2 m1^2 gu^T C gu
-    next[lay.s] = s - 2 * eta * m1 * ugu + e2 * m1 * m1 * tokenDot(tab, gu, 0, Cgu, 0);
-    yNext.set(next);
-  }
-
-  /**
-   * X' = X - eta (P + P^T) + eta^2 Q into next, for the symmetric block X at offset `off` (A or
-   * B) with P in P1 and the symmetric Q in P3 (ordered-orbit vectors; each unordered orbit reads
-   * its representative pair and that pair's transpose).
-   */
-  private symmetricGdStep(off: number, y: Float64Array, eta: number): void {
-    const { P1, P3, repOrdered, repTranspose, symActive, next } = this;
-    const e2 = eta * eta;
-    for (let v = 0; v < NUM_UNORDERED; v++) {
-      if (!symActive[v]) continue;
-      const o = repOrdered[v];
-      next[off + v] = y[off + v] - eta * (P1[o] + P1[repTranspose[v]]) + e2 * P3[o];
-    }
+    this.kernel.evaluate(y, this.layout, true);
+    // the generated map reads y to the end, so it writes into a separate buffer first
+    typeGdMap(this.work, eta, y, this.next);
+    yNext.set(this.next);
   }
 
   /** Per-type outputs, losses, G(mu_1..3), the 3x3 special scores and the smallest margin. */

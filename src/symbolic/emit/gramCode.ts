@@ -185,15 +185,15 @@ function sizeExpr(f: FunctionBody, rows: Ext, cols: Ext): string {
   return f.ws('k');
 }
 
-/** How the terms of one equation are emitted (pairs X + X^T found once). */
-type Item =
+/** How the terms of one equation are emitted (pairs X + X^T found once; Level T's emitter, typeCode.ts, pairs the same way). */
+export type Item =
   /** rep and its transpose with equal coefficients: coef (X + X^T), X = rep's word */
   | { kind: 'pair'; rep: Term }
   /** a word equal to its own transpose: coef (X + X^T) / 2 */
   | { kind: 'selfTranspose'; term: Term }
   | { kind: 'plain'; term: Term };
 
-function planTerms(alg: Algebra, p: Poly, square: boolean): Item[] {
+export function planTerms(alg: Algebra, p: Poly, square: boolean): Item[] {
   const items: Item[] = [];
   const done = new Set<number>();
   p.terms.forEach((t, idx) => {
