@@ -12,7 +12,6 @@ import {
   MAX_STEPS,
   MAX_TEST_N,
   MAX_VOCAB,
-  MAX_WEIGHT_ENTRIES,
 } from '../config/limits.js';
 import { getPreset } from '../config/resolve.js';
 import { checkInitApplicable } from '../config/rules.js';
@@ -77,8 +76,8 @@ const RUN_LIMITS =
   `${LIMITS_HEAD}\n` +
   `  --seed <= 2^53 - 1; --d <= 2^24 = ${MAX_VOCAB}; --n, --L, --m, --m1 <= 2^31 - 1; --samples <= ${MAX_SAMPLES}; --snapshots <= ${MAX_SNAPSHOTS} (and <= samples - 1);\n` +
   `  --test-n <= ${MAX_TEST_N}; --steps, --max-steps <= ${MAX_STEPS};\n` +
-  `  weights 3*m*d + m1*m <= 2^24 = ${MAX_WEIGHT_ENTRIES} when they are formed (Level F; Level G from --init gaussian or orthogonal);\n` +
-  `  no array above 2^31 - 1 = ${MAX_ARRAY_ENTRIES} entries (tokens n*L, pair table n*L*L, the state); dopri5's 13 state vectors <= 2 GiB;\n` +
+  `  no array above 2^31 - 1 = ${MAX_ARRAY_ENTRIES} entries (tokens n*L, pair table n*L*L, the state,\n` +
+  '  the weights 3*m*d + m1*m when they are formed: Level F, Level G from --init gaussian or orthogonal);\n' +
   '  each .npz file <= 2 GiB; the estimated memory <= 8 GiB.';
 
 export function registerCommands(program: Command): void {

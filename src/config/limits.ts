@@ -20,9 +20,10 @@ export const GiB = 1024 * MiB;
 export const MAX_MEMORY_BYTES = 8 * GiB;
 
 /**
- * Largest number of entries in one typed array (tokens, the pair table, a state vector, a weight
- * matrix): 2^31 - 1. V8 allows longer arrays on 64-bit machines, but coflow indexes with int32
- * arithmetic in places (WebAssembly kernels, Int32Array indices) and stays below it for safety.
+ * Largest number of entries in one typed array (tokens, the pair table, a state vector, the
+ * weights a run forms): 2^31 - 1. V8 allows longer arrays on 64-bit machines, but coflow indexes
+ * with int32 arithmetic in places (Int32Array indices, the pair table's ids) and stays below it
+ * for safety.
  */
 export const MAX_ARRAY_ENTRIES = 2 ** 31 - 1;
 
@@ -33,17 +34,6 @@ export const MAX_ARRAY_ENTRIES = 2 ** 31 - 1;
  * would allow 4 GiB. Measured: `coflow init` of 3.2 GB of weights failed after 100 s of drawing.
  */
 export const MAX_NPZ_BYTES = 2 ** 31 - 1;
-
-/** WebAssembly memory of the integrator's stage vectors (src/ode/simd.ts): 2 GiB. */
-export const MAX_WASM_BYTES = 2 ** 31;
-
-/**
- * Largest number of weight entries 3 m d + m1 m a run forms (Level F, and Level G from the
- * gaussian or orthogonal start): 2^24 (128 MiB of float64; the integrator keeps about 13
- * state-sized vectors in one WebAssembly memory of at most 2 GiB). Checked here from the flags,
- * before the data set is built, and by src/run/levels.ts for library callers.
- */
-export const MAX_WEIGHT_ENTRIES = 2 ** 24;
 
 /**
  * Largest vocabulary d: 2^24 = 16,777,216. Building a data set first lays out the d - 3 filler
@@ -301,10 +291,12 @@ function runNeeds(x: RunShape): { checks: Check[]; parts: Part[] } {
   const k = gramLike ? gramTokensBound(x) : 0;
   const S = stateSize(x, k);
   const formsWeights = !x.paramsFromFile && (x.level === 'full' || (gramLike && (x.init === 'gaussian' || x.init === 'orthogonal')));
-  if (formsWeights && weightCount(x) > MAX_WEIGHT_ENTRIES) {
-    // The same words as src/run/levels.ts, which applies the same limit later.
+  if (formsWeights && weightCount(x) > MAX_ARRAY_ENTRIES) {
+    // All the weights are one array as Level F's state; the same bound applies wherever they are
+    // formed. The same words as src/run/levels.ts, which applies it again later (library
+    // callers); below it, the memory estimate bounds them.
     throw new UsageError(
-      `--m ${x.m} --m1 ${x.m1} means ${weightCount(x)} weights, above the ${MAX_WEIGHT_ENTRIES} coflow forms; ` +
+      `--m ${x.m} --m1 ${x.m1} means ${weightCount(x)} weights, above ${arrayLimit}; ` +
         (x.level === 'full' ? 'lower --m, --m1 or --d, or use --level gram --init wishart (or mean), which never forms them' : 'use --level gram --init wishart (or mean), which never forms them'),
     );
   }
@@ -315,10 +307,6 @@ function runNeeds(x: RunShape): { checks: Check[]; parts: Part[] } {
         ? `lower the number of tokens Level ${x.level === 'paper' ? 'P' : 'G'} tracks (at most ${k}: lower --n, --L${x.testN > 0 ? ', --test-n' : ''} or --d), or use --level type`
         : sizeFix;
   checks.push(entries(`the state (${S} values)`, S, levelFix));
-  if (x.method === 'dopri5') {
-    const pad = S + (S & 1);
-    checks.push({ what: `dopri5's 13 vectors of the ${S}-value state`, value: 13 * 8 * pad, limit: MAX_WASM_BYTES, unit: 'bytes', limitText: 'the 2 GiB of its WebAssembly memory', fix: levelFix });
-  }
   const vectors = STATE_VECTORS[x.level][x.method];
   parts.push({ what: 'the Node.js runtime', bytes: RUNTIME_BYTES, fix: levelFix });
   parts.push({ what: `${vectors} vectors of the ${S}-value state (${x.method} at Level ${{ full: 'F', gram: 'G', type: 'T', paper: 'P' }[x.level]})`, bytes: 8 * S * vectors, fix: levelFix });
@@ -330,8 +318,6 @@ function runNeeds(x: RunShape): { checks: Check[]; parts: Part[] } {
     const pairFix = x.dataFromFile ? 'use a smaller --data file' : 'lower --n or --L';
     checks.push(entries(`the pair table (n*L*L = ${x.n}*${x.L}*${x.L})`, x.n * x.L * x.L, pairFix));
     if (x.testN > 0) checks.push(entries(`the test set's pair table (test-n*L*L = ${x.testN}*${x.L}*${x.L})`, x.testN * x.L * x.L, 'lower --test-n'));
-    const pairKernel = 4 * 8 * x.d * (x.m + (x.m & 1)) + 32 * Math.min(x.n * x.L * x.L, x.d * x.d);
-    checks.push({ what: 'the pair kernels\' memory (4 d m + 4 pairs float64)', value: pairKernel, limit: MAX_WASM_BYTES, unit: 'bytes', limitText: 'the 2 GiB of their WebAssembly memory', fix: levelFix });
     parts.push({ what: `the pair tables (about ${PAIR_BYTES} bytes per sample x L^2, twice)`, bytes: 2 * pairTableBytes(x.n, x.L, x.d), fix: pairFix });
     if (x.testN > 0) parts.push({ what: 'the test set\'s pair table', bytes: pairTableBytes(x.testN, x.L, x.d), fix: 'lower --test-n' });
     parts.push({ what: 'the vocabulary buffers (about 100 bytes per token of d)', bytes: FULL_TOKEN_BYTES * x.d, fix: 'lower --d' });

@@ -4,7 +4,8 @@
  * which call each term becomes. Every kernel works on matrices in one WebAssembly.Memory (the
  * state is copied in once per evaluation, finished blocks are copied out), runs its inner loops
  * as WebAssembly SIMD (f64x2, built by src/wasm/emit.ts, as src/ode/simd.ts does), and handles
- * the last row / column of an odd k in plain JavaScript.
+ * the last row / column of an odd k in plain JavaScript. Matrices too large for a kernel memory
+ * are kept in a plain array and run plain loops with the same bits instead (GramKernels).
  *
  * Why: the plain-JS loops the emitter printed before scattered along columns (stride k) and
  * made one load/store pass over a destination row per nonzero of Gam; at k = 883 a field
@@ -27,6 +28,7 @@
  */
 import { UsageError } from '../errors.js';
 import { buildModule, F64, FunctionSpec, I32, op, V128, ValType } from '../wasm/emit.js';
+import { allocateKernelMemory, Block, layoutBlocks, WASM32_MAX_BYTES } from '../wasm/memory.js';
 
 /** Tile edge (elements) of the blocked transposes (measured: 32 and 64 beat 8 and 16 at k = 883). */
 const TILE = 32;
@@ -387,14 +389,21 @@ export function compressPattern(k: number, nzRow: Int32Array, nzCol: Int32Array,
   return { ptr, other: o, pos, order, pairStart };
 }
 
-/** Even length (so that the next region starts on a 16-byte boundary). */
-function even(n: number): number {
-  return n + (n & 1);
-}
+/** Throws where a kernel call of a plain-array GramKernels would be (it never calls one). */
+const noKernel: RowUpdate = () => {
+  throw new Error('GramKernels: a WebAssembly kernel called without a kernel memory');
+};
 
 /**
  * Kernel memory and kernels for one GramModel: a copy of the state, of gu, and the named k x k
  * scratch matrices the generated code uses. Allocated once; the methods allocate nothing.
+ *
+ * The blocks are laid out by src/wasm/memory.ts and live in one kernel memory when they fit its
+ * cap (4 GiB - 64 KiB: these kernels use byte addresses only as unsigned i32). Above it they live
+ * in one plain Float64Array with the same layout (the same f64 indices, so the generated code
+ * cannot tell), and every method runs a plain loop that performs, for every output element, the
+ * operations of the kernel in the same order (the scalar loops the header describes, which the
+ * odd-k tails below already are): the same bits, with no limit on k from the kernel memory.
  */
 export class GramKernels {
   /** f64 index of the copy of the state (layout src/gram/layout.ts) */
@@ -408,7 +417,8 @@ export class GramKernels {
   /** the whole kernel memory as doubles */
   readonly mem: Float64Array;
 
-  private readonly ex: Exports;
+  /** the WebAssembly kernels; null: plain loops over a plain `mem` (see above) */
+  private readonly ex: Exports | null;
   // one field per kernel, so that every call site has a single target (V8 then calls the
   // WebAssembly function directly; a call site that sees several targets goes through a generic
   // wrapper that boxes every f64 argument: garbage on every call)
@@ -445,33 +455,32 @@ export class GramKernels {
     slotNames: readonly string[],
   ) {
     const kk = k * k;
-    this.state = 0;
-    this.gu = even(stateSize);
-    this.vec = this.gu + even(k);
-    let next = this.vec + even(k);
+    const spec: Record<string, Block> = { state: { f64: stateSize }, gu: { f64: k }, vec: { f64: k } };
+    for (const name of slotNames) spec[`slot ${name}`] = { f64: kk };
+    const layout = layoutBlocks(spec);
+    this.state = layout.offset.state / 8;
+    this.gu = layout.offset.gu / 8;
+    this.vec = layout.offset.vec / 8;
     const slots: Record<string, number> = {};
-    for (const name of slotNames) {
-      slots[name] = next;
-      next += even(kk);
-    }
+    for (const name of slotNames) slots[name] = layout.offset[`slot ${name}`] / 8;
     this.slots = slots;
-    const bytes = next * 8;
-    // byte addresses are 32-bit (wasm32)
-    if (bytes > 2 ** 32 - 65536) {
-      throw new UsageError(`k = ${k} tokens is too large for the Level G kernels (their ${slotNames.length + 4} k x k matrices must fit 4 GiB)`);
+    const km = allocateKernelMemory(spec, WASM32_MAX_BYTES);
+    if (km) {
+      this.mem = new Float64Array(km.memory.buffer);
+      this.ex = km.instantiate(kernelModule()) as unknown as Exports;
+    } else {
+      try {
+        this.mem = new Float64Array(layout.bytes / 8);
+      } catch (e) {
+        throw new UsageError(`k = ${k} tokens: could not allocate the Level G kernels' ${Math.ceil(layout.bytes / 2 ** 20)} MiB (${(e as Error).message}); track fewer tokens`);
+      }
+      this.ex = null;
     }
-    let memory: WebAssembly.Memory;
-    try {
-      memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
-    } catch (e) {
-      throw new UsageError(`k = ${k} tokens: could not allocate the Level G kernels' ${Math.ceil(bytes / 2 ** 20)} MiB (${(e as Error).message})`);
-    }
-    this.mem = new Float64Array(memory.buffer);
-    this.ex = new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports as unknown as Exports;
-    [this.ax1, this.ax2, this.ax3, this.ax4] = [this.ex.ax1, this.ex.ax2, this.ex.ax3, this.ex.ax4];
-    [this.bx1, this.bx2, this.bx3, this.bx4] = [this.ex.bx1, this.ex.bx2, this.ex.bx3, this.ex.bx4];
-    [this.az1, this.az2, this.az3, this.az4] = [this.ex.az1, this.ex.az2, this.ex.az3, this.ex.az4];
-    [this.bz1, this.bz2, this.bz3, this.bz4] = [this.ex.bz1, this.ex.bz2, this.ex.bz3, this.ex.bz4];
+    const ex: Record<string, RowUpdate> = this.ex ?? {};
+    [this.ax1, this.ax2, this.ax3, this.ax4] = [ex.ax1 ?? noKernel, ex.ax2 ?? noKernel, ex.ax3 ?? noKernel, ex.ax4 ?? noKernel];
+    [this.bx1, this.bx2, this.bx3, this.bx4] = [ex.bx1 ?? noKernel, ex.bx2 ?? noKernel, ex.bx3 ?? noKernel, ex.bx4 ?? noKernel];
+    [this.az1, this.az2, this.az3, this.az4] = [ex.az1 ?? noKernel, ex.az2 ?? noKernel, ex.az3 ?? noKernel, ex.az4 ?? noKernel];
+    [this.bz1, this.bz2, this.bz3, this.bz4] = [ex.bz1 ?? noKernel, ex.bz2 ?? noKernel, ex.bz3 ?? noKernel, ex.bz4 ?? noKernel];
     this.stateView = this.mem.subarray(this.state, this.state + stateSize);
     this.guView = this.mem.subarray(this.gu, this.gu + k);
     this.vecView = this.mem.subarray(this.vec, this.vec + k);
@@ -480,6 +489,11 @@ export class GramKernels {
     this.byCols = compressPattern(k, pattern.nzRow, pattern.nzCol, pattern.nnz, 'cols');
     this.rowBytes = k * 8;
     this.kEven = k & ~1;
+  }
+
+  /** True when the WebAssembly kernels run (else the plain loops over a plain `mem`). */
+  get simd(): boolean {
+    return this.ex !== null;
   }
 
   /** The state y into kernel memory (all of it, one TypedArray.set; allocation-free). */
@@ -505,6 +519,11 @@ export class GramKernels {
   /** dst = base + coef src (elementwise, base = dst or +0 when init) */
   copy(dst: number, src: number, coef: number, init: boolean): void {
     const kk = this.k * this.k;
+    if (!this.ex) {
+      const { mem } = this;
+      for (let e = 0; e < kk; e++) mem[dst + e] = (init ? 0 : mem[dst + e]) + coef * mem[src + e];
+      return;
+    }
     if (init) this.az1(dst * 8, src * 8, kk * 8, coef);
     else this.ax1(dst * 8, src * 8, kk * 8, coef);
   }
@@ -527,11 +546,35 @@ export class GramKernels {
 
   private product(c: Compressed, dst: number, src: number, coef: number, init: boolean): void {
     const { k } = this;
+    if (!this.ex) return this.productLoop(c, dst, src, coef, init);
     const { order, pairStart } = c;
     for (let q = 0; q < k; q++) {
       const r = order[q];
       if (pairStart[q]) this.rowPair(c, r, order[++q], dst, src, coef, init);
       else this.row(c, r, dst, src, coef, init);
+    }
+  }
+
+  /**
+   * product() as plain loops (no kernel memory): row by row (rows are independent), each row's
+   * nonzeros in list order, one pass each, entry by entry dst += (coef Gam[b, a]) src, the first
+   * from +0 when init: per entry the same products and sums, in the same order, as the kernel
+   * calls (up to four nonzeros a call, a row pair sharing its loads) make.
+   */
+  private productLoop(c: Compressed, dst: number, src: number, coef: number, init: boolean): void {
+    const { k, mem, Gam } = this;
+    const { ptr, other, pos } = c;
+    for (let r = 0; r < k; r++) {
+      const d = dst + r * k;
+      const first = ptr[r];
+      const end = ptr[r + 1];
+      if (first === end && init) mem.fill(0, d, d + k);
+      for (let e = first; e < end; e++) {
+        const g = coef * Gam[pos[e]];
+        const s = src + other[e] * k;
+        if (init && e === first) for (let j = 0; j < k; j++) mem[d + j] = 0 + g * mem[s + j];
+        else for (let j = 0; j < k; j++) mem[d + j] += g * mem[s + j];
+      }
     }
   }
 
@@ -626,6 +669,14 @@ export class GramKernels {
    */
   matVec(out: Float64Array, m: number, x: number): void {
     const { k, mem, vec } = this;
+    if (!this.ex) {
+      for (let i = 0; i < k; i++) {
+        let acc = 0;
+        for (let j = 0; j < k; j++) acc += mem[m + i * k + j] * mem[x + j];
+        out[i] = acc;
+      }
+      return;
+    }
     this.ex.mv(vec * 8, m * 8, x * 8, this.rowBytes, this.kEven, k);
     if (k & 1) {
       const l = k - 1;
@@ -643,6 +694,17 @@ export class GramKernels {
    */
   vecMat(out: Float64Array, x: number, m: number): void {
     const { k, mem } = this;
+    if (!this.ex) {
+      // row by row (as the kernel calls go), each entry's sum still in increasing l, from +0
+      const x0 = mem[x];
+      for (let j = 0; j < k; j++) out[j] = 0 + x0 * mem[m + j];
+      for (let l = 1; l < k; l++) {
+        const xl = mem[x + l];
+        const row = m + l * k;
+        for (let j = 0; j < k; j++) out[j] += xl * mem[row + j];
+      }
+      return;
+    }
     const rb = this.rowBytes;
     const d = this.vec * 8;
     const s = m * 8;
@@ -682,6 +744,10 @@ export class GramKernels {
   /** dst = src^T (dst and src distinct) */
   transpose(dst: number, src: number): void {
     const { k, mem } = this;
+    if (!this.ex) {
+      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) mem[dst + j * k + i] = mem[src + i * k + j];
+      return;
+    }
     this.ex.tr(dst * 8, src * 8, this.rowBytes, this.kEven);
     if (k & 1) {
       const l = k - 1;
@@ -693,6 +759,16 @@ export class GramKernels {
   /** m = m^T in place */
   transposeInPlace(m: number): void {
     const { k, mem } = this;
+    if (!this.ex) {
+      for (let i = 0; i < k; i++) {
+        for (let j = i + 1; j < k; j++) {
+          const t = mem[m + i * k + j];
+          mem[m + i * k + j] = mem[m + j * k + i];
+          mem[m + j * k + i] = t;
+        }
+      }
+      return;
+    }
     this.ex.tri(m * 8, this.rowBytes, this.kEven);
     if (k & 1) {
       const l = k - 1;
@@ -707,6 +783,13 @@ export class GramKernels {
   /** dst = base + c (x + x^T) (base = dst, or +0 when init); dst and x distinct */
   symmetrize(dst: number, x: number, c: number, init: boolean): void {
     const { k, mem } = this;
+    if (!this.ex) {
+      // (entry (j, i) is c (x[j, i] + x[i, j]), the kernel's c (x[i, j] + x[j, i]): addition commutes exactly)
+      for (let i = 0; i < k; i++) {
+        for (let j = 0; j < k; j++) mem[dst + i * k + j] = (init ? 0 : mem[dst + i * k + j]) + c * (mem[x + i * k + j] + mem[x + j * k + i]);
+      }
+      return;
+    }
     (init ? this.ex.symz : this.ex.sym)(dst * 8, x * 8, this.rowBytes, this.kEven, c);
     if (k & 1) {
       const l = k - 1;
@@ -721,6 +804,14 @@ export class GramKernels {
    */
   outerSym(dst: number, x: number, z: number, c: number, init: boolean): void {
     const { k, mem } = this;
+    if (!this.ex) {
+      for (let i = 0; i < k; i++) {
+        for (let j = 0; j < k; j++) {
+          mem[dst + i * k + j] = (init ? 0 : mem[dst + i * k + j]) + c * ((0 + mem[x + i] * mem[z + j]) + (0 + mem[x + j] * mem[z + i]));
+        }
+      }
+      return;
+    }
     (init ? this.ex.outerz : this.ex.outer)(dst * 8, x * 8, z * 8, this.rowBytes, k, this.kEven, c);
     if (k & 1) {
       const l = k - 1;

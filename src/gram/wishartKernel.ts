@@ -34,10 +34,13 @@
  * took about 0.45 s, where the full-matrix JS took 5.5-6 s: about 0.2 s for the 3.5 million
  * normals (Rng), 0.2 s for the kernel, 0.05 s to place the values. The same tiles as 4 x 4
  * register tiles in plain JS took about 0.85 s, and unrolling the kernel's l loop made it slower.
+ * Such plain-JS tiles (tilesLoop) are the fallback for a draw too large for a kernel memory
+ * (src/wasm/memory.ts): slower, the same bits.
  */
 import { UsageError } from '../errors.js';
 import { Rng } from '../random/rng.js';
 import { buildModule, FunctionSpec, I32, op, V128, ValType } from '../wasm/emit.js';
+import { allocateKernelMemory, kernelMemoryCap } from '../wasm/memory.js';
 import { sampleChiSquare } from './gamma.js';
 import { GramLayout } from './layout.js';
 
@@ -105,24 +108,68 @@ type Tiles = (out: number, row: number, col: number, j0: number, j1: number) => 
 
 interface Workspace {
   readonly tiles: Tiles;
-  /** the whole memory as doubles */
+  /** the whole workspace as doubles */
   readonly f: Float64Array;
+  /** the tiles kernel runs in WebAssembly (else tilesLoop) */
+  readonly simd: boolean;
 }
 
-function workspace(bytes: number): Workspace {
-  const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
-  const tiles = (new WebAssembly.Instance(kernelModule(), { env: { memory } }).exports as Record<string, unknown>).tiles as Tiles;
-  return { tiles, f: new Float64Array(memory.buffer) };
+/**
+ * `doubles` doubles for the draw: a kernel memory (src/wasm/memory.ts) with the SIMD kernel, or,
+ * above its cap, a plain Float64Array with tilesLoop (the same bits), so a draw's size is
+ * limited only by how long an array may be.
+ */
+function workspace(doubles: number): Workspace {
+  const mem = allocateKernelMemory({ f: { f64: doubles } });
+  if (mem) return { tiles: mem.instantiate(kernelModule()).tiles as Tiles, f: mem.f64('f'), simd: true };
+  const f = new Float64Array(doubles);
+  return { tiles: (out, row, col, j0, j1) => tilesLoop(f, out, row, col, j0, j1), f, simd: false };
+}
+
+/**
+ * tilesKernel as a plain loop over f (the same byte addresses, divided by 8): each of the 16
+ * entries of a tile is its own sum from +0, its products added in increasing l, as the kernel's
+ * lanes add them (one lane per entry: no sum crosses lanes), so the bits are the kernel's.
+ */
+function tilesLoop(f: Float64Array, out: number, row: number, col: number, j0: number, j1: number): void {
+  let o = out / 8;
+  let cp = col / 8;
+  const r0 = row / 8;
+  for (let J = j0; J < j1; J++, o += 16) {
+    const end = cp + 16 * (J + 1);
+    // s{c}{r}: column c of the tile, row r
+    let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+    let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+    for (let rp = r0; cp < end; rp += 4, cp += 4) {
+      const x0 = f[rp], x1 = f[rp + 1], x2 = f[rp + 2], x3 = f[rp + 3];
+      let c = f[cp];
+      s00 += x0 * c; s01 += x1 * c; s02 += x2 * c; s03 += x3 * c;
+      c = f[cp + 1];
+      s10 += x0 * c; s11 += x1 * c; s12 += x2 * c; s13 += x3 * c;
+      c = f[cp + 2];
+      s20 += x0 * c; s21 += x1 * c; s22 += x2 * c; s23 += x3 * c;
+      c = f[cp + 3];
+      s30 += x0 * c; s31 += x1 * c; s32 += x2 * c; s33 += x3 * c;
+    }
+    f[o] = s00; f[o + 1] = s01; f[o + 2] = s02; f[o + 3] = s03;
+    f[o + 4] = s10; f[o + 5] = s11; f[o + 6] = s12; f[o + 7] = s13;
+    f[o + 8] = s20; f[o + 9] = s21; f[o + 10] = s22; f[o + 11] = s23;
+    f[o + 12] = s30; f[o + 13] = s31; f[o + 14] = s32; f[o + 15] = s33;
+  }
 }
 
 /**
  * Draws needing at most SMALL_BYTES share one workspace, zeroed before each use: a new memory
  * and instance cost about 0.1 ms, ten times a whole k = 2 draw, and the moment tests make
- * thousands of those. Larger draws get their own memory, released with the draw (a WebAssembly
- * memory cannot shrink, so keeping the largest would hold its size for the process's life).
+ * thousands of those. Larger draws get their own workspace, released with the draw (a
+ * WebAssembly memory cannot shrink, so keeping the largest would hold its size for the process's
+ * life).
  */
 const SMALL_BYTES = 1 << 20;
 let small: Workspace | null = null;
+
+/** Largest workspace of a draw, in doubles: coflow's longest array (src/config/limits.ts MAX_ARRAY_ENTRIES). */
+const MAX_DOUBLES = 2 ** 31 - 1;
 
 /**
  * The Level G state of a Bartlett draw: T drawn from `rng` row by row (row i: min(i, m) normals,
@@ -135,14 +182,17 @@ export function bartlettGramState(rng: Rng, m: number, sigma: Float64Array, kind
   const nP = (p + 3) >> 2;
   const scratch = 128 * nP; // one run of tiles: 16 doubles per column panel
   const bytes = scratch + 64 * nP * (nP + 1);
-  if (bytes > 2 ** 31) throw new UsageError(`a Wishart draw with p = ${p} columns is too large (its Bartlett factor needs ${bytes} bytes, above 2 GiB)`);
+  if (bytes / 8 > MAX_DOUBLES) {
+    throw new UsageError(`a Wishart draw with p = ${p} columns is too large: its Bartlett factor needs ${bytes / 8} doubles, above the 2^31 - 1 coflow allows in one array; track fewer tokens (k = (p - 1) / 3)`);
+  }
   let ws: Workspace;
   if (bytes <= SMALL_BYTES) {
-    small ??= workspace(SMALL_BYTES);
+    // (made again when a test has moved the cap across SMALL_BYTES since)
+    if (small === null || small.simd !== SMALL_BYTES <= kernelMemoryCap()) small = workspace(SMALL_BYTES / 8);
     ws = small;
-    ws.f.fill(0, 0, bytes >> 3);
+    ws.f.fill(0, 0, bytes / 8);
   } else {
-    ws = workspace(bytes);
+    ws = workspace(bytes / 8);
   }
   const { tiles, f } = ws;
   const panel0 = scratch >> 3; // double index of panel 0

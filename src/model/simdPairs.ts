@@ -5,8 +5,10 @@
  * gradient's arithmetic (about 250k multiply-adds at paper-fig1 size), and plain JavaScript runs
  * them at about 1 GMAC/s in V8. The weights are copied into the kernels' own memory (token-major
  * rows, padded to an even length) and the gradient rows copied back: 2 x 2 d m values a call.
+ * Data too large for a kernel memory run the same loops in plain JavaScript (PairKernels).
  */
 import { buildModule, F64, FunctionSpec, I32, op, V128 } from '../wasm/emit.js';
+import { allocateKernelMemory, KernelMemory } from '../wasm/memory.js';
 import { PairTable } from './pairTable.js';
 
 /** pairDots(P, key, query, tK, tQ, z, rowBytes, scale): z[id] = <K_key, Q_query> * scale. */
@@ -103,7 +105,26 @@ function pairModule(): WebAssembly.Module {
   return compiled;
 }
 
-/** Memory regions (16-byte aligned) and the bound kernels for one data set and width m. */
+/** The kernel memory's blocks for `pairs` and rows of mPad doubles (d token rows per matrix). */
+function pairBlocks(pairs: PairTable, d: number, mPad: number) {
+  const P = pairs.count;
+  return {
+    tQ: { f64: d * mPad }, tK: { f64: d * mPad }, gQ: { f64: d * mPad }, gK: { f64: d * mPad },
+    z: { f64: P }, gam: { f64: P }, key: { i32: P }, query: { i32: P },
+    queryToken: { i32: pairs.queryToken.length }, queryStart: { i32: pairs.queryStart.length }, byQuery: { i32: P },
+    keyToken: { i32: pairs.keyToken.length }, keyStart: { i32: pairs.keyStart.length }, byKey: { i32: P },
+  } as const;
+}
+
+type PairMemory = KernelMemory<ReturnType<typeof pairBlocks>>;
+
+/**
+ * The pair kernels for one data set and width m, with their data: in one kernel memory
+ * (src/wasm/memory.ts) for the SIMD kernels, or, when that would exceed its cap, in plain arrays
+ * (the pair table's own index arrays) for plain loops in the kernels' operation order, with the
+ * same bits (pairDots' two lane sums included). Either way the layout is the same: token-major
+ * rows padded to an even length mPad, padding 0.
+ */
 export class PairKernels {
   /** padded row length (even, so rows are whole f64x2 lanes) */
   readonly mPad: number;
@@ -115,9 +136,10 @@ export class PairKernels {
   /** scaled scores and summed score gradients per pair */
   readonly z: Float64Array;
   readonly gam: Float64Array;
-  private readonly ptr: Record<string, number> = {};
-  private readonly pairDots: (...a: number[]) => void;
-  private readonly accumulate: (...a: number[]) => void;
+  /** the kernel memory (null: plain arrays and loops) */
+  private readonly mem: PairMemory | null;
+  private readonly pairDots: ((...a: number[]) => void) | null = null;
+  private readonly accumulate: ((...a: number[]) => void) | null = null;
 
   constructor(
     private readonly pairs: PairTable,
@@ -125,39 +147,40 @@ export class PairKernels {
     readonly m: number,
   ) {
     this.mPad = m + (m & 1);
-    const P = pairs.count;
-    const sizes: [string, number][] = [
-      ['tQ', d * this.mPad * 8], ['tK', d * this.mPad * 8], ['gQ', d * this.mPad * 8], ['gK', d * this.mPad * 8],
-      ['z', P * 8], ['gam', P * 8], ['key', P * 4], ['query', P * 4],
-      ['queryToken', pairs.queryToken.length * 4], ['queryStart', pairs.queryStart.length * 4], ['byQuery', P * 4],
-      ['keyToken', pairs.keyToken.length * 4], ['keyStart', pairs.keyStart.length * 4], ['byKey', P * 4],
-    ];
-    let offset = 0;
-    for (const [name, bytes] of sizes) {
-      this.ptr[name] = offset;
-      offset += Math.ceil(bytes / 16) * 16;
+    const mem = allocateKernelMemory(pairBlocks(pairs, d, this.mPad));
+    this.mem = mem;
+    if (mem) {
+      this.tQ = mem.f64('tQ');
+      this.tK = mem.f64('tK');
+      this.gQ = mem.f64('gQ');
+      this.gK = mem.f64('gK');
+      this.z = mem.f64('z');
+      this.gam = mem.f64('gam');
+      mem.i32('key').set(pairs.key);
+      mem.i32('query').set(pairs.query);
+      mem.i32('queryToken').set(pairs.queryToken);
+      mem.i32('queryStart').set(pairs.queryStart);
+      mem.i32('byQuery').set(pairs.byQuery);
+      mem.i32('keyToken').set(pairs.keyToken);
+      mem.i32('keyStart').set(pairs.keyStart);
+      mem.i32('byKey').set(pairs.byKey);
+      const exports = mem.instantiate(pairModule()) as Record<string, (...a: number[]) => void>;
+      this.pairDots = exports.pairDots;
+      this.accumulate = exports.accumulate;
+    } else {
+      const rows = d * this.mPad;
+      this.tQ = new Float64Array(rows);
+      this.tK = new Float64Array(rows);
+      this.gQ = new Float64Array(rows);
+      this.gK = new Float64Array(rows);
+      this.z = new Float64Array(pairs.count);
+      this.gam = new Float64Array(pairs.count);
     }
-    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(offset / 65536)) });
-    const buf = memory.buffer;
-    const f64 = (name: string, len: number) => new Float64Array(buf, this.ptr[name], len);
-    const i32 = (name: string, src: Int32Array) => new Int32Array(buf, this.ptr[name], src.length).set(src);
-    this.tQ = f64('tQ', d * this.mPad);
-    this.tK = f64('tK', d * this.mPad);
-    this.gQ = f64('gQ', d * this.mPad);
-    this.gK = f64('gK', d * this.mPad);
-    this.z = f64('z', P);
-    this.gam = f64('gam', P);
-    i32('key', pairs.key);
-    i32('query', pairs.query);
-    i32('queryToken', pairs.queryToken);
-    i32('queryStart', pairs.queryStart);
-    i32('byQuery', pairs.byQuery);
-    i32('keyToken', pairs.keyToken);
-    i32('keyStart', pairs.keyStart);
-    i32('byKey', pairs.byKey);
-    const exports = new WebAssembly.Instance(pairModule(), { env: { memory } }).exports as Record<string, (...a: number[]) => void>;
-    this.pairDots = exports.pairDots;
-    this.accumulate = exports.accumulate;
+  }
+
+  /** True when the SIMD kernels run (else the plain loops). */
+  get simd(): boolean {
+    return this.mem !== null;
   }
 
   /** Copy token-major d x m weights into the padded tQ / tK rows. */
@@ -168,8 +191,9 @@ export class PairKernels {
 
   /** z_ba = <W_K mu_b, W_Q mu_a> * scale for every pair. */
   scores(scale: number): void {
-    const p = this.ptr;
-    this.pairDots(this.pairs.count, p.key, p.query, p.tK, p.tQ, p.z, this.mPad * 8, scale);
+    const p = this.mem?.offset;
+    if (this.pairDots && p) this.pairDots(this.pairs.count, p.key, p.query, p.tK, p.tQ, p.z, this.mPad * 8, scale);
+    else pairDotsLoop(this.pairs.count, this.pairs.key, this.pairs.query, this.tK, this.tQ, this.z, this.mPad, scale);
   }
 
   /**
@@ -177,13 +201,53 @@ export class PairKernels {
    * key); then copied into the token-major d x m outputs. Rows of tokens without pairs stay 0.
    */
   gradients(scale: number, outQ: Float64Array, outK: Float64Array): void {
-    const p = this.ptr;
+    const p = this.mem?.offset;
     const pr = this.pairs;
-    const row = this.mPad * 8;
-    this.accumulate(pr.queryToken.length, p.queryToken, p.queryStart, p.byQuery, p.key, p.gam, p.tK, p.gQ, row, scale);
-    this.accumulate(pr.keyToken.length, p.keyToken, p.keyStart, p.byKey, p.query, p.gam, p.tQ, p.gK, row, scale);
+    if (this.accumulate && p) {
+      const row = this.mPad * 8;
+      this.accumulate(pr.queryToken.length, p.queryToken, p.queryStart, p.byQuery, p.key, p.gam, p.tK, p.gQ, row, scale);
+      this.accumulate(pr.keyToken.length, p.keyToken, p.keyStart, p.byKey, p.query, p.gam, p.tQ, p.gK, row, scale);
+    } else {
+      accumulateLoop(pr.queryToken, pr.queryStart, pr.byQuery, pr.key, this.gam, this.tK, this.gQ, this.mPad, scale);
+      accumulateLoop(pr.keyToken, pr.keyStart, pr.byKey, pr.query, this.gam, this.tQ, this.gK, this.mPad, scale);
+    }
     copyRows(this.gQ, outQ, this.d, this.mPad, this.m);
     copyRows(this.gK, outK, this.d, this.mPad, this.m);
+  }
+}
+
+/**
+ * pairDotsKernel as a plain loop: per pair, two lane sums from +0 (even and odd columns, in
+ * increasing column), then (lane 0 + lane 1) * scale, as the kernel rounds them.
+ */
+function pairDotsLoop(count: number, key: Int32Array, query: Int32Array, tK: Float64Array, tQ: Float64Array, z: Float64Array, mPad: number, scale: number): void {
+  for (let id = 0; id < count; id++) {
+    const kb = key[id] * mPad;
+    const qa = query[id] * mPad;
+    let lane0 = 0;
+    let lane1 = 0;
+    for (let c = 0; c < mPad; c += 2) {
+      lane0 += tK[kb + c] * tQ[qa + c];
+      lane1 += tK[kb + c + 1] * tQ[qa + c + 1];
+    }
+    z[id] = (lane0 + lane1) * scale;
+  }
+}
+
+/**
+ * accumulateKernel as a plain loop: each listed token's row from +0, then per pair
+ * out += (coef[id] * scale) * src row, entry by entry (entries are independent lanes).
+ */
+function accumulateLoop(tok: Int32Array, start: Int32Array, ids: Int32Array, other: Int32Array, coef: Float64Array, src: Float64Array, out: Float64Array, mPad: number, scale: number): void {
+  for (let j = 0; j < tok.length; j++) {
+    const o = tok[j] * mPad;
+    out.fill(0, o, o + mPad);
+    for (let q = start[j]; q < start[j + 1]; q++) {
+      const id = ids[q];
+      const g = coef[id] * scale;
+      const s = other[id] * mPad;
+      for (let c = 0; c < mPad; c++) out[o + c] += g * src[s + c];
+    }
   }
 }
 

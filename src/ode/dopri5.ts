@@ -11,7 +11,7 @@
 import { UsageError } from '../errors.js';
 import { createController, type ControllerKind, type StepController } from './controller.js';
 import { selectInitialStep } from './initialStep.js';
-import { SimdKernels, StageMemory } from './simd.js';
+import { StageKernels, StageMemory } from './simd.js';
 import type { StepStatus, Stepper } from './stepper.js';
 import { DOPRI5, type ButcherTableau } from './tableau.js';
 import type { ResumeState, SolverStats, VectorField } from './types.js';
@@ -51,6 +51,7 @@ export interface Dopri5Options {
    * Work in this memory (Dopri5.VECTORS vectors of the state's length, e.g. from
    * Dopri5.memory(n)) instead of allocating one: a run of many legs then holds one memory, not
    * one per leg (13 state-sized vectors; 325 MiB at the Level G size of docs/performance.md).
+   * Above the kernel memory's cap its vectors are plain arrays (src/ode/simd.ts StageMemory).
    * Its contents are overwritten, so it must not belong to a solver still in use.
    */
   memory?: StageMemory;
@@ -89,7 +90,9 @@ export class Dopri5 implements Stepper<ResumeState> {
    * short runs scale across workers only if each worker keeps its memory (docs/performance.md).
    */
   static memory(n: number): StageMemory {
-    const i = released.findIndex((m) => m.n === n);
+    // (only a memory of the kind a new one would be: WebAssembly, or plain vectors above the cap)
+    const simd = StageMemory.fits(n, Dopri5.VECTORS);
+    const i = released.findIndex((m) => m.n === n && m.simd === simd);
     if (i >= 0) return released.splice(i, 1)[0];
     return new StageMemory(n, Dopri5.VECTORS);
   }
@@ -144,15 +147,15 @@ export class Dopri5 implements Stepper<ResumeState> {
   private yNext: Float64Array;
   private readonly yStage: Float64Array;
   /**
-   * Stage derivatives k_1..k_7 of the last step: views K[j] (which f writes into) on the solver's
-   * WebAssembly memory, at byte offsets kPtr[j] for the SIMD kernels (simd.ts). K[0] is f(t, y)
-   * at the start of the next step.
+   * Stage derivatives k_1..k_7 of the last step: vectors K[j] (which f writes into) of the
+   * solver's StageMemory, at addresses kPtr[j] for its kernels (simd.ts). K[0] is f(t, y) at the
+   * start of the next step.
    */
   private readonly K: Float64Array[];
   private readonly kPtr: Int32Array;
   /** Every vector of the solver lives in this memory; the kernels work on it. */
   private readonly mem: StageMemory;
-  private readonly kernels: SimdKernels;
+  private readonly kernels: StageKernels;
   /** denseAt's result when the caller's buffer is not in `mem` */
   /**
    * A state vector in the solver's memory for dense output: denseAt(tq, denseOut) writes it
@@ -208,7 +211,7 @@ export class Dopri5 implements Stepper<ResumeState> {
     this.mem = opts.memory ?? Dopri5.memory(n);
     // (a reused memory: vectors handed out from the first again, padding zeroed)
     this.mem.reset();
-    this.kernels = new SimdKernels(this.mem);
+    this.kernels = new StageKernels(this.mem);
     this.atol = this.mem.take();
     if (typeof opts.atol === 'number') {
       this.atol.fill(requireFinite('atol', opts.atol));
@@ -245,7 +248,7 @@ export class Dopri5 implements Stepper<ResumeState> {
     this.denseOut = this.mem.take();
     this.K = [];
     for (let j = 0; j < s; j++) this.K.push(this.mem.take());
-    this.kPtr = Int32Array.from(this.K, (k) => k.byteOffset);
+    this.kPtr = Int32Array.from(this.K, (k) => this.mem.address(k));
     this.stageCols = [];
     this.stageCoef = [];
     for (let i = 0; i < s; i++) {
@@ -426,7 +429,7 @@ export class Dopri5 implements Stepper<ResumeState> {
       const p = P[cols[q]];
       w[q] = h * theta * (p[0] + theta * (p[1] + theta * (p[2] + theta * p[3])));
     }
-    if (out.buffer === this.mem.memory.buffer) {
+    if (this.mem.reaches(out)) {
       this.kernels.linearCombination(out, this.yPrev, 1, cols, w, this.kPtr);
     } else {
       this.kernels.linearCombination(this.denseOut, this.yPrev, 1, cols, w, this.kPtr);

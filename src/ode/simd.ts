@@ -8,12 +8,15 @@
  * one combination and one error-norm kernel per term count K, for every K >= 1 (ARGUMENT_TERMS),
  * so a tableau of any number of stages runs on them.
  *
- * All vectors a solver uses live in one WebAssembly.Memory (StageMemory), each padded to an even
- * length so that every vector starts on a 16-byte boundary and the SIMD loops need no scalar tail;
- * padding entries stay 0 (and atol's padding is 1, so the padded error terms are 0 / 1).
+ * All vectors a solver uses live in one WebAssembly.Memory (StageMemory, from the allocator of
+ * src/wasm/memory.ts), each padded to an even length so that every vector starts on a 16-byte
+ * boundary and the SIMD loops need no scalar tail; padding entries stay 0 (and atol's padding is
+ * 1, so the padded error terms are 0 / 1). A state too large for that memory gets plain vectors
+ * instead, and StageKernels runs the same operations as plain loops, with the same bits (the
+ * error norm keeps the kernel's two lane sums), so the state's size is never limited here.
  */
-import { UsageError } from '../errors.js';
 import { buildModule, F64, FunctionSpec, I32, op, V128, ValType } from '../wasm/emit.js';
+import { allocateKernelMemory, kernelMemoryCap, layoutBlocks } from '../wasm/memory.js';
 
 /**
  * Combinations of up to this many terms call kernels that take the stage offsets and the
@@ -203,32 +206,82 @@ function tableKernelModule(K: number): WebAssembly.Module {
   return m;
 }
 
+/** The blocks of a StageMemory: the vectors, then the term table (see StageMemory). */
+function stageBlocks(nPad: number, count: number) {
+  return { vectors: { f64: count * nPad }, coefs: { f64: count }, ptrs: { i32: count } } as const;
+}
+
 /**
- * `count` vectors of n float64 each, in one WebAssembly memory, padded to even length, and after
- * them a term table for the kernels of more than ARGUMENT_TERMS terms: room for `count`
- * coefficients (f64) and `count` stage offsets (i32), as a combination of distinct vectors of this
- * memory has at most `count` terms.
+ * `count` vectors of n float64 each for the kernels of this file, handed out by take(). Each
+ * vector has an address (address(), an int32, what the kernels' kPtr arrays hold) they find it by.
+ *
+ * When they fit one kernel memory (src/wasm/memory.ts), the vectors live in it, padded to even
+ * length (padding entries 0, atol's 1: see the file comment), and after them the term table for
+ * the kernels of more than ARGUMENT_TERMS terms: room for `count` coefficients (f64) and `count`
+ * stage offsets (i32), as a combination of distinct vectors of this memory has at most `count`
+ * terms; the addresses are then the vectors' byte offsets in it. Otherwise (memory === null) each
+ * vector is a Float64Array of its own, so no single allocation bounds the state, its address is
+ * its index (byte offsets of a state this large would not fit an int32), and StageKernels runs
+ * plain loops that give the same bits.
  */
 export class StageMemory {
-  readonly memory: WebAssembly.Memory;
   /** padded length of every vector */
   readonly nPad: number;
-  /** byte offset of the term table: `count` f64 coefficients, then `count` i32 stage offsets */
-  readonly tableOffset: number;
+  /** the kernels' WebAssembly memory; null: plain vectors (they did not fit, see fits()) */
+  readonly memory: WebAssembly.Memory | null;
+  /** the term table (WebAssembly only; empty otherwise): coefficients and stage offsets, with their byte addresses */
+  readonly tableCoef: Float64Array;
+  readonly tablePtr: Int32Array;
+  readonly coefAddr: number;
+  readonly ptrAddr: number;
+  /** every vector, in address order (views of `memory`, or arrays of their own) */
+  private readonly vectors: Float64Array[];
+  /** the vectors' block with its padding (WebAssembly only), for reset() and pad() */
+  private readonly padded: Float64Array | null;
+  /** address of the first vector, and from one vector to the next: its byte offset in the memory and nPad * 8, or 0 and 1 (plain vectors) */
+  private readonly base: number;
+  private readonly step: number;
   private next = 0;
+
+  /** Whether `count` vectors of length n go into one kernel memory (else: plain vectors). */
+  static fits(n: number, count: number): boolean {
+    return layoutBlocks(stageBlocks(n + (n & 1), count)).bytes <= kernelMemoryCap();
+  }
 
   constructor(
     readonly n: number,
     readonly count: number,
   ) {
     this.nPad = n + (n & 1);
-    const bytes = count * this.nPad * 8;
-    if (bytes > 2 ** 31) {
-      throw new UsageError(`a state of ${n} values is too large for the integrator (its ${count} vectors must fit 2 GiB); reduce the problem size`);
+    const blocks = stageBlocks(this.nPad, count);
+    const km = allocateKernelMemory(blocks);
+    this.vectors = [];
+    if (km) {
+      this.memory = km.memory;
+      this.padded = km.f64('vectors');
+      for (let j = 0; j < count; j++) this.vectors.push(this.padded.subarray(j * this.nPad, j * this.nPad + n));
+      this.tableCoef = km.f64('coefs');
+      this.tablePtr = km.i32('ptrs');
+      this.coefAddr = km.offset.coefs;
+      this.ptrAddr = km.offset.ptrs;
+      this.base = km.offset.vectors;
+      this.step = this.nPad * 8;
+    } else {
+      this.memory = null;
+      this.padded = null;
+      for (let j = 0; j < count; j++) this.vectors.push(new Float64Array(n));
+      this.tableCoef = new Float64Array(0);
+      this.tablePtr = new Int32Array(0);
+      this.coefAddr = 0;
+      this.ptrAddr = 0;
+      this.base = 0;
+      this.step = 1;
     }
-    // (bytes is a multiple of 16: the table starts aligned)
-    this.tableOffset = bytes;
-    this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((bytes + 12 * count) / 65536)) });
+  }
+
+  /** True when the vectors live in a WebAssembly memory (the SIMD kernels run). */
+  get simd(): boolean {
+    return this.memory !== null;
   }
 
   /**
@@ -238,24 +291,45 @@ export class StageMemory {
    */
   reset(): void {
     this.next = 0;
-    if (this.nPad === this.n) return;
-    const all = new Float64Array(this.memory.buffer, 0, this.count * this.nPad);
+    const all = this.padded;
+    if (!all || this.nPad === this.n) return;
     for (let j = 0; j < this.count; j++) all[j * this.nPad + this.n] = 0;
   }
 
-  /** The next unused vector (length n; it starts at a 16-byte boundary; all zeros unless the memory was reset()). */
+  /** The next unused vector (length n; in a WebAssembly memory it starts at a 16-byte boundary; all zeros unless the memory was reset()). */
   take(): Float64Array {
     if (this.next >= this.count) throw new RangeError(`StageMemory: all ${this.count} vectors are taken`);
-    const view = new Float64Array(this.memory.buffer, this.next * this.nPad * 8, this.n);
-    this.next++;
-    return view;
+    return this.vectors[this.next++];
   }
 
-  /** Its padding entry (index n, when n is odd) set to `value`; used for atol (see above). */
+  /** The address of a vector of this memory (see above): what the kernels' kPtr arrays hold. */
+  address(view: Float64Array): number {
+    const j = this.vectors.indexOf(view);
+    if (j < 0) throw new RangeError('StageMemory.address: not a vector of this memory (use one from take())');
+    return this.base + j * this.step;
+  }
+
+  /** The vector at an address (see address()). */
+  vectorAt(address: number): Float64Array {
+    return this.vectors[(address - this.base) / this.step];
+  }
+
+  /**
+   * Whether the kernels can take `view` as an output or base directly: a view of the WebAssembly
+   * memory, or, with plain vectors, any array (the plain loops index arrays, not addresses).
+   */
+  reaches(view: Float64Array): boolean {
+    return this.memory === null || view.buffer === this.memory.buffer;
+  }
+
+  /** Its padding entry (index n, when n is odd) set to `value`; used for atol (see the file comment). */
   pad(view: Float64Array, value: number): void {
-    if (this.nPad > this.n) new Float64Array(this.memory.buffer, view.byteOffset + this.n * 8, 1)[0] = value;
+    if (this.padded && this.nPad > this.n) this.padded[(view.byteOffset - this.padded.byteOffset) / 8 + this.n] = value;
   }
 }
+
+/** Entries per block of the plain loops (an even number: the error norm's lanes follow i & 1); 16 KiB of sums. */
+const PLAIN_BLOCK = 2048;
 
 type Lc = (...args: number[]) => void;
 type En = (...args: number[]) => number;
@@ -264,40 +338,38 @@ type EnTable = (y: number, yNew: number, atol: number, nBytes: number, h: number
 type Gd = (out: number, y: number, g: number, nBytes: number, lr: number) => number;
 
 /**
- * The kernels bound to one StageMemory. Arguments are views taken from that memory. Any number of
- * terms works: up to ARGUMENT_TERMS by explicit-argument kernels, beyond by term-table kernels
- * (instantiated here on first use of each K), and beyond the table's room (only possible with
- * repeated stages) by a plain loop in the same operation order; all three give the same bits.
+ * The kernels bound to one StageMemory; arguments are vectors taken from it, and kPtr holds
+ * their addresses (StageMemory.address). Any number of terms works: up to ARGUMENT_TERMS by
+ * explicit-argument kernels, beyond by term-table kernels (instantiated here on first use of
+ * each K), and beyond the table's room (only possible with repeated stages) by a plain loop in
+ * the same operation order; all three give the same bits. With plain vectors (StageMemory.memory
+ * null) every call runs the plain loops, again with the same bits.
  */
-export class SimdKernels {
+export class StageKernels {
   private readonly lc: Lc[] = [];
   private readonly en: En[] = [];
   private readonly lcTable: LcTable[] = [];
   private readonly enTable: EnTable[] = [];
-  private readonly gd: Gd;
+  private readonly gd: Gd | null = null;
   private readonly nBytes: number;
-  /** the term table (StageMemory.tableOffset): coefficients, stage offsets, and their addresses */
-  private readonly tableCoef: Float64Array;
-  private readonly tablePtr: Int32Array;
-  private readonly coefAddr: number;
-  private readonly ptrAddr: number;
-  /** the whole memory as float64 (the plain loop; the memory never grows, so views stay valid) */
-  private readonly words: Float64Array;
+  /** the SIMD kernels run (else the plain loops) */
+  private readonly simd: boolean;
+  /** the vectors of one plain-loop call (reused: no allocation per call once long enough) */
+  private readonly terms: Float64Array[] = [];
+  /** a block of sums of the plain loops (made on their first call) */
+  private accBlock: Float64Array | null = null;
 
   constructor(private readonly mem: StageMemory) {
-    const exports = new WebAssembly.Instance(kernelModule(), { env: { memory: mem.memory } }).exports as Record<string, unknown>;
-    for (let K = 1; K <= ARGUMENT_TERMS; K++) {
-      this.lc[K] = exports[`lc${K}`] as Lc;
-      this.en[K] = exports[`en${K}`] as En;
-    }
-    this.gd = exports.gd as Gd;
     this.nBytes = mem.nPad * 8;
-    const buffer = mem.memory.buffer;
-    this.coefAddr = mem.tableOffset;
-    this.ptrAddr = mem.tableOffset + 8 * mem.count;
-    this.tableCoef = new Float64Array(buffer, this.coefAddr, mem.count);
-    this.tablePtr = new Int32Array(buffer, this.ptrAddr, mem.count);
-    this.words = new Float64Array(buffer, 0, (mem.count * this.nBytes) / 8);
+    this.simd = mem.memory !== null;
+    if (mem.memory) {
+      const exports = new WebAssembly.Instance(kernelModule(), { env: { memory: mem.memory } }).exports as Record<string, unknown>;
+      for (let K = 1; K <= ARGUMENT_TERMS; K++) {
+        this.lc[K] = exports[`lc${K}`] as Lc;
+        this.en[K] = exports[`en${K}`] as En;
+      }
+      this.gd = exports.gd as Gd;
+    }
   }
 
   /**
@@ -305,14 +377,23 @@ export class SimdKernels {
    * returns 0 when every entry of out is finite, NaN otherwise (see gdKernel).
    */
   gradientStep(out: Float64Array, y: Float64Array, g: Float64Array, lr: number): number {
-    return this.gd(out.byteOffset, y.byteOffset, g.byteOffset, this.nBytes, lr);
+    if (this.gd) return this.gd(out.byteOffset, y.byteOffset, g.byteOffset, this.nBytes, lr);
+    // One sum instead of gdKernel's two lanes: every term is +-0 or NaN, so both give +0 or NaN.
+    let probe = 0;
+    for (let i = 0; i < out.length; i++) {
+      const v = y[i] - lr * g[i];
+      out[i] = v;
+      probe += v * 0;
+    }
+    return probe;
   }
 
   /**
-   * out = base + h * sum_q coef_q K[cols_q], where K[j] is the vector at byte offset kPtr[j], for
+   * out = base + h * sum_q coef_q K[cols_q], where K[j] is the vector at address kPtr[j], for
    * any number of terms (operation order: combinationKernel). out may be base or one of the K[j].
    */
   linearCombination(out: Float64Array, base: Float64Array, h: number, cols: Int32Array, coef: Float64Array, kPtr: Int32Array): void {
+    if (!this.simd) return this.combinationLoop(out, base, h, cols, coef, kPtr);
     const o = out.byteOffset;
     const b = base.byteOffset;
     const n = this.nBytes;
@@ -333,9 +414,9 @@ export class SimdKernels {
       }
       default: {
         const K = cols.length;
-        if (K > this.mem.count) return this.combinationLoop(o, b, h, cols, coef, kPtr);
+        if (K > this.mem.count) return this.combinationLoop(out, base, h, cols, coef, kPtr);
         this.fillTable(cols, coef, kPtr);
-        return (this.lcTable[K] ?? this.instantiateTable(K).lc)(o, b, n, h, this.coefAddr, this.ptrAddr);
+        return (this.lcTable[K] ?? this.instantiateTable(K).lc)(o, b, n, h, this.mem.coefAddr, this.mem.ptrAddr);
       }
     }
   }
@@ -345,6 +426,7 @@ export class SimdKernels {
    * terms (none: err = 0, and the sum is 0, or NaN if yNew is not finite).
    */
   errorNormSq(h: number, cols: Int32Array, coef: Float64Array, kPtr: Int32Array, y: Float64Array, yNew: Float64Array, atol: Float64Array, rtol: number): number {
+    if (!this.simd) return this.errorNormLoop(h, cols, coef, kPtr, y, yNew, atol, rtol);
     const Y = y.byteOffset;
     const N = yNew.byteOffset;
     const A = atol.byteOffset;
@@ -361,22 +443,22 @@ export class SimdKernels {
       case 8: return this.en[8](p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), Y, N, A, n, h, rtol, coef[0], coef[1], coef[2], coef[3], coef[4], coef[5], coef[6], coef[7]);
       default: {
         const K = cols.length;
-        if (K === 0 || K > this.mem.count) return this.errorNormLoop(h, cols, coef, kPtr, Y, N, A, rtol);
+        if (K === 0 || K > this.mem.count) return this.errorNormLoop(h, cols, coef, kPtr, y, yNew, atol, rtol);
         this.fillTable(cols, coef, kPtr);
-        return (this.enTable[K] ?? this.instantiateTable(K).en)(Y, N, A, n, h, rtol, this.coefAddr, this.ptrAddr);
+        return (this.enTable[K] ?? this.instantiateTable(K).en)(Y, N, A, n, h, rtol, this.mem.coefAddr, this.mem.ptrAddr);
       }
     }
   }
 
-  /** The memory the views must come from. */
+  /** The memory the vectors must come from. */
   get memory(): StageMemory {
     return this.mem;
   }
 
   /** The term table := the K coefficients and stage offsets of a call (K <= mem.count). */
   private fillTable(cols: Int32Array, coef: Float64Array, kPtr: Int32Array): void {
-    const tc = this.tableCoef;
-    const tp = this.tablePtr;
+    const tc = this.mem.tableCoef;
+    const tp = this.mem.tablePtr;
     for (let q = 0; q < cols.length; q++) {
       tc[q] = coef[q];
       tp[q] = kPtr[cols[q]];
@@ -385,38 +467,80 @@ export class SimdKernels {
 
   /** The term-table kernels for K terms, bound to this memory (once per K). */
   private instantiateTable(K: number): { lc: LcTable; en: EnTable } {
-    const exports = new WebAssembly.Instance(tableKernelModule(K), { env: { memory: this.mem.memory } }).exports as Record<string, unknown>;
+    const exports = new WebAssembly.Instance(tableKernelModule(K), { env: { memory: this.mem.memory! } }).exports as Record<string, unknown>;
     this.lcTable[K] = exports[`lct${K}`] as LcTable;
     this.enTable[K] = exports[`ent${K}`] as EnTable;
     return { lc: this.lcTable[K], en: this.enTable[K] };
   }
 
-  /** combinationKernel as a plain loop (every entry, padding included): more terms than the table holds. */
-  private combinationLoop(o: number, b: number, h: number, cols: Int32Array, coef: Float64Array, kPtr: Int32Array): void {
-    const w = this.words;
+  /** this.terms[q] := the vector of term q of a call. */
+  private gatherTerms(cols: Int32Array, kPtr: Int32Array): Float64Array[] {
+    const t = this.terms;
+    for (let q = 0; q < cols.length; q++) t[q] = this.mem.vectorAt(kPtr[cols[q]]);
+    return t;
+  }
+
+  /**
+   * acc[j] := sum_q coef_q K[cols_q][o + j] for j < len, each entry summed in the kernels' order
+   * (the products of term 0, 1, ... added left to right; the loop over terms is outside the loop
+   * over entries, which changes no entry's order of operations and runs as tight loops).
+   */
+  private accumulate(o: number, len: number, K: number, t: Float64Array[], coef: Float64Array): Float64Array {
+    const acc = (this.accBlock ??= new Float64Array(PLAIN_BLOCK));
+    const t0 = t[0];
+    const c0 = coef[0];
+    for (let j = 0; j < len; j++) acc[j] = c0 * t0[o + j];
+    for (let q = 1; q < K; q++) {
+      const tq = t[q];
+      const cq = coef[q];
+      for (let j = 0; j < len; j++) acc[j] += cq * tq[o + j];
+    }
+    return acc;
+  }
+
+  /**
+   * combinationKernel as plain loops, PLAIN_BLOCK entries at a time: the same products, summed
+   * in the same order. A block's sums are formed before any of its entries is written, so out may
+   * be base or a term, as for the kernel. Only the n entries: a padding entry of out would get +0
+   * again (0 + (+-0) h), what it holds.
+   */
+  private combinationLoop(out: Float64Array, base: Float64Array, h: number, cols: Int32Array, coef: Float64Array, kPtr: Int32Array): void {
     const K = cols.length;
-    const o8 = o / 8;
-    const b8 = b / 8;
-    for (let i = 0; i < this.mem.nPad; i++) {
-      let acc = coef[0] * w[kPtr[cols[0]] / 8 + i];
-      for (let q = 1; q < K; q++) acc += coef[q] * w[kPtr[cols[q]] / 8 + i];
-      w[o8 + i] = w[b8 + i] + acc * h;
+    if (K === 0) {
+      out.set(base);
+      return;
+    }
+    const t = this.gatherTerms(cols, kPtr);
+    const n = this.mem.n;
+    for (let o = 0; o < n; o += PLAIN_BLOCK) {
+      const len = Math.min(PLAIN_BLOCK, n - o);
+      const acc = this.accumulate(o, len, K, t, coef);
+      for (let j = 0; j < len; j++) out[o + j] = base[o + j] + acc[j] * h;
     }
   }
 
-  /** errorNormKernel as a plain loop, its two lane sums included; no terms: err = 0. */
-  private errorNormLoop(h: number, cols: Int32Array, coef: Float64Array, kPtr: Int32Array, Y: number, N: number, A: number, rtol: number): number {
-    const w = this.words;
+  /**
+   * errorNormKernel as plain loops, its two lane sums included: entry i goes to lane i & 1 (the
+   * blocks start at even i), each lane summed in increasing i, lane 0 + lane 1 at the end, so the
+   * sum has the kernel's bits; no terms: err = 0. Only the n entries: the padding entry's term,
+   * (+-0 / 1)^2 + 0 * 0 = +0, leaves a lane sum unchanged (a sum started at +0 is never -0).
+   */
+  private errorNormLoop(h: number, cols: Int32Array, coef: Float64Array, kPtr: Int32Array, y: Float64Array, yNew: Float64Array, atol: Float64Array, rtol: number): number {
     const K = cols.length;
+    const t = this.gatherTerms(cols, kPtr);
+    const n = this.mem.n;
     let lane0 = 0;
     let lane1 = 0;
-    for (let i = 0; i < this.mem.nPad; i++) {
-      let acc = K === 0 ? 0 : coef[0] * w[kPtr[cols[0]] / 8 + i];
-      for (let q = 1; q < K; q++) acc += coef[q] * w[kPtr[cols[q]] / 8 + i];
-      const yNew = w[N / 8 + i];
-      const r = (acc * h) / (w[A / 8 + i] + rtol * Math.max(Math.abs(w[Y / 8 + i]), Math.abs(yNew)));
-      if ((i & 1) === 0) lane0 += r * r + yNew * 0;
-      else lane1 += r * r + yNew * 0;
+    for (let o = 0; o < n; o += PLAIN_BLOCK) {
+      const len = Math.min(PLAIN_BLOCK, n - o);
+      const acc = K === 0 ? (this.accBlock ??= new Float64Array(PLAIN_BLOCK)).fill(0, 0, len) : this.accumulate(o, len, K, t, coef);
+      for (let j = 0; j < len; j++) {
+        const i = o + j;
+        const yn = yNew[i];
+        const r = (acc[j] * h) / (atol[i] + rtol * Math.max(Math.abs(y[i]), Math.abs(yn)));
+        if ((j & 1) === 0) lane0 += r * r + yn * 0;
+        else lane1 += r * r + yn * 0;
+      }
     }
     return lane0 + lane1;
   }

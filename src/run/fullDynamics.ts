@@ -1,5 +1,5 @@
 import { meanOver } from '../data/dataset.js';
-import { SimdKernels, StageMemory } from '../ode/simd.js';
+import { StageKernels, StageMemory } from '../ode/simd.js';
 import { Dataset, samplesByType } from '../data/dataset.js';
 import { LossGrad, TokenMajorGrad } from '../model/gradient.js';
 import { conservedProbes } from '../model/conserved.js';
@@ -38,11 +38,11 @@ export class FullDynamics implements Dynamics {
   /** the gradient for gdStep */
   private readonly g: Float64Array;
   /**
-   * The fused SIMD GD step's vectors, in one WebAssembly memory: the gradient and the two
-   * iterates (built on the first gdBuffers call, so flows never allocate them; null when they
-   * would not fit the memory's 2 GiB).
+   * The fused GD step's vectors: the gradient and the two iterates, in one WebAssembly memory
+   * for the SIMD kernel, or plain vectors above its cap (src/ode/simd.ts StageMemory), built on
+   * the first gdBuffers call, so flows never allocate them.
    */
-  private gd: { kernels: SimdKernels; g: Float64Array; y: Float64Array; out: Float64Array } | null | undefined;
+  private gd: { kernels: StageKernels; g: Float64Array; y: Float64Array; out: Float64Array } | undefined;
   /** the samples of each type I1..I4 */
   private readonly ofType: Int32Array[];
 
@@ -112,19 +112,18 @@ export class FullDynamics implements Dynamics {
 
   gdBuffers(): { y: Float64Array; out: Float64Array } | undefined {
     if (this.gd === undefined) {
-      // 3 vectors, each padded to even length (src/ode/simd.ts StageMemory)
-      const fits = 3 * (this.size + 1) * 8 <= 2 ** 31;
-      const mem = fits ? new StageMemory(this.size, 3) : null;
-      this.gd = mem ? { kernels: new SimdKernels(mem), g: mem.take(), y: mem.take(), out: mem.take() } : null;
+      const mem = new StageMemory(this.size, 3);
+      this.gd = { kernels: new StageKernels(mem), g: mem.take(), y: mem.take(), out: mem.take() };
     }
-    return this.gd ? { y: this.gd.y, out: this.gd.out } : undefined;
+    return { y: this.gd.y, out: this.gd.out };
   }
 
   gdStep(lr: number, y: Float64Array, out: Float64Array): number | void {
     // The full-batch GD step exactly as written: W <- W - lr * dL/dW.
     const gd = this.gd;
     if (gd && (y === gd.y || y === gd.out) && (out === gd.y || out === gd.out) && y !== out) {
-      // Fused with the non-finite probe, bit-identical to the loop below (src/ode/simd.ts gdKernel).
+      // Fused with the non-finite probe, bit-identical to the loop below (src/ode/simd.ts gdKernel,
+      // or its plain loop above the kernel memory's cap).
       this.grad(y, gd.g, 1);
       return gd.kernels.gradientStep(out, y, gd.g, lr);
     }

@@ -1,5 +1,5 @@
 import { ResolvedSettings } from '../config/resolve.js';
-import { MAX_WEIGHT_ENTRIES } from '../config/limits.js';
+import { MAX_ARRAY_ENTRIES } from '../config/limits.js';
 import { Dataset } from '../data/dataset.js';
 import { UsageError } from '../errors.js';
 import { liftParams } from '../gram/lift.js';
@@ -62,12 +62,13 @@ export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Pa
   if (params && s.init !== 'gaussian') {
     throw new UsageError(`--params gives the starting weights, so --init must be gaussian (got '${s.init}')`);
   }
-  // Weights are m x d (three of them) and m1 x m: refuse sizes that cannot fit in memory here,
-  // and say which start avoids forming them.
+  // Weights are m x d (three of them) and m1 x m, all in one array as Level F's state: refuse
+  // more than one array may hold (src/config/limits.ts MAX_ARRAY_ENTRIES), wherever they are
+  // formed, and say which start avoids forming them.
   const weightEntries = 3 * s.m * data.d + s.m1 * s.m;
-  if ((s.level === 'full' || s.init === 'gaussian' || s.init === 'orthogonal') && !params && weightEntries > MAX_WEIGHT_ENTRIES) {
+  if ((s.level === 'full' || s.init === 'gaussian' || s.init === 'orthogonal') && !params && weightEntries > MAX_ARRAY_ENTRIES) {
     throw new UsageError(
-      `--m ${s.m} --m1 ${s.m1} means ${weightEntries} weights, above the ${MAX_WEIGHT_ENTRIES} coflow forms; use --level gram --init wishart (or mean), which never forms them`,
+      `--m ${s.m} --m1 ${s.m1} means ${weightEntries} weights, above the ${MAX_ARRAY_ENTRIES} (2^31 - 1) entries coflow allows in one array; use --level gram --init wishart (or mean), which never forms them`,
     );
   }
   if (s.level === 'paper') {

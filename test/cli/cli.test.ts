@@ -23,7 +23,7 @@ describe('coflow CLI', () => {
       [['grad', '--params', join(dir, 'missing.npz'), '--data', join(dir, 'missing.npz'), '--out', join(dir, 'g.npz')], /missing\.npz/],
       [['run', '--no-plots', '--fillers', 'distinct', '--out', join(dir, 'e')], /fillers=distinct needs d >= 163/],
       [['run', '--no-plots', '--method', 'rk4', '--out', join(dir, 'f')], /--method must be one of/],
-      [['run', '--no-plots', '--preset', 'theory', '--level', 'gram', '--m', '1000000', '--out', join(dir, 'g')], /weights, above the \d+ coflow forms; use --level gram --init wishart/],
+      [['run', '--no-plots', '--preset', 'theory', '--level', 'gram', '--m', '10000000', '--out', join(dir, 'g')], /weights, above the \d+ \(2\^31 - 1\) entries coflow allows in one array; use --level gram --init wishart/],
       [['run', '--no-plots', '--samples', '1', '--out', join(dir, 'h')], /--samples must be an integer >= 2/],
       [['run', '--no-plots', '--mm', '3', '--out', join(dir, 'j')], /unknown option '--mm'/],
       [['run', '--no-plots', '--preset', 'paper-fig1', '--level', 'type', '--init', 'mean', '--out', join(dir, 'i')], /not theory-conforming/],

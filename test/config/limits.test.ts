@@ -9,7 +9,6 @@ import {
   MAX_ARRAY_ENTRIES,
   MAX_MEMORY_BYTES,
   MAX_NPZ_BYTES,
-  MAX_WEIGHT_ENTRIES,
   RunShape,
   runMemoryEstimate,
 } from '../../src/config/limits.js';
@@ -43,27 +42,36 @@ describe('limits', () => {
     expect(() => checkGradLimits({ n: 60, L: 5, d: 64, m: 128, m1: 256 })).not.toThrow();
   });
 
-  it('run: the weights Level F (and Level G from gaussian/orthogonal) form, at 2^24', () => {
+  it('run: the weights Level F (and Level G from gaussian/orthogonal) form, at one array (2^31 - 1)', () => {
     // 3 m d + m1 m = m (3 d + m1); d = 96, m1 = 64: m (352)
-    const mMax = Math.floor(MAX_WEIGHT_ENTRIES / 352);
-    expect(() => checkRunLimits({ ...F, m: mMax + 1 })).toThrow(/--m 47663 --m1 64 means 16777376 weights, above the 16777216 coflow forms/);
-    expect(() => checkRunLimits({ ...F, m: mMax, samples: 2 })).not.toThrow();
-    expect(() => checkRunLimits({ ...F, level: 'gram', init: 'orthogonal', m: mMax + 1 })).toThrow(/use --level gram --init wishart/);
-    expect(() => checkRunLimits({ ...F, level: 'gram', init: 'wishart', m: mMax + 1 })).not.toThrow();
-    expect(() => checkRunLimits({ ...F, paramsFromFile: true, level: 'gram', m: mMax + 1 })).not.toThrow();
+    const mMax = Math.floor(MAX_ARRAY_ENTRIES / 352);
+    expect(() => checkRunLimits({ ...F, m: mMax + 1 })).toThrow(
+      /^--m 6100806 --m1 64 means 2147483712 weights, above the 2147483647 \(2\^31 - 1\) entries coflow allows in one array; lower --m, --m1 or --d, or use --level gram --init wishart \(or mean\), which never forms them$/,
+    );
+    // at the boundary the weights pass, and final.npz (8 bytes per state value) is refused
+    expect(() => checkRunLimits({ ...F, m: mMax })).toThrow(/^run: final\.npz \(8 bytes per state value\) would be 16\.0 GiB, above the 2 GiB coflow can write or read as one \.npz file/);
+    expect(() => checkRunLimits({ ...F, level: 'gram', init: 'orthogonal', m: mMax + 1 })).toThrow(/means 2147483712 weights, .*; use --level gram --init wishart/);
+    expect(() => checkRunLimits({ ...F, level: 'gram', init: 'wishart', m: mMax + 1, samples: 2 })).not.toThrow();
+    expect(() => checkRunLimits({ ...F, paramsFromFile: true, level: 'gram', m: mMax + 1, samples: 2 })).not.toThrow();
+    // no limit from the kernels' memory: 2^24 + 160 weights (refused while the integrator's
+    // WebAssembly memory capped them) and 8 million are accepted, their vectors inside 8 GiB
+    for (const m of [Math.floor(2 ** 24 / 352) + 1, 22728]) expect(() => checkRunLimits({ ...F, m, samples: 2 }), `m = ${m}`).not.toThrow();
   });
 
-  it('run: Level G tokens bound, state entries, dopri5 memory, memory estimate', () => {
+  it('run: Level G tokens bound, state entries, memory estimate (no limit from the kernels\' memory)', () => {
     expect(gramTokensBound({ ...F, level: 'gram' })).toBe(3 + (24 * 11) / 3);
     expect(gramTokensBound({ ...F, level: 'gram', fillers: 'repeat', d: 10 ** 6 })).toBe(3 + 24 * 5);
     expect(gramTokensBound({ ...F, level: 'gram', testN: 100, d: 10 ** 6 })).toBe(3 + 88 + 600);
     expect(gramTokensBound({ ...F, level: 'gram', dataFromFile: true, d: 50 })).toBe(50);
     const G = (k: number, method: RunShape['method']): RunShape => ({ ...F, level: 'gram', init: 'mean', fillers: 'repeat', n: 6 * k, L: 3, d: k, method });
-    // dopri5: 13 * 8 * (4k^2 + k + 1) <= 2^31
-    let kMax = 1;
-    while (13 * 8 * (4 * (kMax + 1) ** 2 + kMax + 2) <= 2 ** 31) kMax++;
-    expect(() => checkRunLimits(G(kMax + 1, 'dopri5'))).toThrow(/dopri5's 13 vectors .* above the 2 GiB of its WebAssembly memory/);
-    expect(() => checkRunLimits({ ...G(kMax, 'dopri5'), samples: 2 })).not.toThrow();
+    // dopri5 was refused from 13 * 8 * (4k^2 + k + 1) > 2^31 (its vectors in one WebAssembly
+    // memory); above that cap they are plain arrays now, and only the memory estimate binds
+    let kOld = 1;
+    while (13 * 8 * (4 * (kOld + 1) ** 2 + kOld + 2) <= 2 ** 31) kOld++;
+    expect(kOld).toBe(2271);
+    expect(() => checkRunLimits({ ...G(kOld + 1, 'dopri5'), samples: 2 })).not.toThrow();
+    expect(() => checkRunLimits({ ...G(3000, 'dopri5'), samples: 2 })).not.toThrow();
+    expect(() => checkRunLimits(G(4000, 'dopri5'))).toThrow(/run: these settings need about [\d.]+ GiB of memory \(mostly 20 vectors of the 64004001-value state \(dopri5 at Level G\)/);
     // GD: the memory estimate binds first
     expect(() => checkRunLimits(G(7000, 'gd'))).toThrow(/run: these settings need about [\d.]+ GiB of memory \(mostly 10 vectors of the 196007001-value state/);
     expect(runMemoryEstimate(G(7000, 'gd')).total).toBeGreaterThan(MAX_MEMORY_BYTES);

@@ -5,10 +5,16 @@
  * (Object.is: -0 differs from +0). Sizes around the SIMD width (2) and the tile edge (16): k = 1,
  * odd k (a last row and column outside the 2 x 2 blocks), k not a multiple of 16; patterns with
  * an empty row and an empty column, and rows with more than four nonzeros (several passes).
+ * Every case runs twice: on the WebAssembly kernels, and on the plain loops GramKernels falls
+ * back to above the kernel memory's cap (src/wasm/memory.ts).
  */
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GramKernels, compressPattern } from '../../src/gram/kernels.js';
+import { setKernelMemoryCapForTests } from '../../src/wasm/memory.js';
 import { firstDiff, lcg } from './helpers.js';
+
+/** The path setup()'s kernels take: WebAssembly, or the plain loops of a kernel memory above its cap. */
+let mode: 'SIMD' | 'plain' = 'SIMD';
 
 
 
@@ -59,6 +65,8 @@ function setup(k: number, seed: number): Setup {
   for (let e = 0; e < nnz; e++) Gam[nzRow[e] * k + nzCol[e]] = e % 7 === 3 ? 0 : rnd() - 0.5;
   const size = 4 * k * k + k + 1;
   const km = new GramKernels(k, size, { nzRow, nzCol, nnz }, Gam, ['O', 'T1', 'T2']);
+  // the path under test is the one running
+  expect(km.simd).toBe(mode === 'SIMD');
   const y = new Float64Array(size).map(() => rnd() - 0.5);
   km.loadState(y);
   return { k, km, Gam, nzRow, nzCol, nnz, y, rnd };
@@ -76,7 +84,19 @@ function randomize(s: Setup, m: number): Float64Array {
 
 const SIZES = [1, 2, 3, 5, 16, 17, 33, 40, 131];
 
-describe('Level G kernels = naive loops in the same order, bit for bit', () => {
+// Both paths against the same oracles: the WebAssembly kernels, and the plain loops GramKernels
+// runs when its memory would exceed the kernel memory's cap (forced here by a cap of 0 bytes).
+for (const pathMode of ['SIMD', 'plain'] as const) describe(`Level G kernels = naive loops in the same order, bit for bit (${pathMode})`, () => {
+  let savedCap = Infinity;
+  beforeAll(() => {
+    mode = pathMode;
+    if (pathMode === 'plain') savedCap = setKernelMemoryCapForTests(0);
+  });
+  afterAll(() => {
+    mode = 'SIMD';
+    setKernelMemoryCapForTests(savedCap);
+  });
+
   test('compressPattern groups the list by rows and by columns, keeping its order inside a group', () => {
     const k = 4;
     // b-major list: (0,1) (0,3) (2,0) (2,1) (3,1)
@@ -203,6 +223,34 @@ describe('Level G kernels = naive loops in the same order, bit for bit', () => {
       expect(out[2 * k * k]).toBe(9);
     });
   }
+
+  test('fresh blocks and dot products start from +0: entries whose every product is -0 come out +0', () => {
+    // one nonzero per row and column, Gam = -0.5 there; a state of +0: every product is -0.5 * +0 = -0
+    const k = 3;
+    const Gam = new Float64Array(k * k);
+    Gam[1] = Gam[5] = Gam[6] = -0.5;
+    const size = 4 * k * k + k + 1;
+    const km = new GramKernels(k, size, { nzRow: Int32Array.of(0, 1, 2), nzCol: Int32Array.of(1, 2, 0), nnz: 3 }, Gam, ['O']);
+    expect(km.simd).toBe(mode === 'SIMD');
+    km.loadState(new Float64Array(size));
+    const { O } = km.slots;
+    const allPlusZero = (v: Float64Array) => Array.from(v).every((x) => Object.is(x, 0));
+    for (const op of [() => km.gamRows(O, km.state, 1, true), () => km.gamCols(O, km.state, 1, true), () => km.copy(O, km.state, -1, true)]) {
+      km.view(O).fill(NaN);
+      op();
+      expect(allPlusZero(km.view(O))).toBe(true);
+    }
+    km.loadGu(Float64Array.of(-1, -1, -1));
+    const v = new Float64Array(k).fill(NaN);
+    km.vecMat(v, km.gu, km.state);
+    expect(allPlusZero(v)).toBe(true);
+    v.fill(NaN);
+    km.matVec(v, km.state, km.gu);
+    expect(allPlusZero(v)).toBe(true);
+    // negative control: without the +0 start these entries would be -0
+    expect(Object.is(-0.5 * 0, -0) && Object.is(-1 * 0, -0)).toBe(true);
+    expect(allPlusZero(Float64Array.of(-0))).toBe(false);
+  });
 
   test('the bit comparison sees a one-ulp change and a sign of zero', () => {
     const a = Float64Array.of(1, 0, 3);

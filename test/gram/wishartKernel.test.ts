@@ -6,13 +6,14 @@
  * +0 and -0 differ), on random small configurations covering extra tokens, m = p0, p0 <= m < p
  * (extra tokens without a diagonal entry), huge m, s0 = 0 (signed zeros), p not a multiple of 4.
  */
-import { describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Dataset } from '../../src/data/dataset.js';
 import { generateDataset } from '../../src/data/generate.js';
 import { sampleChiSquare } from '../../src/gram/gamma.js';
 import { gramLayout, tokenIndex } from '../../src/gram/layout.js';
 import { GramSampleConfig, sampleGramState } from '../../src/gram/wishart.js';
 import { Rng } from '../../src/random/rng.js';
+import { setKernelMemoryCapForTests } from '../../src/wasm/memory.js';
 
 /** The sampler's own configuration (no `method`: 'auto', as sampleGramState defaults). */
 type Cfg = Omit<GramSampleConfig, 'method'>;
@@ -84,7 +85,17 @@ function firstDifference(a: Float64Array, b: Float64Array): number {
   return -1;
 }
 
-describe('Bartlett Gram state: fast path = full-matrix oracle, bit for bit', () => {
+// Both paths against the oracle: the WebAssembly tiles, and the plain-JS tiles a draw too large
+// for a kernel memory falls back to (forced here by a cap of 0 bytes, src/wasm/memory.ts).
+for (const pathMode of ['SIMD', 'plain'] as const) describe(`Bartlett Gram state: fast path = full-matrix oracle, bit for bit (${pathMode})`, () => {
+  let savedCap = Infinity;
+  beforeAll(() => {
+    if (pathMode === 'plain') savedCap = setKernelMemoryCapForTests(0);
+  });
+  afterAll(() => {
+    setKernelMemoryCapForTests(savedCap);
+  });
+
   test('random small configurations (extra tokens, m = p0, p0 <= m < p, huge m, s0 = 0)', () => {
     const rng = new Rng('test-wishart-kernel');
     let negativeZeros = 0;

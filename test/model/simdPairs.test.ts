@@ -1,15 +1,27 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/data/generate.js';
 import { PairTable } from '../../src/model/pairTable.js';
 import { PairKernels } from '../../src/model/simdPairs.js';
 import { Rng } from '../../src/random/rng.js';
+import { setKernelMemoryCapForTests } from '../../src/wasm/memory.js';
 
-describe('SIMD pair kernels of the gradient', () => {
+// Both paths against the same oracle: the SIMD kernels, and the plain loops PairKernels runs when
+// its data would exceed the kernel memory's cap (forced here by a cap of 0 bytes).
+for (const pathMode of ['SIMD', 'plain'] as const) describe(`pair kernels of the gradient (${pathMode})`, () => {
+  let savedCap = Infinity;
+  beforeAll(() => {
+    if (pathMode === 'plain') savedCap = setKernelMemoryCapForTests(0);
+  });
+  afterAll(() => {
+    setKernelMemoryCapForTests(savedCap);
+  });
+
   for (const m of [1, 2, 7, 16, 128]) {
     it(`m = ${m}: scores and accumulated rows equal a scalar computation (oracle) to round-off`, () => {
       const data = generateDataset({ n: 12, L: 4, d: 30, seed: m, fillers: 'repeat' });
       const pairs = new PairTable(data);
       const k = new PairKernels(pairs, data.d, m);
+      expect(k.simd).toBe(pathMode === 'SIMD');
       const rng = new Rng(m);
       const tQ = rng.fillNormal(new Float64Array(data.d * m), 1);
       const tK = rng.fillNormal(new Float64Array(data.d * m), 1);

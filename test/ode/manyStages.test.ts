@@ -5,8 +5,8 @@
  * The Dopri5 driver runs only DOPRI5 (its tableau, vector count and controller exponents are
  * fixed), so the steps here are taken through the driver's own code path, written out: the
  * tableau as data (validateTableau, buildTableau), its nonzero coefficients per row (as
- * Dopri5's constructor), SimdKernels.linearCombination for the stages and y_new,
- * SimdKernels.errorNormSq for the error estimate, FSAL by swapping K[0] and K[s-1] and their
+ * Dopri5's constructor), StageKernels.linearCombination for the stages and y_new,
+ * StageKernels.errorNormSq for the error estimate, FSAL by swapping K[0] and K[s-1] and their
  * offsets (as Dopri5.step), every step accepted (as its 'fixed' controller).
  *
  * The method: classical RK4 applied three times with step h/3, as one explicit tableau of 12
@@ -19,9 +19,10 @@ import { describe, expect, it } from 'vitest';
 import { integrateFixedSteps } from '../../src/ode/fixedStep.js';
 import { Rational } from '../../src/exact/rational.js';
 import type { RationalPair } from '../../src/ode/tableau.js';
-import { SimdKernels, StageMemory } from '../../src/ode/simd.js';
+import { StageKernels, StageMemory } from '../../src/ode/simd.js';
 import { buildTableau, validateTableau, type ButcherTableau, type RationalTableau } from '../../src/ode/tableau.js';
 import type { VectorField } from '../../src/ode/types.js';
+import { setKernelMemoryCapForTests } from '../../src/wasm/memory.js';
 import { measure } from '../measure.js';
 
 const RK4_C: RationalPair[] = [[0, 1], [1, 2], [1, 2], [1, 1]];
@@ -65,7 +66,7 @@ function stepOnKernels(tab: ButcherTableau, f: VectorField, y0: Float64Array, tE
   const n = y0.length;
   const s = tab.stages;
   const mem = new StageMemory(n, s + 4);
-  const kernels = new SimdKernels(mem);
+  const kernels = new StageKernels(mem);
   let y = mem.take();
   let yNew = mem.take();
   const yStage = mem.take();
@@ -73,7 +74,7 @@ function stepOnKernels(tab: ButcherTableau, f: VectorField, y0: Float64Array, tE
   atol.fill(1e-12);
   mem.pad(atol, 1);
   const K = Array.from({ length: s }, () => mem.take());
-  const kPtr = Int32Array.from(K, (k) => k.byteOffset);
+  const kPtr = Int32Array.from(K, (k) => mem.address(k));
   const rows = tab.a.map(nonzeros);
   const [bCols, bCoef] = nonzeros(tab.b);
   const [eCols, eCoef] = nonzeros(tab.e);
@@ -174,6 +175,23 @@ describe('a 13-stage tableau (RK4 three times, FSAL) on the SIMD kernels', () =>
     for (const p of orders) {
       expect(p).toBeGreaterThan(3.8);
       expect(p).toBeLessThan(4.3);
+    }
+  });
+  it('the same steps on plain vectors (a StageMemory above the kernel memory\'s cap) give the same bits, error estimates included', () => {
+    const run = () => {
+      const estimates: number[] = [];
+      const y = stepOnKernels(tab, decay, Y0, 1, 8, (_yOld, _yNew, _K, errSq) => estimates.push(errSq));
+      return [...y, ...estimates];
+    };
+    const simd = run();
+    const saved = setKernelMemoryCapForTests(0);
+    try {
+      expect(new StageMemory(Y0.length, tab.stages + 4).simd).toBe(false);
+      const plain = run();
+      expect(plain.length).toBe(simd.length);
+      plain.forEach((v, i) => expect(Object.is(v, simd[i]), `entry ${i}: ${v} vs ${simd[i]}`).toBe(true));
+    } finally {
+      setKernelMemoryCapForTests(saved);
     }
   });
 });

@@ -11,7 +11,7 @@ import { generateDataset } from '../../src/data/generate.js';
 import { initParams } from '../../src/model/init.js';
 import { Dopri5, solveIvp, type VectorField } from '../../src/ode/index.js';
 import { Rational } from '../../src/exact/rational.js';
-import { SimdKernels, StageMemory } from '../../src/ode/simd.js';
+import { StageKernels, StageMemory } from '../../src/ode/simd.js';
 import { DOPRI5_RATIONAL, validateTableau } from '../../src/ode/tableau.js';
 import { FullDynamics } from '../../src/run/fullDynamics.js';
 import { runDynamics } from '../../src/run/run.js';
@@ -144,9 +144,9 @@ describe('RMS error norm on a known error vector (n = 10^4)', () => {
     expect(rel).toBeLessThanOrEqual(1e-14);
   });
 
-  test('the fused kernel (SimdKernels.errorNormSq) = sum_i (err_i / w_i)^2 to 1e-14 relative', () => {
+  test('the fused kernel (StageKernels.errorNormSq) = sum_i (err_i / w_i)^2 to 1e-14 relative', () => {
     const mem = new StageMemory(N, 4);
-    const kernels = new SimdKernels(mem);
+    const kernels = new StageKernels(mem);
     // one "stage" holding err / H, so the kernel's err = H * 1 * stage is err itself
     const stage = mem.take();
     const y = mem.take();

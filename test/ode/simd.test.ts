@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { SimdKernels, StageMemory } from '../../src/ode/simd.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StageKernels, StageMemory } from '../../src/ode/simd.js';
 import { sleb, uleb } from '../../src/wasm/emit.js';
+import { setKernelMemoryCapForTests } from '../../src/wasm/memory.js';
 import { Rng } from '../../src/random/rng.js';
 
 /** Distinct stage vectors of setup(); term counts beyond it repeat stages. */
@@ -33,17 +34,22 @@ function referenceErrorNormSq(h: number, coef: ArrayLike<number>, K: Float64Arra
   return lanes[0] + lanes[1];
 }
 
+/** Which path the memories of setup() take: the SIMD kernels, or plain vectors and loops (cap 0). */
+let mode: 'SIMD' | 'plain' = 'SIMD';
+
 /** `stages` random stage vectors and y, yNew, atol, out in a memory of `extra` more vectors (>= 4). */
 function setup(n: number, seed: number, extra = 5, stages = STAGES) {
   const rng = new Rng(seed);
   const mem = new StageMemory(n, stages + extra);
-  const kernels = new SimdKernels(mem);
+  // the path under test is the one running (else a passing test would say nothing about it)
+  expect(mem.simd).toBe(mode === 'SIMD');
+  const kernels = new StageKernels(mem);
   const K = Array.from({ length: stages }, () => {
     const v = mem.take();
     for (let i = 0; i < n; i++) v[i] = rng.normal();
     return v;
   });
-  const kPtr = Int32Array.from(K, (k) => k.byteOffset);
+  const kPtr = Int32Array.from(K, (k) => mem.address(k));
   const y = mem.take();
   const yNew = mem.take();
   const atol = mem.take();
@@ -71,7 +77,7 @@ function sameBits(got: Float64Array, want: Float64Array): void {
   for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want[i])) throw new Error(`entry ${i}: ${got[i]} !== ${want[i]}`);
 }
 
-describe('WebAssembly SIMD kernels of the Runge-Kutta passes', () => {
+describe('LEB128', () => {
   it('LEB128 encoders match hand-encoded values (wasm spec examples)', () => {
     expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26]);
     expect(uleb(0)).toEqual([0]);
@@ -79,6 +85,20 @@ describe('WebAssembly SIMD kernels of the Runge-Kutta passes', () => {
     expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78]);
     expect(sleb(-1)).toEqual([0x7f]);
     expect(sleb(64)).toEqual([0xc0, 0x00]);
+  });
+});
+
+// The same oracles for both paths: the WebAssembly SIMD kernels, and the plain vectors and loops
+// a StageMemory above the kernel memory's cap gets (forced here by a cap of 0 bytes).
+for (const pathMode of ['SIMD', 'plain'] as const) describe(`the Runge-Kutta passes (${pathMode})`, () => {
+  let savedCap = Infinity;
+  beforeAll(() => {
+    mode = pathMode;
+    if (pathMode === 'plain') savedCap = setKernelMemoryCapForTests(0);
+  });
+  afterAll(() => {
+    mode = 'SIMD';
+    setKernelMemoryCapForTests(savedCap);
   });
 
   // Memories of 17 vectors (term table for up to 17 terms: 18..20 take the plain loop) and of
@@ -157,12 +177,18 @@ describe('WebAssembly SIMD kernels of the Runge-Kutta passes', () => {
     }
   });
 
-  it('vectors are 16-byte aligned, zero-initialised, and the memory refuses a vector too many', () => {
+  it('vectors are 16-byte aligned, zero-initialised, at their addresses, and the memory refuses a vector too many', () => {
     const mem = new StageMemory(5, 2);
     const a = mem.take();
     const b = mem.take();
     expect(a.byteOffset % 16).toBe(0);
     expect(b.byteOffset % 16).toBe(0);
+    // addresses: byte offsets in the WebAssembly memory (5 values padded to 6: 48 bytes apart),
+    // indices with plain vectors (byte offsets of a large plain state would overflow an int32)
+    expect([mem.address(a), mem.address(b)]).toEqual(mode === 'SIMD' ? [a.byteOffset, a.byteOffset + 48] : [0, 1]);
+    expect(mem.vectorAt(mem.address(a))).toBe(a);
+    expect(mem.vectorAt(mem.address(b))).toBe(b);
+    expect(() => mem.address(new Float64Array(5))).toThrow(/not a vector of this memory/);
     expect(Array.from(b)).toEqual([0, 0, 0, 0, 0]);
     expect(() => mem.take()).toThrow(/taken/);
   });

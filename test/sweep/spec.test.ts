@@ -59,7 +59,7 @@ describe('sweep spec: grid and expressions', () => {
     await refused({ base: { ...base, lr: 0.1 }, grid: { m: [128] } }, /point m=128: 'lr' does not apply to --method dopri5/);
     await refused({ base: { preset: 'theory', init: 'wishart' }, grid: { level: ['gram', 'type'] } }, /point level=type: --init wishart is not available at --level type/);
     await refused({ base: { preset: 'theory', level: 'gram', init: 'wishart', snapshots: 19 }, grid: { samples: [20, 10] } }, /point samples=10: 'snapshots' must be an integer in \[0, samples - 1 = 9\]/);
-    await refused({ base: { ...base, level: 'full', init: 'gaussian' }, grid: { m: [128, 100000] } }, /point m=100000: .*16777216/);
+    await refused({ base: { ...base, level: 'full', init: 'gaussian' }, grid: { m: [128, 10000000] } }, /point m=10000000: .*above the 2147483647 \(2\^31 - 1\) entries coflow allows in one array/);
   });
 
   it('refuses a bad file shape: unknown keys (did you mean), wrong types, duplicates, integer literals', () => {
