@@ -40,7 +40,7 @@
  * The output is deterministic text (fixed term order), so a golden test can compare it byte for
  * byte with the committed file.
  */
-import { Code } from './code.js';
+import { Code, RecordingBody } from './code.js';
 import { Algebra, Factor, Poly, ScalarFactor, Term, asciiStyle, formatTermBody, scalarKey, wordKey } from '../algebra/ncpoly.js';
 import { Rational } from '../../exact/rational.js';
 import { displayOrder, formatGrouped } from '../algebra/display.js';
@@ -61,40 +61,16 @@ type WorkspaceField = (typeof WORKSPACE_FIELDS)[number];
  * offset and kernel matrix is printed through ws(), offset() or slot(), which record it, so the
  * function destructures exactly what its body uses; a local is defined where it is first used.
  */
-class FunctionBody {
-  /** the body's lines, one level inside the function */
-  readonly code = new Code(1);
-  private readonly fields = new Set<WorkspaceField>();
-  private readonly offsets = new Set<GramVariable | 'end'>();
-  private readonly locals = new Set<string>();
+class FunctionBody extends RecordingBody<WorkspaceField, GramVariable | 'end'> {
   /** the kernel matrices used (src/gram/kernels.ts), for GRAM_KERNEL_SLOTS */
   readonly slots = new Set<string>();
 
-  ws(name: WorkspaceField): string {
-    this.fields.add(name);
-    return name;
-  }
-
-  /** `o_v`: the offset of block v in a state (o_end: the state's length), from the GramLayout */
-  offset(v: GramVariable | 'end'): string {
-    this.offsets.add(v);
-    return `o_${v}`;
+  constructor() {
+    super('gramCode');
   }
 
   slot(name: string): string {
     this.slots.add(name);
-    return name;
-  }
-
-  /**
-   * A local of the body, defined by `define` (which prints its lines here) where it is first
-   * used; the use must then be outside any block, or the definition would be scoped to it.
-   */
-  local(name: string, define: () => void): string {
-    if (this.locals.has(name)) return name;
-    if (this.code.level !== 1) throw new Error(`gramCode: ${name} is first used inside a block`);
-    this.locals.add(name);
-    define();
     return name;
   }
 
@@ -671,7 +647,7 @@ function isMatrixBlock(alg: Algebra, v: string): boolean {
 }
 
 /** What one generated system function is: its name, documentation, parameters and equations. */
-interface SystemFunction {
+export interface SystemFunction {
   readonly name: string;
   readonly doc: readonly string[];
   readonly params: string;

@@ -32,11 +32,11 @@
  * flow is -(Gam A + B Gam). The output is deterministic text, compared byte for byte with the
  * committed file by test/symbolic/golden.test.ts.
  */
-import { Code } from './code.js';
+import { RecordingBody } from './code.js';
 import { Algebra, Factor, Poly, ScalarFactor, Term, Word, asciiStyle, scalarKey, wordKey } from '../algebra/ncpoly.js';
 import { displayOrder, formatGrouped } from '../algebra/display.js';
 import { GRAM_VARIABLES, GramSystem, GramVariable } from '../derivation/gramSystem.js';
-import { planTerms } from './gramCode.js';
+import { planTerms, type SystemFunction as GramSystemFunction } from './gramCode.js';
 
 /** Where the generated Level T field lives, relative to the repository root. */
 export const TYPE_FIELD_PATH = 'src/reduced/generated/typeField.ts';
@@ -84,11 +84,7 @@ function isGu(f: Factor | undefined): boolean {
  * One generated function: its body, the work vectors, locals, workspace fields, offsets and
  * imports it uses (each recorded as it is printed, so the function destructures exactly those).
  */
-class TypeFunction {
-  readonly code = new Code(1);
-  private readonly fields = new Set<WorkspaceField>();
-  private readonly offsets = new Set<GramVariable>();
-  private readonly locals = new Set<string>();
+class TypeFunction extends RecordingBody<WorkspaceField, GramVariable> {
   /** word key -> ordered-orbit work vector; state symbol -> its expansion */
   private readonly ordByKey = new Map<string, string>();
   private readonly ordLines: string[] = [];
@@ -102,7 +98,9 @@ class TypeFunction {
   constructor(
     private readonly alg: Algebra,
     readonly imports: Set<Import>,
-  ) {}
+  ) {
+    super('typeCode');
+  }
 
   get orbitVectors(): number {
     return this.ordLines.length;
@@ -112,28 +110,8 @@ class TypeFunction {
     return this.clsLines.length;
   }
 
-  ws(name: WorkspaceField): string {
-    this.fields.add(name);
-    return name;
-  }
-
-  offset(v: GramVariable): string {
-    this.offsets.add(v);
-    return `o_${v}`;
-  }
-
   use(name: Import): string {
     this.imports.add(name);
-    return name;
-  }
-
-  /** A local of the body, printed by `define` where first used (always outside the equation loops). */
-  local(name: string, define: () => void): string {
-    if (!this.locals.has(name)) {
-      if (this.code.level !== 1) throw new Error(`typeCode: ${name} is first used inside a block`);
-      this.locals.add(name);
-      define();
-    }
     return name;
   }
 
@@ -370,13 +348,8 @@ class TypeFunction {
   }
 }
 
-/** What one generated function is: its name, documentation, parameters and equations. */
-interface SystemFunction {
-  readonly name: string;
-  readonly doc: readonly string[];
-  readonly params: string;
-  readonly equations: Readonly<Record<GramVariable, Poly>>;
-  readonly label: (v: string) => string;
+/** A generated function as for Level G (gramCode.ts), and what it writes on empty orbits. */
+interface SystemFunction extends GramSystemFunction {
   /** the value written where the block has no pairs: 0 (flow) or the state's own value (GD map) */
   readonly hold: 'zero' | 'keep';
 }
