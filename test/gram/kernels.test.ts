@@ -8,13 +8,12 @@
  * Every case runs twice: on the WebAssembly kernels, and on the plain loops GramKernels falls
  * back to above the kernel memory's cap (src/wasm/memory.ts).
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { GramKernels, compressPattern } from '../../src/gram/kernels.js';
-import { setKernelMemoryCapForTests } from '../../src/wasm/memory.js';
+import { describeBothPaths, kernelPath } from '../wasm/paths.js';
 import { firstDiff, lcg } from './helpers.js';
 
 /** The path setup()'s kernels take: WebAssembly, or the plain loops of a kernel memory above its cap. */
-let mode: 'SIMD' | 'plain' = 'SIMD';
 
 
 
@@ -66,7 +65,7 @@ function setup(k: number, seed: number): Setup {
   const size = 4 * k * k + k + 1;
   const km = new GramKernels(k, size, { nzRow, nzCol, nnz }, Gam, ['O', 'T1', 'T2']);
   // the path under test is the one running
-  expect(km.simd).toBe(mode === 'SIMD');
+  expect(km.simd).toBe(kernelPath.current === 'SIMD');
   const y = new Float64Array(size).map(() => rnd() - 0.5);
   km.loadState(y);
   return { k, km, Gam, nzRow, nzCol, nnz, y, rnd };
@@ -86,16 +85,7 @@ const SIZES = [1, 2, 3, 5, 16, 17, 33, 40, 131];
 
 // Both paths against the same oracles: the WebAssembly kernels, and the plain loops GramKernels
 // runs when its memory would exceed the kernel memory's cap (forced here by a cap of 0 bytes).
-for (const pathMode of ['SIMD', 'plain'] as const) describe(`Level G kernels = naive loops in the same order, bit for bit (${pathMode})`, () => {
-  let savedCap = Infinity;
-  beforeAll(() => {
-    mode = pathMode;
-    if (pathMode === 'plain') savedCap = setKernelMemoryCapForTests(0);
-  });
-  afterAll(() => {
-    mode = 'SIMD';
-    setKernelMemoryCapForTests(savedCap);
-  });
+describeBothPaths('Level G kernels = naive loops in the same order, bit for bit', () => {
 
   test('compressPattern groups the list by rows and by columns, keeping its order inside a group', () => {
     const k = 4;
@@ -231,7 +221,7 @@ for (const pathMode of ['SIMD', 'plain'] as const) describe(`Level G kernels = n
     Gam[1] = Gam[5] = Gam[6] = -0.5;
     const size = 4 * k * k + k + 1;
     const km = new GramKernels(k, size, { nzRow: Int32Array.of(0, 1, 2), nzCol: Int32Array.of(1, 2, 0), nnz: 3 }, Gam, ['O']);
-    expect(km.simd).toBe(mode === 'SIMD');
+    expect(km.simd).toBe(kernelPath.current === 'SIMD');
     km.loadState(new Float64Array(size));
     const { O } = km.slots;
     const allPlusZero = (v: Float64Array) => Array.from(v).every((x) => Object.is(x, 0));

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StageKernels, StageMemory } from '../../src/ode/simd.js';
 import { sleb, uleb } from '../../src/wasm/emit.js';
-import { setKernelMemoryCapForTests } from '../../src/wasm/memory.js';
+import { describeBothPaths, kernelPath } from '../wasm/paths.js';
 import { Rng } from '../../src/random/rng.js';
 
 /** Distinct stage vectors of setup(); term counts beyond it repeat stages. */
@@ -35,14 +35,13 @@ function referenceErrorNormSq(h: number, coef: ArrayLike<number>, K: Float64Arra
 }
 
 /** Which path the memories of setup() take: the SIMD kernels, or plain vectors and loops (cap 0). */
-let mode: 'SIMD' | 'plain' = 'SIMD';
 
 /** `stages` random stage vectors and y, yNew, atol, out in a memory of `extra` more vectors (>= 4). */
 function setup(n: number, seed: number, extra = 5, stages = STAGES) {
   const rng = new Rng(seed);
   const mem = new StageMemory(n, stages + extra);
   // the path under test is the one running (else a passing test would say nothing about it)
-  expect(mem.simd).toBe(mode === 'SIMD');
+  expect(mem.simd).toBe(kernelPath.current === 'SIMD');
   const kernels = new StageKernels(mem);
   const K = Array.from({ length: stages }, () => {
     const v = mem.take();
@@ -90,16 +89,7 @@ describe('LEB128', () => {
 
 // The same oracles for both paths: the WebAssembly SIMD kernels, and the plain vectors and loops
 // a StageMemory above the kernel memory's cap gets (forced here by a cap of 0 bytes).
-for (const pathMode of ['SIMD', 'plain'] as const) describe(`the Runge-Kutta passes (${pathMode})`, () => {
-  let savedCap = Infinity;
-  beforeAll(() => {
-    mode = pathMode;
-    if (pathMode === 'plain') savedCap = setKernelMemoryCapForTests(0);
-  });
-  afterAll(() => {
-    mode = 'SIMD';
-    setKernelMemoryCapForTests(savedCap);
-  });
+describeBothPaths('the Runge-Kutta passes', () => {
 
   // Memories of 17 vectors (term table for up to 17 terms: 18..20 take the plain loop) and of
   // 29 (every K <= 20 from the table), so each of the three paths meets the oracles.
@@ -185,7 +175,7 @@ for (const pathMode of ['SIMD', 'plain'] as const) describe(`the Runge-Kutta pas
     expect(b.byteOffset % 16).toBe(0);
     // addresses: byte offsets in the WebAssembly memory (5 values padded to 6: 48 bytes apart),
     // indices with plain vectors (byte offsets of a large plain state would overflow an int32)
-    expect([mem.address(a), mem.address(b)]).toEqual(mode === 'SIMD' ? [a.byteOffset, a.byteOffset + 48] : [0, 1]);
+    expect([mem.address(a), mem.address(b)]).toEqual(kernelPath.current === 'SIMD' ? [a.byteOffset, a.byteOffset + 48] : [0, 1]);
     expect(mem.vectorAt(mem.address(a))).toBe(a);
     expect(mem.vectorAt(mem.address(b))).toBe(b);
     expect(() => mem.address(new Float64Array(5))).toThrow(/not a vector of this memory/);
