@@ -100,9 +100,15 @@ describe('runDynamics at Level F', () => {
     const dyn = new FullDynamics(data, p0);
     const pl = plan({ tEnd: 20, rtol: 1e-10, atol: 1e-12, samples: 25 });
     const dp = runDynamics(dyn, dyn.pack(p0), pl);
-    const ox = runDynamics(dyn, dyn.pack(p0), { ...pl, method: 'odex' });
+    // odex runs through the same driver: it reports progress at each recorded row, with that row's loss
+    const progress: [number, number][] = [];
+    const ox = runDynamics(dyn, dyn.pack(p0), { ...pl, method: 'odex' }, { onProgress: (f, loss) => progress.push([f, loss]) });
     expect(dp.status).toBe('success');
     expect(ox.status).toBe('success');
+    expect(progress.length).toBe(ox.trajectory.rows.length);
+    expect(progress.map(([, loss]) => loss)).toEqual(ox.trajectory.column('loss'));
+    expect(progress[progress.length - 1][0]).toBe(1);
+    for (let i = 1; i < progress.length; i++) expect(progress[i][0]).toBeGreaterThanOrEqual(progress[i - 1][0]);
     expect(ox.trajectory.rows.length).toBe(dp.trajectory.rows.length);
     let worst = 0;
     for (const col of ['loss', 'G1', 'G2', 'G3', 'score_k1_q2', 'score_k3_q1', 'minMargin']) {
