@@ -299,7 +299,7 @@ describe('negative controls: a perturbed derivation emits different code that fa
     expect(idx).toBeGreaterThanOrEqual(0);
     const text = generateTypeFieldSource(perturbed(sys, 'gd', 'S', idx, new Rational(2n)));
     expect(text).not.toBe(committed);
-    expect(text).toContain('+ 2 * e2 * W6[o]');
+    expect(text).toContain('+ 2 * e2 * W3[o]');
     const r = compareWithOracle(runner(await loadGenerated(text, 'gdS')));
     expect(r.fieldDiffs).toBe(0); // the flow was not touched
     expect(r.gdDiffs).toBe(CASES.length * 6 * ETAS.length);
@@ -317,9 +317,9 @@ describe('negative controls: a perturbed derivation emits different code that fa
 
   it("a change of association only (S' as S - eta Gam A - eta B Gam instead of S - eta (Gam A + B Gam)) is caught", async () => {
     const text = generateTypeFieldSource(sys);
-    const from = 'y[o_S + o] - eta * (W1[o] + W3[o]) + e2 * W6[o]';
+    const from = 'y[o_S + o] - eta * (W0[o] + W1[o]) + e2 * W3[o]';
     expect(text).toContain(from);
-    const mod = await loadGenerated(text.replace(from, 'y[o_S + o] - eta * W1[o] - eta * W3[o] + e2 * W6[o]'), 'assoc');
+    const mod = await loadGenerated(text.replace(from, 'y[o_S + o] - eta * W0[o] - eta * W1[o] + e2 * W3[o]'), 'assoc');
     const r = compareWithOracle(runner(mod));
     expect(r.fieldDiffs).toBe(0);
     expect(r.gdDiffs).toBeGreaterThan(0);

@@ -11,44 +11,46 @@ import type { TypeWorkspace } from '../workspace.js';
 export const TYPE_ORBIT_VECTORS = 13;
 export const TYPE_CLASS_VECTORS = 1;
 
+/** The k x k state blocks of y by ordered orbit, into w.ord[0..3] (S, A, B, C; a symmetric block reads its unordered orbit). */
+function expandStateBlocks(w: TypeWorkspace, y: Float64Array): void {
+  const { ord, unorderedOf, layout } = w;
+  for (let o = 0; o < NUM_ORDERED; o++) {
+    ord[0][o] = y[layout.S + o];
+    ord[1][o] = y[layout.A + unorderedOf[o]];
+    ord[2][o] = y[layout.B + unorderedOf[o]];
+    ord[3][o] = y[layout.C + unorderedOf[o]];
+  }
+}
+
 /**
  * Gradient flow dy/dt at the orbit state y, written into out (out must not be y), from gam and
  * gu of the last TypeKernel.evaluate (with the gradient) at the same y. Allocation-free.
  */
 export function typeField(w: TypeWorkspace, y: Float64Array, out: Float64Array): void {
-  const { tab, m1, gam, gu, transposeOf, unorderedOf, rowClass, colClass, repOrdered, symActive, ord, cls } = w;
+  const { tab, m1, gam, gu, transposeOf, rowClass, colClass, repOrdered, symActive, ord, cls } = w;
   const { S: o_S, A: o_A, B: o_B, C: o_C, u: o_u, s: o_s } = w.layout;
-  const W0 = ord[0]; // B by ordered orbit
-  const W1 = ord[1]; // B Gam
-  const W2 = ord[2]; // A by ordered orbit
-  const W3 = ord[3]; // Gam A
-  const W4 = ord[4]; // S by ordered orbit
-  const W5 = ord[5]; // Gam^T S
-  const W6 = ord[6]; // Gam S^T
-  const W7 = ord[7]; // C by ordered orbit
+  const [xS, xA, xB, xC] = ord;
+  expandStateBlocks(w, y);
+  const W0 = ord[4]; // B Gam
+  const W1 = ord[5]; // Gam A
+  const W2 = ord[6]; // Gam^T S
+  const W3 = ord[7]; // Gam S^T
   const V0 = cls[0]; // C gu
-  // the k x k state blocks by ordered orbit (a symmetric block reads its unordered orbit)
-  for (let o = 0; o < NUM_ORDERED; o++) {
-    W0[o] = y[o_B + unorderedOf[o]];
-    W2[o] = y[o_A + unorderedOf[o]];
-    W4[o] = y[o_S + o];
-    W7[o] = y[o_C + unorderedOf[o]];
-  }
   // dS/dt = -B Gam - Gam A
-  orbitProduct(tab, W0, 0, false, gam, 0, false, W1); // B Gam
-  orbitProduct(tab, gam, 0, false, W2, 0, false, W3); // Gam A
-  for (let o = 0; o < NUM_ORDERED; o++) out[o_S + o] = tab.orbitActive[o] ? -(W1[o] + W3[o]) : 0;
+  orbitProduct(tab, xB, 0, false, gam, 0, false, W0); // B Gam
+  orbitProduct(tab, gam, 0, false, xA, 0, false, W1); // Gam A
+  for (let o = 0; o < NUM_ORDERED; o++) out[o_S + o] = tab.orbitActive[o] ? -(W0[o] + W1[o]) : 0;
   // dA/dt = -Gam^T S - S^T Gam
-  orbitProduct(tab, gam, 0, true, W4, 0, false, W5); // Gam^T S
+  orbitProduct(tab, gam, 0, true, xS, 0, false, W2); // Gam^T S
   for (let v = 0; v < NUM_UNORDERED; v++) {
     const o = repOrdered[v];
-    out[o_A + v] = symActive[v] ? -(W5[o] + W5[transposeOf[o]]) : 0;
+    out[o_A + v] = symActive[v] ? -(W2[o] + W2[transposeOf[o]]) : 0;
   }
   // dB/dt = -Gam S^T - S Gam^T
-  orbitProduct(tab, gam, 0, false, W4, 0, true, W6); // Gam S^T
+  orbitProduct(tab, gam, 0, false, xS, 0, true, W3); // Gam S^T
   for (let v = 0; v < NUM_UNORDERED; v++) {
     const o = repOrdered[v];
-    out[o_B + v] = symActive[v] ? -(W6[o] + W6[transposeOf[o]]) : 0;
+    out[o_B + v] = symActive[v] ? -(W3[o] + W3[transposeOf[o]]) : 0;
   }
   // dC/dt = -gu u^T - u gu^T
   for (let v = 0; v < NUM_UNORDERED; v++) {
@@ -57,7 +59,7 @@ export function typeField(w: TypeWorkspace, y: Float64Array, out: Float64Array):
   }
   // du/dt = -s gu - m1 C gu
   const s = y[o_s];
-  orbitMatVec(tab, W7, gu, 0, V0); // C gu
+  orbitMatVec(tab, xC, gu, 0, V0); // C gu
   for (let c = 0; c < NUM_CLASSES; c++) out[o_u + c] = tab.classActive[c] ? -(s * gu[c] + m1 * V0[c]) : 0;
   // ds/dt = -2 m1 (gu^T u)
   const sc0 = tokenDot(tab, y, o_u, gu, 0); // u^T gu
@@ -70,50 +72,41 @@ export function typeField(w: TypeWorkspace, y: Float64Array, out: Float64Array):
  * terms. Allocation-free.
  */
 export function typeGdMap(w: TypeWorkspace, eta: number, y: Float64Array, out: Float64Array): void {
-  const { tab, m1, gam, gu, transposeOf, unorderedOf, rowClass, colClass, repOrdered, symActive, ord, cls } = w;
+  const { tab, m1, gam, gu, transposeOf, rowClass, colClass, repOrdered, symActive, ord, cls } = w;
   const { S: o_S, A: o_A, B: o_B, C: o_C, u: o_u, s: o_s } = w.layout;
-  const W0 = ord[0]; // B by ordered orbit
-  const W1 = ord[1]; // B Gam
-  const W2 = ord[2]; // A by ordered orbit
-  const W3 = ord[3]; // Gam A
-  const W4 = ord[4]; // S by ordered orbit
-  const W5 = ord[5]; // S^T Gam
-  const W6 = ord[6]; // Gam S^T Gam
-  const W7 = ord[7]; // Gam^T S
-  const W8 = ord[8]; // Gam^T B Gam
-  const W9 = ord[9]; // Gam S^T
-  const W10 = ord[10]; // A Gam^T
-  const W11 = ord[11]; // Gam A Gam^T
-  const W12 = ord[12]; // C by ordered orbit
+  const [xS, xA, xB, xC] = ord;
+  expandStateBlocks(w, y);
+  const W0 = ord[4]; // B Gam
+  const W1 = ord[5]; // Gam A
+  const W2 = ord[6]; // S^T Gam
+  const W3 = ord[7]; // Gam S^T Gam
+  const W4 = ord[8]; // Gam^T S
+  const W5 = ord[9]; // Gam^T B Gam
+  const W6 = ord[10]; // Gam S^T
+  const W7 = ord[11]; // A Gam^T
+  const W8 = ord[12]; // Gam A Gam^T
   const V0 = cls[0]; // C gu
-  // the k x k state blocks by ordered orbit (a symmetric block reads its unordered orbit)
-  for (let o = 0; o < NUM_ORDERED; o++) {
-    W0[o] = y[o_B + unorderedOf[o]];
-    W2[o] = y[o_A + unorderedOf[o]];
-    W4[o] = y[o_S + o];
-    W12[o] = y[o_C + unorderedOf[o]];
-  }
   // S' = S - eta (B Gam + Gam A) + eta^2 Gam S^T Gam
-  orbitProduct(tab, W0, 0, false, gam, 0, false, W1); // B Gam
-  orbitProduct(tab, gam, 0, false, W2, 0, false, W3); // Gam A
+  orbitProduct(tab, xB, 0, false, gam, 0, false, W0); // B Gam
+  orbitProduct(tab, gam, 0, false, xA, 0, false, W1); // Gam A
   const e2 = eta * eta;
-  orbitProduct(tab, W4, 0, true, gam, 0, false, W5); // S^T Gam
-  orbitProduct(tab, gam, 0, false, W5, 0, false, W6); // Gam S^T Gam
-  for (let o = 0; o < NUM_ORDERED; o++) out[o_S + o] = tab.orbitActive[o] ? y[o_S + o] - eta * (W1[o] + W3[o]) + e2 * W6[o] : y[o_S + o];
+  orbitProduct(tab, xS, 0, true, gam, 0, false, W2); // S^T Gam
+  orbitProduct(tab, gam, 0, false, W2, 0, false, W3); // Gam S^T Gam
+  for (let o = 0; o < NUM_ORDERED; o++) out[o_S + o] = tab.orbitActive[o] ? y[o_S + o] - eta * (W0[o] + W1[o]) + e2 * W3[o] : y[o_S + o];
   // A' = A - eta (Gam^T S + S^T Gam) + eta^2 Gam^T B Gam
-  orbitProduct(tab, gam, 0, true, W4, 0, false, W7); // Gam^T S
-  orbitProduct(tab, gam, 0, true, W1, 0, false, W8); // Gam^T B Gam
+  orbitProduct(tab, gam, 0, true, xS, 0, false, W4); // Gam^T S
+  orbitProduct(tab, gam, 0, true, W0, 0, false, W5); // Gam^T B Gam
   for (let v = 0; v < NUM_UNORDERED; v++) {
     const o = repOrdered[v];
-    out[o_A + v] = symActive[v] ? y[o_A + v] - eta * (W7[o] + W7[transposeOf[o]]) + e2 * W8[o] : y[o_A + v];
+    out[o_A + v] = symActive[v] ? y[o_A + v] - eta * (W4[o] + W4[transposeOf[o]]) + e2 * W5[o] : y[o_A + v];
   }
   // B' = B - eta (Gam S^T + S Gam^T) + eta^2 Gam A Gam^T
-  orbitProduct(tab, gam, 0, false, W4, 0, true, W9); // Gam S^T
-  orbitProduct(tab, W2, 0, false, gam, 0, true, W10); // A Gam^T
-  orbitProduct(tab, gam, 0, false, W10, 0, false, W11); // Gam A Gam^T
+  orbitProduct(tab, gam, 0, false, xS, 0, true, W6); // Gam S^T
+  orbitProduct(tab, xA, 0, false, gam, 0, true, W7); // A Gam^T
+  orbitProduct(tab, gam, 0, false, W7, 0, false, W8); // Gam A Gam^T
   for (let v = 0; v < NUM_UNORDERED; v++) {
     const o = repOrdered[v];
-    out[o_B + v] = symActive[v] ? y[o_B + v] - eta * (W9[o] + W9[transposeOf[o]]) + e2 * W11[o] : y[o_B + v];
+    out[o_B + v] = symActive[v] ? y[o_B + v] - eta * (W6[o] + W6[transposeOf[o]]) + e2 * W8[o] : y[o_B + v];
   }
   // C' = C - eta (gu u^T + u gu^T) + eta^2 s gu gu^T
   const s = y[o_s];
@@ -122,7 +115,7 @@ export function typeGdMap(w: TypeWorkspace, eta: number, y: Float64Array, out: F
     out[o_C + v] = symActive[v] ? y[o_C + v] - eta * (gu[rowClass[o]] * y[o_u + colClass[o]] + y[o_u + rowClass[o]] * gu[colClass[o]]) + e2 * s * gu[rowClass[o]] * gu[colClass[o]] : y[o_C + v];
   }
   // u' = u - eta (s gu + m1 C gu) + eta^2 m1 (gu^T u) gu
-  orbitMatVec(tab, W12, gu, 0, V0); // C gu
+  orbitMatVec(tab, xC, gu, 0, V0); // C gu
   const sc0 = tokenDot(tab, y, o_u, gu, 0); // u^T gu
   for (let c = 0; c < NUM_CLASSES; c++) out[o_u + c] = tab.classActive[c] ? y[o_u + c] - eta * (s * gu[c] + m1 * V0[c]) + e2 * m1 * sc0 * gu[c] : y[o_u + c];
   // s' = s - 2 eta m1 (gu^T u) + eta^2 m1^2 (gu^T C gu)

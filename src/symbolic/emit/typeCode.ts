@@ -103,7 +103,7 @@ class TypeFunction extends RecordingBody<WorkspaceField, GramVariable> {
   }
 
   get orbitVectors(): number {
-    return this.ordLines.length;
+    return STATE_SLOTS.length + this.ordLines.length;
   }
 
   get classVectors(): number {
@@ -115,9 +115,10 @@ class TypeFunction extends RecordingBody<WorkspaceField, GramVariable> {
     return name;
   }
 
+  /** A work vector for a computed word; the first STATE_SLOTS.length vectors hold the state blocks. */
   private newOrd(comment: string): string {
     const name = `W${this.ordLines.length}`;
-    this.ordLines.push(`const ${name} = ${this.ws('ord')}[${this.ordLines.length}]; // ${comment}`);
+    this.ordLines.push(`const ${name} = ${this.ws('ord')}[${STATE_SLOTS.length + this.ordLines.length}]; // ${comment}`);
     return name;
   }
 
@@ -127,13 +128,11 @@ class TypeFunction extends RecordingBody<WorkspaceField, GramVariable> {
     return spec.rows === 'k' && spec.cols === 'k';
   }
 
-  /** The ordered-orbit expansion of a k x k state block (filled in the function's first loop). */
+  /** The ordered-orbit expansion of a k x k state block, in its fixed slot (filled by expandStateBlocks). */
   private expand(sym: string): string {
-    let name = this.expanded.get(sym);
-    if (!name) {
-      name = this.newOrd(`${sym} by ordered orbit`);
-      this.expanded.set(sym, name);
-    }
+    if (!STATE_SLOTS.includes(sym as GramVariable)) throw new Error(`typeCode: ${sym} is not a k x k state block`);
+    const name = `x${sym}`;
+    this.expanded.set(sym, name);
     return name;
   }
 
@@ -330,22 +329,41 @@ class TypeFunction extends RecordingBody<WorkspaceField, GramVariable> {
 
   /** Destructuring, work vectors and the expansion of the state blocks: the lines before the body. */
   header(): string[] {
-    // the expansion loop first: it records the fields and offsets it reads
+    // the state blocks by ordered orbit, in their slots (holes for the ones this function does not read)
     const expansion: string[] = [];
     if (this.expanded.size > 0) {
-      expansion.push('// the k x k state blocks by ordered orbit (a symmetric block reads its unordered orbit)');
-      expansion.push(`for (let o = 0; o < ${this.use('NUM_ORDERED')}; o++) {`);
-      for (const [sym, name] of this.expanded) {
-        const idx = this.alg.isSymmetric(sym) ? `${this.ws('unorderedOf')}[o]` : 'o';
-        expansion.push(`  ${name}[o] = y[${this.offset(sym as GramVariable)} + ${idx}];`);
-      }
-      expansion.push('}');
+      const names = STATE_SLOTS.map((v) => this.expanded.get(v) ?? '');
+      while (names[names.length - 1] === '') names.pop();
+      expansion.push(`const [${names.join(', ')}] = ${this.ws('ord')};`);
+      expansion.push('expandStateBlocks(w, y);');
     }
     const lines = [`const { ${WORKSPACE_FIELDS.filter((f) => this.fields.has(f)).join(', ')} } = w;`];
     const used = GRAM_VARIABLES.filter((v) => this.offsets.has(v));
     if (used.length > 0) lines.push(`const { ${used.map((v) => `${v}: o_${v}`).join(', ')} } = w.layout;`);
-    return [...lines, ...this.ordLines, ...this.clsLines, ...expansion];
+    return [...lines, ...expansion, ...this.ordLines, ...this.clsLines];
   }
+}
+
+/** The k x k state blocks, in the order of their work-vector slots ord[0..3]. */
+const STATE_SLOTS: readonly GramVariable[] = ['S', 'A', 'B', 'C'];
+
+/**
+ * The one function both generated functions call first: each k x k state block copied into its
+ * slot by ordered orbit (a symmetric block reads its unordered orbit). Copies only, so where the
+ * blocks live does not change a bit.
+ */
+function expandStateBlocksSource(alg: Algebra, imports: Set<Import>): string {
+  imports.add('NUM_ORDERED');
+  const body = STATE_SLOTS.map((v, slot) => `    ord[${slot}][o] = y[layout.${v} + ${alg.isSymmetric(v) ? 'unorderedOf[o]' : 'o'}];`);
+  return [
+    '/** The k x k state blocks of y by ordered orbit, into w.ord[0..3] (S, A, B, C; a symmetric block reads its unordered orbit). */',
+    'function expandStateBlocks(w: TypeWorkspace, y: Float64Array): void {',
+    '  const { ord, unorderedOf, layout } = w;',
+    '  for (let o = 0; o < NUM_ORDERED; o++) {',
+    ...body,
+    '  }',
+    '}',
+  ].join('\n');
 }
 
 /** A generated function as for Level G (gramCode.ts), and what it writes on empty orbits. */
@@ -431,6 +449,7 @@ export function generateTypeFieldSource(sys: GramSystem): string {
     },
     imports,
   );
+  const expandText = expandStateBlocksSource(sys.alg, imports);
   const byModule = new Map<string, string[]>();
   for (const name of Object.keys(IMPORTS) as Import[]) {
     if (!imports.has(name)) continue;
@@ -448,6 +467,8 @@ import type { TypeWorkspace } from '../workspace.js';
 /** The ordered-orbit and class work vectors the functions below use; TypeSystem allocates them. */
 export const TYPE_ORBIT_VECTORS = ${Math.max(flow.orbitVectors, gd.orbitVectors)};
 export const TYPE_CLASS_VECTORS = ${Math.max(flow.classVectors, gd.classVectors)};
+
+${expandText}
 
 ${flow.text}
 
