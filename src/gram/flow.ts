@@ -10,6 +10,8 @@ import { UsageError } from '../errors.js';
 import { GramWorkspace } from './buffers.js';
 import { GRAM_KERNEL_SLOTS, gramField, gramGdMap, sampleKernel } from './generated/gramField.js';
 import { GramKernels } from './kernels.js';
+import { StageMemory } from '../ode/simd.js';
+import { releaseKernelMemory } from '../wasm/memory.js';
 import { ExtraTokens, GramLayout, TokenIndex, gramLayout, tokenIndex, uSignals } from './layout.js';
 import { gramInvariants } from './invariants.js';
 
@@ -34,6 +36,12 @@ export interface GramModelOptions {
    * training tokens evolve, which a test set's outputs need (./testSet.ts).
    */
   readonly extraTokens?: ExtraTokens;
+  /**
+   * Reserve room for an integrator's memory of this many state vectors in the kernels' memory
+   * (stageMemory): the field then reads each stage and writes each derivative in place instead
+   * of copying them in and out. 0 (default): nothing reserved.
+   */
+  readonly solverVectors?: number;
 }
 
 function positiveInteger(name: string, v: number): void {
@@ -65,6 +73,8 @@ export class GramModel {
   ) {
     positiveInteger('m', m);
     positiveInteger('m1', m1);
+    const solverVectors = options.solverVectors ?? 0;
+    if (!(Number.isInteger(solverVectors) && solverVectors >= 0)) throw new UsageError(`solverVectors must be an integer >= 0 (got ${solverVectors})`);
     this.index = tokenIndex(data, options.extraTokens);
     const k = this.index.k;
     this.k = k;
@@ -117,8 +127,26 @@ export class GramModel {
       F: new Float64Array(n),
       sampleLoss: new Float64Array(n),
       V1: new Float64Array(k),
-      km: new GramKernels(k, this.size, { nzRow, nzCol, nnz }, Gam, GRAM_KERNEL_SLOTS),
+      km: new GramKernels(k, this.size, { nzRow, nzCol, nnz }, Gam, GRAM_KERNEL_SLOTS, solverVectors > 0 ? StageMemory.bytes(this.size, solverVectors) : 0),
     };
+    this.solverVectors = solverVectors;
+  }
+
+  private readonly solverVectors: number;
+  private hosted: StageMemory | null = null;
+
+  /**
+   * An integrator memory of `count` state vectors inside the kernels' memory (the region
+   * reserved by options.solverVectors), or undefined when none was reserved, `count` is more,
+   * or the reservation did not fit (then the kernels copy the state in and the blocks out, as
+   * for any other vector). One per model: asking again returns the same memory, which must not
+   * be used by two solvers at once.
+   */
+  stageMemory(count: number): StageMemory | undefined {
+    const { km } = this.w;
+    if (km.memory === null || km.reservedOffset < 0 || count > this.solverVectors) return undefined;
+    this.hosted ??= new StageMemory(this.size, this.solverVectors, { memory: km.memory, byteOffset: km.reservedOffset });
+    return this.hosted;
   }
 
   /** Number of (key, query) token pairs where Gam can be nonzero. */
@@ -132,7 +160,22 @@ export class GramModel {
     }
   }
 
+  private released = false;
+
+  /**
+   * Gives the kernels' memory back (src/wasm/memory.ts releaseKernelMemory), so that the next
+   * model of this size in this thread, a sweep's next run, reuses its pages instead of faulting
+   * in new ones. The model, and a stageMemory it handed out, must not be used afterwards: its
+   * evaluations throw.
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.w.km.memory) releaseKernelMemory(this.w.km.memory);
+  }
+
   private runKernel(y: Float64Array, wantGrad: boolean): number {
+    if (this.released) throw new Error('GramModel: used after release()');
     this.checkState('Level G state', y);
     const loss = sampleKernel(this.w, y, wantGrad);
     this.lastMinMargin = minMargin(this.w.F, this.w.labels, this.w.n);
@@ -167,8 +210,9 @@ export class GramModel {
     return { F: F.slice(), loss, lossByType, margins, sampleLoss: sampleLoss.slice() };
   }
 
-  /** Gradient flow: dydt = -grad L in the Gram variables. Allocation-free; t is unused (autonomous). */
+  /** Gradient flow: dydt = -grad L in the Gram variables (dydt must not overlap y). Allocation-free; t is unused (autonomous). */
   field(_t: number, y: Float64Array, dydt: Float64Array): void {
+    if (overlaps(y, dydt)) throw new UsageError('field: dydt must be a different buffer from y (the field reads y while writing dydt)');
     this.checkState('dydt', dydt);
     this.runKernel(y, true);
     gramField(this.w, y, dydt);

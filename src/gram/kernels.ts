@@ -28,7 +28,7 @@
  */
 import { UsageError } from '../errors.js';
 import { buildModule, F64, FunctionSpec, I32, op, V128, ValType } from '../wasm/emit.js';
-import { allocateKernelMemory, Block, layoutBlocks, WASM32_MAX_BYTES } from '../wasm/memory.js';
+import { allocateKernelMemory, Block, KERNEL_MEMORY_MAX_BYTES, layoutBlocks, WASM32_MAX_BYTES } from '../wasm/memory.js';
 
 /** Tile edge (elements) of the blocked transposes (measured: 32 and 64 beat 8 and 16 at k = 883). */
 const TILE = 32;
@@ -396,7 +396,9 @@ const noKernel: RowUpdate = () => {
 
 /**
  * Kernel memory and kernels for one GramModel: a copy of the state, of gu, and the named k x k
- * scratch matrices the generated code uses. Allocated once; the methods allocate nothing.
+ * scratch matrices the generated code uses, after an optional region reserved for a host (an
+ * integrator's vectors, so that the field reads its stages and writes its derivatives in
+ * place: bindState, target). Allocated once; the methods allocate nothing.
  *
  * The blocks are laid out by src/wasm/memory.ts and live in one kernel memory when they fit its
  * cap (4 GiB - 64 KiB: these kernels use byte addresses only as unsigned i32). Above it they live
@@ -406,8 +408,21 @@ const noKernel: RowUpdate = () => {
  * odd-k tails below already are): the same bits, with no limit on k from the kernel memory.
  */
 export class GramKernels {
-  /** f64 index of the copy of the state (layout src/gram/layout.ts) */
-  readonly state: number;
+  /**
+   * f64 index of the state the kernels read (layout src/gram/layout.ts): their own copy, or, for
+   * a state that already lives in this memory, the state itself (bindState)
+   */
+  state: number;
+  /** f64 index of the kernels' own copy of the state */
+  private readonly stateHome: number;
+  private readonly stateSize: number;
+  /**
+   * Byte offset of the region reserved for a host at the start of the memory (the constructor's
+   * reserveBytes), or -1 when none was reserved (not asked for, or it did not fit).
+   */
+  readonly reservedOffset: number;
+  /** the kernels' WebAssembly memory (null: plain arrays, see below) */
+  readonly memory: WebAssembly.Memory | null;
   /** f64 index of the copy of gu (k) */
   readonly gu: number;
   /** f64 index of a scratch vector (k): matVec / vecMat results */
@@ -453,18 +468,35 @@ export class GramKernels {
     pattern: { readonly nzRow: Int32Array; readonly nzCol: Int32Array; readonly nnz: number },
     private readonly Gam: Float64Array,
     slotNames: readonly string[],
+    reserveBytes = 0,
   ) {
     const kk = k * k;
-    const spec: Record<string, Block> = { state: { f64: stateSize }, gu: { f64: k }, vec: { f64: k } };
-    for (const name of slotNames) spec[`slot ${name}`] = { f64: kk };
+    // The reserved region comes first (low addresses: a host such as an integrator's
+    // StageMemory keeps int32 addresses), so with it the whole memory must fit the 2 GiB cap;
+    // when it does not, the kernels get a memory of their own and nothing is reserved.
+    const specOf = (reserve: number) => {
+      const spec: Record<string, Block> = reserve > 0 ? { reserved: { f64: reserve / 8 } } : {};
+      Object.assign(spec, { state: { f64: stateSize }, gu: { f64: k }, vec: { f64: k } });
+      for (const name of slotNames) spec[`slot ${name}`] = { f64: kk };
+      return spec;
+    };
+    let spec = specOf(reserveBytes);
+    let km = reserveBytes > 0 ? allocateKernelMemory(spec, KERNEL_MEMORY_MAX_BYTES) : null;
+    if (!km) {
+      spec = specOf(0);
+      km = allocateKernelMemory(spec, WASM32_MAX_BYTES);
+    }
     const layout = layoutBlocks(spec);
-    this.state = layout.offset.state / 8;
+    this.reservedOffset = km && 'reserved' in spec ? layout.offset.reserved : -1;
+    this.memory = km ? km.memory : null;
+    this.stateHome = layout.offset.state / 8;
+    this.state = this.stateHome;
+    this.stateSize = stateSize;
     this.gu = layout.offset.gu / 8;
     this.vec = layout.offset.vec / 8;
     const slots: Record<string, number> = {};
     for (const name of slotNames) slots[name] = layout.offset[`slot ${name}`] / 8;
     this.slots = slots;
-    const km = allocateKernelMemory(spec, WASM32_MAX_BYTES);
     if (km) {
       this.mem = new Float64Array(km.memory.buffer);
       this.ex = km.instantiate(kernelModule()) as unknown as Exports;
@@ -481,7 +513,7 @@ export class GramKernels {
     [this.bx1, this.bx2, this.bx3, this.bx4] = [ex.bx1 ?? noKernel, ex.bx2 ?? noKernel, ex.bx3 ?? noKernel, ex.bx4 ?? noKernel];
     [this.az1, this.az2, this.az3, this.az4] = [ex.az1 ?? noKernel, ex.az2 ?? noKernel, ex.az3 ?? noKernel, ex.az4 ?? noKernel];
     [this.bz1, this.bz2, this.bz3, this.bz4] = [ex.bz1 ?? noKernel, ex.bz2 ?? noKernel, ex.bz3 ?? noKernel, ex.bz4 ?? noKernel];
-    this.stateView = this.mem.subarray(this.state, this.state + stateSize);
+    this.stateView = this.mem.subarray(this.stateHome, this.stateHome + stateSize);
     this.guView = this.mem.subarray(this.gu, this.gu + k);
     this.vecView = this.mem.subarray(this.vec, this.vec + k);
     for (const name of slotNames) this.views.set(slots[name], this.mem.subarray(slots[name], slots[name] + kk));
@@ -498,7 +530,28 @@ export class GramKernels {
 
   /** The state y into kernel memory (all of it, one TypedArray.set; allocation-free). */
   loadState(y: Float64Array): void {
+    this.state = this.stateHome;
     this.stateView.set(y);
+  }
+
+  /**
+   * The kernels read the state y from now on: in place when y lives in this memory (a vector of
+   * a StageMemory hosted in the reserved region), else from their copy (loadState). In place
+   * saves the copy of the state in, and with target() the copies of the blocks out: at k = 883
+   * these took 7.6 of 18 ms per evaluation (docs/performance.md). The output must not overlap y
+   * (GramModel refuses that).
+   */
+  bindState(y: Float64Array): void {
+    if (this.ex !== null && y.buffer === this.mem.buffer && y.length === this.stateSize) this.state = y.byteOffset / 8;
+    else this.loadState(y);
+  }
+
+  /**
+   * Where a block of out at f64 offset o is built: in out itself when out lives in this memory,
+   * else in the kernel matrix `slot` (then store() copies it out).
+   */
+  target(out: Float64Array, o: number, slot: number): number {
+    return this.ex !== null && out.buffer === this.mem.buffer ? out.byteOffset / 8 + o : slot;
   }
 
   /** gu (length k) into kernel memory. */
@@ -506,8 +559,9 @@ export class GramKernels {
     this.guView.set(gu);
   }
 
-  /** out[o .. o + k^2) = the named matrix at m */
+  /** out[o .. o + k^2) = the matrix at m: a kernel matrix, or (nothing to do) the block itself, built in place (target) */
   store(out: Float64Array, o: number, m: number): void {
+    if (out.buffer === this.mem.buffer && out.byteOffset / 8 + o === m) return;
     out.set(this.views.get(m)!, o);
   }
 

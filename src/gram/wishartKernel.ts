@@ -40,7 +40,7 @@
 import { UsageError } from '../errors.js';
 import { Rng } from '../random/rng.js';
 import { buildModule, FunctionSpec, I32, op, V128, ValType } from '../wasm/emit.js';
-import { allocateKernelMemory, kernelMemoryCap } from '../wasm/memory.js';
+import { allocateKernelMemory, kernelMemoryCap, releaseKernelMemory } from '../wasm/memory.js';
 import { sampleChiSquare } from './gamma.js';
 import { GramLayout } from './layout.js';
 
@@ -112,6 +112,8 @@ interface Workspace {
   readonly f: Float64Array;
   /** the tiles kernel runs in WebAssembly (else tilesLoop) */
   readonly simd: boolean;
+  /** its kernel memory (null: a plain array) */
+  readonly memory: WebAssembly.Memory | null;
 }
 
 /**
@@ -121,9 +123,9 @@ interface Workspace {
  */
 function workspace(doubles: number): Workspace {
   const mem = allocateKernelMemory({ f: { f64: doubles } });
-  if (mem) return { tiles: mem.instantiate(kernelModule()).tiles as Tiles, f: mem.f64('f'), simd: true };
+  if (mem) return { tiles: mem.instantiate(kernelModule()).tiles as Tiles, f: mem.f64('f'), simd: true, memory: mem.memory };
   const f = new Float64Array(doubles);
-  return { tiles: (out, row, col, j0, j1) => tilesLoop(f, out, row, col, j0, j1), f, simd: false };
+  return { tiles: (out, row, col, j0, j1) => tilesLoop(f, out, row, col, j0, j1), f, simd: false, memory: null };
 }
 
 /**
@@ -161,9 +163,9 @@ function tilesLoop(f: Float64Array, out: number, row: number, col: number, j0: n
 /**
  * Draws needing at most SMALL_BYTES share one workspace, zeroed before each use: a new memory
  * and instance cost about 0.1 ms, ten times a whole k = 2 draw, and the moment tests make
- * thousands of those. Larger draws get their own workspace, released with the draw (a
- * WebAssembly memory cannot shrink, so keeping the largest would hold its size for the process's
- * life).
+ * thousands of those. Larger draws get their own workspace, whose memory is given back when the
+ * draw ends (src/wasm/memory.ts releaseKernelMemory: the next draw of that size, a sweep's next
+ * run, reuses its pages, up to the allocator's bound on what it keeps).
  */
 const SMALL_BYTES = 1 << 20;
 let small: Workspace | null = null;
@@ -283,5 +285,6 @@ export function bartlettGramState(rng: Rng, m: number, sigma: Float64Array, kind
       }
     }
   }
+  if (ws !== small && ws.memory) releaseKernelMemory(ws.memory);
   return y;
 }

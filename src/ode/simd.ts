@@ -16,7 +16,7 @@
  * error norm keeps the kernel's two lane sums), so the state's size is never limited here.
  */
 import { buildModule, F64, FunctionSpec, I32, op, V128, ValType } from '../wasm/emit.js';
-import { allocateKernelMemory, kernelMemoryCap, layoutBlocks } from '../wasm/memory.js';
+import { allocateKernelMemory, BlockSpec, KernelMemory, kernelMemoryCap, layoutBlocks } from '../wasm/memory.js';
 
 /**
  * Combinations of up to this many terms call kernels that take the stage offsets and the
@@ -211,6 +211,17 @@ function stageBlocks(nPad: number, count: number) {
   return { vectors: { f64: count * nPad }, coefs: { f64: count }, ptrs: { i32: count } } as const;
 }
 
+/** The blocks of a StageMemory placed from byte `byteOffset` of a memory it does not own (see StageMemory's `host`). */
+function hostedMemory<S extends BlockSpec>(spec: S, memory: WebAssembly.Memory, byteOffset: number): KernelMemory<S> {
+  const layout = layoutBlocks(spec);
+  const end = byteOffset + layout.bytes;
+  if (!(Number.isInteger(byteOffset) && byteOffset >= 0 && byteOffset % 16 === 0) || end > memory.buffer.byteLength || end > kernelMemoryCap()) {
+    throw new RangeError(`StageMemory: a hosted region [${byteOffset}, ${end}) must be 16-byte aligned, inside the memory (${memory.buffer.byteLength} bytes) and below ${kernelMemoryCap()} bytes`);
+  }
+  const offset = Object.fromEntries(Object.entries(layout.offset).map(([name, o]) => [name, o + byteOffset])) as { [K in keyof S]: number };
+  return new KernelMemory(memory, spec, { offset, bytes: end });
+}
+
 /**
  * `count` vectors of n float64 each for the kernels of this file, handed out by take(). Each
  * vector has an address (address(), an int32, what the kernels' kPtr arrays hold) they find it by.
@@ -245,16 +256,33 @@ export class StageMemory {
 
   /** Whether `count` vectors of length n go into one kernel memory (else: plain vectors). */
   static fits(n: number, count: number): boolean {
-    return layoutBlocks(stageBlocks(n + (n & 1), count)).bytes <= kernelMemoryCap();
+    return StageMemory.bytes(n, count) <= kernelMemoryCap();
   }
 
+  /**
+   * Bytes a StageMemory of `count` vectors of length n occupies in a WebAssembly memory: what a
+   * host reserves for one (see the constructor's `host`), a multiple of 16.
+   */
+  static bytes(n: number, count: number): number {
+    return layoutBlocks(stageBlocks(n + (n & 1), count)).bytes;
+  }
+
+  /**
+   * `host`: lay the vectors out in bytes [byteOffset, byteOffset + StageMemory.bytes(n, count))
+   * of a WebAssembly memory someone else owns (a state function whose own kernels work in that
+   * memory can then read the stages and write the derivatives in place, with no copies: e.g.
+   * Level G's kernels, src/gram/kernels.ts). The region must be 16-byte aligned, end within
+   * the memory and below 2 GiB (the kernels' addresses are int32), and hold zeros or a
+   * previous StageMemory's vectors (the padding is zeroed by reset(), as for a reused memory).
+   */
   constructor(
     readonly n: number,
     readonly count: number,
+    host?: { readonly memory: WebAssembly.Memory; readonly byteOffset: number },
   ) {
     this.nPad = n + (n & 1);
     const blocks = stageBlocks(this.nPad, count);
-    const km = allocateKernelMemory(blocks);
+    const km = host ? hostedMemory(blocks, host.memory, host.byteOffset) : allocateKernelMemory(blocks);
     this.vectors = [];
     if (km) {
       this.memory = km.memory;

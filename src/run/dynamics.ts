@@ -1,6 +1,7 @@
 import type { Dataset } from '../data/dataset.js';
 import type { GramTestEvaluator } from '../observe/gram.js';
 import type { Probe } from '../observe/primitives.js';
+import type { StageMemory } from '../ode/simd.js';
 
 /**
  * Indices of the event signals a level reports cheaply from its last evaluation
@@ -28,6 +29,17 @@ export interface Dynamics {
    * return it (0: out is finite, NaN: it is not; src/ode/iterate.ts IterMap).
    */
   gdBuffers?(): { y: Float64Array; out: Float64Array } | undefined;
+  /**
+   * Optional: a memory of `count` state vectors for the integrator, in the memory of the level's
+   * SIMD kernels, so that the field reads its stages and writes its derivatives in place
+   * (undefined: the integrator allocates its own).
+   */
+  stageMemory?(count: number): StageMemory | undefined;
+  /**
+   * Optional: gives the level's large buffers back for reuse by the next dynamics of this size in
+   * this thread (a sweep's next run); the dynamics must not be used afterwards.
+   */
+  release?(): void;
   /** min_i y_i F_i at the state of the most recent field / gdStep / loss call */
   readonly lastMinMargin: number;
   /** the loss only (one forward pass) */

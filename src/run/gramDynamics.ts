@@ -1,4 +1,5 @@
 import type { GramModel } from '../gram/flow.js';
+import type { StageMemory } from '../ode/simd.js';
 import { GramProbe } from '../observe/gram.js';
 import type { Probe } from '../observe/primitives.js';
 import { LevelDynamics, type ProbeTest } from './dynamics.js';
@@ -14,6 +15,14 @@ export class GramDynamics extends LevelDynamics<GramModel> {
 
   gdStep(lr: number, y: Float64Array, out: Float64Array): void {
     this.model.gdStep(lr, y, out);
+  }
+
+  stageMemory(count: number): StageMemory | undefined {
+    return this.model.stageMemory(count);
+  }
+
+  release(): void {
+    this.model.release();
   }
 
   /** Level G's probe; a test set's outputs come from its tracked Gram rows (src/gram/testSet.ts). */

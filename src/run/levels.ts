@@ -11,6 +11,7 @@ import { orthogonalParams } from '../reduced/orthogonal.js';
 import { Dynamics } from './dynamics.js';
 import { FullDynamics } from './fullDynamics.js';
 import { GramModel } from '../gram/flow.js';
+import { Dopri5 } from '../ode/dopri5.js';
 import { GramDynamics } from './gramDynamics.js';
 import { TypeDynamics } from './typeDynamics.js';
 import { GramTestSet } from '../gram/testSet.js';
@@ -53,8 +54,10 @@ const STARTS_BY_LEVEL = {
  * - type: mean only (Level T is exact for the mean start on theory-conforming data; docs/levels.md);
  * - paper: every Level G start, built exactly as Level G builds it; Level P keeps its (C, u, s)
  *   and freezes its S, A, B (docs/levels.md#level-p). No GD, no test set.
+ * `integrated`: the dynamics will be integrated by this run's method (false: only the start is
+ * borrowed, as Level P does), so a level may prepare the integrator's memory.
  */
-export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Params, test?: Dataset): Promise<RunStart> {
+export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Params, test?: Dataset, integrated = true): Promise<RunStart> {
   const allowed: readonly string[] = STARTS_BY_LEVEL[s.level];
   if (!allowed.includes(s.init)) {
     throw new UsageError(`--init ${s.init} is not available at --level ${s.level}; use --init ${allowed.join('|')}`);
@@ -74,7 +77,7 @@ export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Pa
   if (s.level === 'paper') {
     if (s.method === 'gd') throw new UsageError(PAPER_GD_REFUSAL);
     if (test) throw new UsageError(PAPER_TEST_REFUSAL);
-    const gram = await buildStart({ ...s, level: 'gram' }, data, params);
+    const gram = await buildStart({ ...s, level: 'gram' }, data, params, undefined, false);
     const { model, y0 } = paperFromGram(data, (gram.dynamics as GramDynamics).model, gram.y0);
     const dynamics = new PaperDynamics(model);
     return { dynamics, probe: probeFor(dynamics), y0, description: `Level P (the paper's approximate system, k=${model.k}) from ${gram.description.replace(/^Level G \(k=\d+\) /, 'the Level G start ')}` };
@@ -92,7 +95,10 @@ export async function buildStart(s: ResolvedSettings, data: Dataset, params?: Pa
   if (s.level === 'gram') {
     // A test set's tokens are tracked too: their Gram rows evolve exactly (src/gram/layout.ts).
     const extraTokens = test?.tokens;
-    const model = new GramModel(data, s.m, s.m1, { extraTokens });
+    // A Dormand-Prince run's vectors live in the kernels' memory, where the field reads and
+    // writes them in place (GramModel.stageMemory; not for Level P, which only borrows this start).
+    const solverVectors = integrated && s.method === 'dopri5' ? Dopri5.VECTORS : 0;
+    const model = new GramModel(data, s.m, s.m1, { extraTokens, solverVectors });
     const dyn = new GramDynamics(model);
     const probe = probeFor(dyn, test ? { data: test, gram: new GramTestSet(model, test) } : undefined);
     const cfg = { data, m: s.m, m1: s.m1, s0: s.s0, s1: s.s1, extraTokens };

@@ -368,9 +368,11 @@ function dopri5Leg(ctx: LegContext): MethodLeg {
   const { dyn, plan, hooks, from, watch } = ctx;
   const margin = (t: number, y: Float64Array) => watch.margin(y, t);
   const signals = new FlowSignals(dyn, ctx.probe, watch, ctx.events, from?.resume?.t ?? 0, from?.resume?.y ?? ctx.y0);
-  // One solver memory for the whole run, given back when it ends, so that a sweep's next run of
-  // the same size reuses it.
-  const memory = Dopri5.memory(dyn.size);
+  // One solver memory for the whole run: the level's own (in its kernels' memory, so its field
+  // works in place), or one given back when the run ends, so that a sweep's next run of the
+  // same size reuses it.
+  const hosted = dyn.stageMemory?.(Dopri5.VECTORS);
+  const memory = hosted ?? Dopri5.memory(dyn.size);
   const f = (t: number, y: Float64Array, dy: Float64Array) => dyn.field(t, y, dy);
   const resume = from?.resume;
   // A run resumed from a checkpoint has used part of its step budget.
@@ -403,7 +405,9 @@ function dopri5Leg(ctx: LegContext): MethodLeg {
     },
     runTime: (t) => ({ t }),
     checkpoint: (r) => ({ method: 'dopri5', y: r.y.slice(), resume: r.resume as ResumeState, ...ctx.checkpointBase() }),
-    release: () => Dopri5.release(memory),
+    release: () => {
+      if (!hosted) Dopri5.release(memory);
+    },
   };
 }
 

@@ -113,19 +113,69 @@ export class KernelMemory<S extends BlockSpec> {
 }
 
 /**
- * The blocks of `spec` in one new WebAssembly memory, or null when they need more than
- * kernelMemoryCap(maxBytes) bytes or the engine cannot reserve the memory (a RangeError; plain
- * arrays of the same total may still be allocated, as they need no contiguous reservation).
+ * Memories given back (releaseKernelMemory), most recent first, per thread (module state), at
+ * most RELEASED_MAX_BYTES (1 GiB) in all. Why keep them: a fresh memory is fresh pages, and each first
+ * touch of a page is a page fault; at Level G's k = 883 a run's 400 MB cost about 100,000
+ * faults (0.2-0.5 s of system time), and two workers faulting at once slow each other down
+ * (docs/performance.md). A sweep's next run of the same size then reuses the pages.
+ */
+const released: WebAssembly.Memory[] = [];
+export const RELEASED_MAX_BYTES = 2 ** 30;
+let releasedMax = RELEASED_MAX_BYTES;
+
+/** For tests only: the bound on what is kept (RELEASED_MAX_BYTES restores it); returns the previous one. Drops what is kept. */
+export function setReleasedMaxBytesForTests(bytes: number): number {
+  const previous = releasedMax;
+  releasedMax = bytes;
+  released.length = 0;
+  return previous;
+}
+
+/**
+ * Gives a memory back for allocateKernelMemory to hand out again in this thread, zeroed. The
+ * caller must not use it, nor any view or kernel on it, afterwards. A memory that would take
+ * the kept total above RELEASED_MAX_BYTES is dropped, or pushes out the oldest ones.
+ */
+export function releaseKernelMemory(memory: WebAssembly.Memory): void {
+  if (released.includes(memory)) return;
+  released.unshift(memory);
+  let total = 0;
+  for (let i = 0; i < released.length; i++) {
+    total += released[i].buffer.byteLength;
+    if (total > releasedMax) {
+      released.length = i;
+      break;
+    }
+  }
+}
+
+/** A released memory of exactly `pages` pages, zeroed (as a new one is), or null. */
+function reuse(pages: number): WebAssembly.Memory | null {
+  const i = released.findIndex((m) => m.buffer.byteLength === pages * PAGE_BYTES);
+  if (i < 0) return null;
+  const memory = released.splice(i, 1)[0];
+  new Uint8Array(memory.buffer).fill(0);
+  return memory;
+}
+
+/**
+ * The blocks of `spec` in one WebAssembly memory (a released one of the same size, zeroed, or a
+ * new one), or null when they need more than kernelMemoryCap(maxBytes) bytes or the engine
+ * cannot reserve the memory (a RangeError; plain arrays of the same total may still be
+ * allocated, as they need no contiguous reservation).
  */
 export function allocateKernelMemory<S extends BlockSpec>(spec: S, maxBytes = KERNEL_MEMORY_MAX_BYTES): KernelMemory<S> | null {
   const layout = layoutBlocks(spec);
   if (layout.bytes > kernelMemoryCap(maxBytes)) return null;
-  let memory: WebAssembly.Memory;
-  try {
-    memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(layout.bytes / PAGE_BYTES)) });
-  } catch (e) {
-    if (e instanceof RangeError) return null;
-    throw e;
+  const pages = Math.max(1, Math.ceil(layout.bytes / PAGE_BYTES));
+  let memory = reuse(pages);
+  if (memory === null) {
+    try {
+      memory = new WebAssembly.Memory({ initial: pages });
+    } catch (e) {
+      if (e instanceof RangeError) return null;
+      throw e;
+    }
   }
   return new KernelMemory(memory, spec, layout);
 }

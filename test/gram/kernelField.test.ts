@@ -92,3 +92,81 @@ describe('generated Level G code = the scalar loops, bit for bit', () => {
     });
   }
 });
+
+/** The kernels of a model (private; the tests check which path an evaluation took). */
+function kernelsOf(model: GramModel): { state: number; mem: Float64Array } {
+  return (model as unknown as { w: { km: { state: number; mem: Float64Array } } }).w.km;
+}
+
+describe('in place: the state and the derivative in a StageMemory hosted in the kernels\' memory give the same bits', () => {
+  for (const c of cases) {
+    test(c.name, () => {
+      const model = new GramModel(c.data, c.m, c.m1, { ...c.opts, solverVectors: 4 });
+      const k = model.k;
+      const list = nonzeroList(c.data, c.opts);
+      const hosted = model.stageMemory(4)!;
+      expect(hosted).toBeDefined();
+      expect(model.stageMemory(5)).toBeUndefined();
+      const [yIn, outIn, other] = [hosted.take(), hosted.take(), hosted.take()];
+      const km = kernelsOf(model);
+      expect(yIn.buffer === km.mem.buffer).toBe(true);
+      for (const y of states(c, model)) {
+        const { Gam, gu } = model.gramGrad(y);
+        const w: ScalarWorkspace = { k, m1: c.m1, Gam, gu, ...list, T1: new Float64Array(k * k), T2: new Float64Array(k * k) };
+        const ref = new Float64Array(model.size);
+        scalarField(w, y, ref);
+
+        // both in the memory: the kernels read yIn itself (no copy) and build the blocks in outIn
+        yIn.set(y);
+        outIn.fill(NaN);
+        model.field(0, yIn, outIn);
+        expect(km.state).toBe(yIn.byteOffset / 8);
+        expect(firstDiff(outIn, ref)).toBe(-1);
+        expect(firstDiff(yIn, y)).toBe(-1);
+
+        // only one of them in the memory
+        const plainOut = new Float64Array(model.size).fill(NaN);
+        model.field(0, yIn, plainOut);
+        expect(firstDiff(plainOut, ref)).toBe(-1);
+        other.fill(-3);
+        model.field(0, y, other);
+        expect(firstDiff(other, ref)).toBe(-1);
+
+        // out must not overlap y (the field reads y while writing out)
+        expect(() => model.field(0, yIn, yIn)).toThrow(/different buffer/);
+        expect(() => model.field(0, yIn, new Float64Array(yIn.buffer, yIn.byteOffset + 8, model.size))).toThrow(/different buffer/);
+
+        for (const eta of [0.05, -1.5]) {
+          scalarGdMap(w, eta, y, ref);
+          yIn.set(y);
+          outIn.fill(-7);
+          model.gdStep(eta, yIn, outIn);
+          expect(firstDiff(outIn, ref)).toBe(-1);
+        }
+      }
+    });
+  }
+
+  test('released: the memory goes to the next model of this size, zeroed, and the old model refuses to run', () => {
+    const c = cases[0];
+    const a = new GramModel(c.data, c.m, c.m1, { solverVectors: 13 });
+    const y = states(c, a)[0];
+    const v = a.stageMemory(13)!.take();
+    v.set(y);
+    const dy = new Float64Array(a.size);
+    a.field(0, v, dy);
+    const memA = kernelsOf(a).mem.buffer;
+    a.release();
+    expect(() => a.field(0, y, dy)).toThrow(/after release/);
+    const b = new GramModel(c.data, c.m, c.m1, { solverVectors: 13 });
+    const kb = kernelsOf(b);
+    // the same pages (the allocator's released memory), every byte zero again
+    expect(kb.mem.buffer === memA).toBe(true);
+    expect(kb.mem.every((x) => Object.is(x, 0))).toBe(true);
+    const again = new Float64Array(b.size);
+    const w = b.stageMemory(13)!.take();
+    w.set(y);
+    b.field(0, w, again);
+    expect(firstDiff(again, dy)).toBe(-1);
+  });
+});

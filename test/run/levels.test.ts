@@ -120,3 +120,27 @@ describe('levels side by side (docs/levels.md#the-arrows-between-the-levels, arr
     await expect(buildStart(s, data)).rejects.toThrow(/filler/);
   });
 });
+
+describe('a Level G flow works in the kernels\' memory', () => {
+  it('buildStart reserves the integrator\'s vectors in the kernels\' memory for a Dormand-Prince run only, and such a run gives the bits of one without', async () => {
+    const s = resolveSettings('theory', { level: 'gram', init: 'wishart', m: 64, tEnd: 3, samples: 12 });
+    const data = generateDataset({ n: s.n, L: s.L, d: s.d, seed: s.seed, fillers: s.fillers });
+    const flow = await buildStart(s, data);
+    expect(flow.dynamics.stageMemory?.(13)).toBeDefined();
+    expect((await buildStart({ ...s, method: 'gd' }, data)).dynamics.stageMemory?.(13)).toBeUndefined();
+    expect((await buildStart({ ...s, method: 'odex' }, data)).dynamics.stageMemory?.(13)).toBeUndefined();
+    // Level P borrows the Level G start only: nothing reserved there
+    const paper = await buildStart({ ...s, level: 'paper' }, data);
+    expect(paper.dynamics.stageMemory).toBeUndefined();
+
+    // the same run, once in place and once with a model that reserved nothing (copies in and out)
+    const plan: RunPlan = { method: 'dopri5', tEnd: s.tEnd, rtol: s.rtol, atol: s.atol, maxSteps: s.maxSteps, controller: s.controller, lr: s.lr, steps: s.steps, samples: s.samples };
+    const inPlace = runDynamics(flow.dynamics, flow.y0, plan, {}, undefined, flow.probe);
+    const model = new GramModel(data, s.m, s.m1);
+    const copies = new GramDynamics(model);
+    const viaCopies = runDynamics(copies, flow.y0, plan, {}, undefined, copies.probe());
+    expect(inPlace.stats).toEqual(viaCopies.stats);
+    expect(Array.from(inPlace.y)).toEqual(Array.from(viaCopies.y));
+    expect(inPlace.trajectory.toCsv()).toBe(viaCopies.trajectory.toCsv());
+  });
+});

@@ -30,11 +30,19 @@ describe('emitted Level G code', () => {
       expect(b).toMatch(/km\.gamCols\(/);
     });
 
-    test(`${fn}: every k x k block is written to out once; the state is loaded once, first`, () => {
+    test(`${fn}: every k x k block gets one destination and is written to out once; the state is bound once, first`, () => {
       const b = body(fn);
-      for (const v of ['S', 'A', 'B', 'C']) expect(b.split(`km.store(out, o_${v}, O);`).length - 1).toBe(1);
-      expect(b.split('km.loadState(y);').length - 1).toBe(1);
-      expect(b.indexOf('km.loadState(y);')).toBeLessThan(b.indexOf('km.state'));
+      for (const v of ['S', 'A', 'B', 'C']) {
+        // built where km.target says (in out itself, or in O), every kernel call of the block there
+        expect(b.split(`const d_${v} = km.target(out, o_${v}, O);`).length - 1).toBe(1);
+        expect(b.split(`km.store(out, o_${v}, d_${v});`).length - 1).toBe(1);
+        expect(b.indexOf(`const d_${v} =`)).toBeLessThan(b.indexOf(`km.store(out, o_${v}, d_${v});`));
+      }
+      expect(b).not.toMatch(/km\.\w+\(O[,)]/);
+      expect(b.split('km.bindState(y);').length - 1).toBe(1);
+      expect(b).not.toMatch(/km\.loadState/);
+      expect(b.indexOf('km.bindState(y);')).toBeLessThan(b.indexOf('km.state'));
+      expect(b.indexOf('km.bindState(y);')).toBeLessThan(b.indexOf('km.target('));
       expect(b.split('km.loadGu(gu);').length - 1).toBe(1);
       expect(b.indexOf('km.loadGu(gu);')).toBeLessThan(b.indexOf('km.gu'));
       // the vector and scalar blocks are accumulated from +0, the k x k blocks stored whole

@@ -12,9 +12,15 @@ import {
   KERNEL_MEMORY_MAX_BYTES,
   kernelMemoryCap,
   layoutBlocks,
+  releaseKernelMemory,
+  RELEASED_MAX_BYTES,
   setKernelMemoryCapForTests,
+  setReleasedMaxBytesForTests,
   WASM32_MAX_BYTES,
 } from '../../src/wasm/memory.js';
+import { StageMemory } from '../../src/ode/simd.js';
+import { Dopri5 } from '../../src/ode/dopri5.js';
+import { solveIvp } from '../../src/ode/solveIvp.js';
 
 afterEach(() => {
   setKernelMemoryCapForTests(Infinity);
@@ -122,5 +128,77 @@ describe('allocateKernelMemory', () => {
     expect(setKernelMemoryCapForTests(Infinity)).toBe(bytes - 1);
     expect(allocateKernelMemory(SPEC)).not.toBeNull();
     expect(() => setKernelMemoryCapForTests(-1)).toThrow(/bytes must be >= 0/);
+  });
+});
+
+describe('released memories', () => {
+  it('a released memory is handed out again for a request of its page count, every byte zero; another size gets a new one', () => {
+    const spec = { x: { f64: 20000 } }; // 160,000 bytes: 3 pages
+    const a = allocateKernelMemory(spec)!;
+    a.f64('x').fill(7.5);
+    releaseKernelMemory(a.memory);
+    releaseKernelMemory(a.memory); // twice: kept once
+    const other = allocateKernelMemory({ y: { f64: 40000 } })!; // 5 pages: not that one
+    expect(other.memory === a.memory).toBe(false);
+    const b = allocateKernelMemory({ p: { i32: 3 }, q: { f64: 19990 } })!; // 3 pages again
+    expect(b.memory === a.memory).toBe(true);
+    expect(new Uint8Array(b.memory.buffer).every((v) => v === 0)).toBe(true);
+    // handed out once: the next request of that size gets a new memory
+    const c = allocateKernelMemory(spec)!;
+    expect(c.memory === a.memory).toBe(false);
+  });
+
+  it('at most the bound is kept: a larger memory is dropped, and a new one pushes out the oldest', () => {
+    expect(RELEASED_MAX_BYTES).toBe(2 ** 30);
+    const previous = setReleasedMaxBytesForTests(4 * 65536);
+    try {
+      const huge = new WebAssembly.Memory({ initial: 5 });
+      releaseKernelMemory(huge);
+      expect(allocateKernelMemory({ x: { f64: (4 * 65536 + 8) / 8 } })!.memory === huge).toBe(false);
+      const two = Array.from({ length: 3 }, () => new WebAssembly.Memory({ initial: 2 }));
+      for (const m of two) releaseKernelMemory(m);
+      // the first no longer fits the bound with the two after it; the second and third are kept
+      const size = { x: { f64: 65536 / 8 + 1 } };
+      const got = [allocateKernelMemory(size)!, allocateKernelMemory(size)!, allocateKernelMemory(size)!].map((k) => two.indexOf(k.memory));
+      expect(got.sort()).toEqual([-1, 1, 2]);
+    } finally {
+      setReleasedMaxBytesForTests(previous);
+    }
+  });
+});
+
+describe('a StageMemory hosted in a memory it does not own', () => {
+  it('lays its vectors out inside the region, and refuses a region that is misaligned or does not fit', () => {
+    const bytes = StageMemory.bytes(7, 3);
+    expect(bytes % 16).toBe(0);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const hosted = new StageMemory(7, 3, { memory, byteOffset: 4096 });
+    const v = [hosted.take(), hosted.take(), hosted.take()];
+    for (const x of v) {
+      expect(x.buffer === memory.buffer).toBe(true);
+      expect(x.byteOffset).toBeGreaterThanOrEqual(4096);
+      expect(x.byteOffset + x.byteLength).toBeLessThanOrEqual(4096 + bytes);
+      expect(x.byteOffset % 16).toBe(0);
+      expect(hosted.address(x)).toBe(x.byteOffset);
+    }
+    expect(() => new StageMemory(7, 3, { memory, byteOffset: 4104 })).toThrow(/16-byte aligned/);
+    expect(() => new StageMemory(7, 3, { memory, byteOffset: 65536 - bytes + 16 })).toThrow(/inside the memory/);
+    expect(() => new StageMemory(7, 3, { memory, byteOffset: 65536 - bytes })).not.toThrow();
+  });
+
+  it('a Dormand-Prince solve in a hosted memory gives the bits of one in its own memory (a nonlinear field)', () => {
+    const n = 33; // odd: a padded vector
+    const f = (_t: number, y: Float64Array, dy: Float64Array) => {
+      for (let i = 0; i < n; i++) dy[i] = -y[i] * (1 + y[(i + 1) % n] * y[(i + 1) % n] / 3);
+    };
+    const y0 = Float64Array.from({ length: n }, (_, i) => Math.cos(i + 0.5));
+    const opts = { f, t0: 0, y0, tEnd: 2, rtol: 1e-9, atol: 1e-12, maxSteps: 10000 };
+    const own = solveIvp(opts);
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const hosted = solveIvp({ ...opts, memory: new StageMemory(n, Dopri5.VECTORS, { memory, byteOffset: 1024 }) });
+    expect(hosted.stats).toEqual(own.stats);
+    expect(Array.from(hosted.y)).toEqual(Array.from(own.y));
+    // oracle for the solve itself: each component decays, bounded by the linear decay e^-t
+    for (let i = 0; i < n; i++) expect(Math.abs(own.y[i])).toBeLessThanOrEqual(Math.abs(y0[i]) * Math.exp(-2) * (1 + 1e-9));
   });
 });

@@ -84,29 +84,33 @@ export function gramField(w: GramWorkspace, y: Float64Array, out: Float64Array):
   const { O, ST, T1 } = km.slots;
   const { S: o_S, A: o_A, B: o_B, C: o_C, u: o_u, s: o_s, size: o_end } = layout;
   // dS/dt = -B Gam - Gam A
+  km.bindState(y);
+  const d_S = km.target(out, o_S, O);
   // dS/dt -= B Gam
-  km.loadState(y);
-  km.gamCols(O, km.state + o_B, -1, true);
+  km.gamCols(d_S, km.state + o_B, -1, true);
   // dS/dt -= Gam A
-  km.transposeInPlace(O);
-  km.gamRows(O, km.state + o_A, -1, false);
-  km.store(out, o_S, O);
+  km.transposeInPlace(d_S);
+  km.gamRows(d_S, km.state + o_A, -1, false);
+  km.store(out, o_S, d_S);
   // dA/dt = -Gam^T S - S^T Gam
+  const d_A = km.target(out, o_A, O);
   // dA/dt -= (X + X^T), X = Gam^T S
   km.gamCols(T1, km.state + o_S, 1, true);
-  km.symmetrize(O, T1, -1, true);
-  km.store(out, o_A, O);
+  km.symmetrize(d_A, T1, -1, true);
+  km.store(out, o_A, d_A);
   // dB/dt = -Gam S^T - S Gam^T
+  const d_B = km.target(out, o_B, O);
   // dB/dt -= (X + X^T), X = Gam S^T
   km.transpose(ST, km.state + o_S); // S^T, once per call
   km.gamRows(T1, ST, 1, true);
-  km.symmetrize(O, T1, -1, true);
-  km.store(out, o_B, O);
+  km.symmetrize(d_B, T1, -1, true);
+  km.store(out, o_B, d_B);
   // dC/dt = -gu u^T - u gu^T
+  const d_C = km.target(out, o_C, O);
   // dC/dt -= (X + X^T), X = gu u^T
   km.loadGu(gu);
-  km.outerSym(O, km.gu, km.state + o_u, -1, true);
-  km.store(out, o_C, O);
+  km.outerSym(d_C, km.gu, km.state + o_u, -1, true);
+  km.store(out, o_C, d_C);
   out.fill(0, o_u, o_end);
   // du/dt = -s gu - m1 C gu
   // du/dt -= m1 C gu
@@ -147,54 +151,58 @@ export function gramGdMap(w: GramWorkspace, eta: number, y: Float64Array, out: F
   const { O, ST, T1, T2 } = km.slots;
   const { S: o_S, A: o_A, B: o_B, C: o_C, u: o_u, s: o_s, size: o_end } = layout;
   // S' = S - eta (B Gam + Gam A) + eta^2 Gam S^T Gam
+  km.bindState(y);
+  const d_S = km.target(out, o_S, O);
   // S' += S
-  km.loadState(y);
   km.transpose(ST, km.state + o_S); // S^T, once per call
-  km.copy(O, ST, 1, true);
+  km.copy(d_S, ST, 1, true);
   // S' += eta^2 Gam S^T Gam
   km.gamRows(T1, ST, 1, true);
   km.transposeInPlace(T1);
-  km.gamCols(O, T1, eta * eta, false);
+  km.gamCols(d_S, T1, eta * eta, false);
   // S' -= eta B Gam
-  km.gamCols(O, km.state + o_B, -eta, false);
+  km.gamCols(d_S, km.state + o_B, -eta, false);
   // S' -= eta Gam A
-  km.transposeInPlace(O);
-  km.gamRows(O, km.state + o_A, -eta, false);
-  km.store(out, o_S, O);
+  km.transposeInPlace(d_S);
+  km.gamRows(d_S, km.state + o_A, -eta, false);
+  km.store(out, o_S, d_S);
   // A' = A - eta (Gam^T S + S^T Gam) + eta^2 Gam^T B Gam
+  const d_A = km.target(out, o_A, O);
   // A' += A
-  km.copy(O, km.state + o_A, 1, true);
+  km.copy(d_A, km.state + o_A, 1, true);
   // A' += eta^2 Gam^T B Gam
   km.gamCols(T2, km.state + o_B, 1, true);
   km.transposeInPlace(T2);
   km.gamCols(T1, T2, 1, true);
-  km.symmetrize(O, T1, 0.5 * (eta * eta), false);
+  km.symmetrize(d_A, T1, 0.5 * (eta * eta), false);
   // A' -= eta (X + X^T), X = Gam^T S
   km.gamCols(T1, km.state + o_S, 1, true);
-  km.symmetrize(O, T1, -eta, false);
-  km.store(out, o_A, O);
+  km.symmetrize(d_A, T1, -eta, false);
+  km.store(out, o_A, d_A);
   // B' = B - eta (Gam S^T + S Gam^T) + eta^2 Gam A Gam^T
+  const d_B = km.target(out, o_B, O);
   // B' += B
-  km.copy(O, km.state + o_B, 1, true);
+  km.copy(d_B, km.state + o_B, 1, true);
   // B' += eta^2 Gam A Gam^T
   km.gamRows(T2, km.state + o_A, 1, true);
   km.transposeInPlace(T2);
   km.gamRows(T1, T2, 1, true);
-  km.symmetrize(O, T1, 0.5 * (eta * eta), false);
+  km.symmetrize(d_B, T1, 0.5 * (eta * eta), false);
   // B' -= eta (X + X^T), X = Gam S^T
   km.gamRows(T1, ST, 1, true);
-  km.symmetrize(O, T1, -eta, false);
-  km.store(out, o_B, O);
+  km.symmetrize(d_B, T1, -eta, false);
+  km.store(out, o_B, d_B);
   // C' = C - eta (gu u^T + u gu^T) + eta^2 s gu gu^T
+  const d_C = km.target(out, o_C, O);
   // C' += C
-  km.copy(O, km.state + o_C, 1, true);
+  km.copy(d_C, km.state + o_C, 1, true);
   const sVal = y[o_s];
   // C' += eta^2 s gu gu^T
   km.loadGu(gu);
-  km.outerSym(O, km.gu, km.gu, 0.5 * (eta * eta * sVal), false);
+  km.outerSym(d_C, km.gu, km.gu, 0.5 * (eta * eta * sVal), false);
   // C' -= eta (X + X^T), X = gu u^T
-  km.outerSym(O, km.gu, km.state + o_u, -eta, false);
-  km.store(out, o_C, O);
+  km.outerSym(d_C, km.gu, km.state + o_u, -eta, false);
+  km.store(out, o_C, d_C);
   out.fill(0, o_u, o_end);
   // u' = u - eta (s gu + m1 C gu) + eta^2 m1 (gu^T u) gu
   // u' += u

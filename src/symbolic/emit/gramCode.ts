@@ -5,11 +5,13 @@
  *
  * How terms become kernel calls. The k x k blocks (S, A, B, C) are computed by the kernels of
  * src/gram/kernels.ts (`km`: WebAssembly SIMD on matrices in its own memory). Before the first
- * kernel use the state is copied in (km.loadState, and km.loadGu for gu); the emitter then
- * tracks, per generated function, what each kernel matrix holds:
- *  - each block is accumulated in the kernel matrix O, term by term in the derived order, and
- *    copied into out (km.store) when its equation ends; its first term starts from +0 (init)
- *    instead of reading O, as the zero-filled output did;
+ * kernel use the state is bound (km.bindState: read in place when y lives in that memory, else
+ * copied in; km.loadGu copies gu); the emitter then tracks, per generated function, what each
+ * kernel matrix holds:
+ *  - each block is accumulated term by term in the derived order where km.target puts it: in out
+ *    itself when out lives in the kernels' memory, else in the kernel matrix O, copied into out
+ *    (km.store) when its equation ends; its first term starts from +0 (init) instead of
+ *    reading the destination, as the zero-filled output did;
  *  - a copy term (e.g. S' += S) is km.copy;
  *  - a product with the sparse Gam runs over Gam's nonzeros grouped by rows or by columns:
  *    Gam X and Gam^T X give rows of the product (km.gamRows / km.gamCols over the rows of X);
@@ -433,13 +435,13 @@ class KernelEmitter {
   }
 
   /**
-   * Copies the state into kernel memory before its first use there. The whole state, with one
-   * TypedArray.set: copying only the blocks used would need a subarray of y (an allocation) or a
-   * JS loop, which measured slower than copying everything.
+   * Binds the state before its first use in kernel memory: read in place when y lives there,
+   * else copied in whole, with one TypedArray.set (copying only the blocks used would need a
+   * subarray of y, an allocation, or a JS loop, which measured slower than copying everything).
    */
   private ensureState(): void {
     if (this.stateLoaded) return;
-    this.call('loadState', 'y');
+    this.call('bindState', 'y');
     this.stateLoaded = true;
   }
 
@@ -569,8 +571,14 @@ class KernelEmitter {
    */
   equation(v: GramVariable, name: string, p: Poly): void {
     const c = this.code;
-    const O: KTarget = { slot: this.f.slot('O'), held: 'fresh' };
     const items = planTerms(this.alg, p, true);
+    // The block is built where km.target says: in out itself when out lives in the kernels'
+    // memory (an integrator's vector there), else in the kernel matrix O, copied out by km.store.
+    const O: KTarget = { slot: `d_${v}`, held: 'fresh' };
+    if (items.length > 0) {
+      this.ensureState();
+      c.line(`const d_${v} = ${this.f.km('target')}(out, ${this.f.offset(v)}, ${this.f.slot('O')});`);
+    }
     items.forEach((item, idx) => {
       const t = item.kind === 'pair' ? item.rep : item.term;
       // first: a scalar factor is computed where it is first used
