@@ -24,6 +24,7 @@ import { dotted, validateConfig } from '../config/schema.js';
 import { checkRunLimits } from '../config/limits.js';
 import { Gathered, gatherFrom, planRun, runShape } from '../config/gather.js';
 import { recordedRowCount } from '../app/run.js';
+import { loadMathjs } from './mathjs.js';
 
 /** The preset `coflow run` uses when none is given (src/cli/commands.ts). */
 const DEFAULT_PRESET = 'paper-fig1';
@@ -355,7 +356,7 @@ async function checkRunSettings(label: string, flat: Record<string, unknown>, nu
  * written here.
  */
 export async function planSweep(spec: SweepSpec, dir: string): Promise<SweepPlan> {
-  const math = await import('mathjs');
+  const math = loadMathjs();
   const exprs = (where: string, m: Map<SpecKey, Value>) =>
     [...m].filter(([k, v]) => typeof v === 'string' && isNumeric(k)).map(([k, v]) => compileExpression(math, spec.file, where, k, v as string));
   const baseExprs = orderExpressions(spec.file, 'base', exprs('base', spec.base));

@@ -1,8 +1,10 @@
 /**
  * A Level T run does not load mathjs (its counts are evaluated in TypeScript,
  * src/reduced/derive.ts; docs/performance.md): a child process builds a Level T start and runs it
- * with a module resolve hook that reports every module resolved. Negative control: the same hook
- * sees mathjs when the sweep spec module (which evaluates mathjs expressions) is loaded.
+ * with a module resolve hook that reports every ES module resolved, and at its end lists every
+ * CommonJS module loaded (require's cache: mathjs's single-file build is loaded that way).
+ * Negative control: the same process sees mathjs when a sweep spec, which evaluates mathjs
+ * expressions (src/sweep/mathjs.ts), is planned.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -37,6 +39,8 @@ const data = generateDataset({ n: s.n, L: s.L, d: s.d, seed: s.seed, fillers: s.
 const start = await buildStart(s, data);
 const r = runDynamics(start.dynamics, start.y0, { ...s, tEnd: 1, samples: 5 }, {}, undefined, start.probe);
 if (r.status !== 'success') throw new Error(r.message);
+const { createRequire } = await import('node:module');
+for (const path of Object.keys(createRequire(import.meta.url).cache)) process.stderr.write('MODULE file://' + path + '\\n');
 `;
 
 describe('Level T without mathjs', () => {
@@ -46,7 +50,7 @@ describe('Level T without mathjs', () => {
     expect(mods.filter((u) => u.includes('/node_modules/mathjs/')).join(' ')).toBe('');
   });
 
-  test('negative control: loading the sweep spec module does resolve mathjs', () => {
+  test('negative control: planning a sweep spec loads mathjs', () => {
     const mods = modulesLoadedBy(levelT(`await (await import(${JSON.stringify(pathToFileURL(join(DIST, 'sweep/spec.js')).href)})).planSweep({ canonical: { base: { 't-end': '1 / m' }, grid: { m: [128] } }, hash: 'x' }, '/tmp/none').catch(() => {});`));
     expect(mods.some((u) => u.includes('/node_modules/mathjs/'))).toBe(true);
   });
