@@ -3,7 +3,7 @@
  * per level. The file layout is the command's business (this folder), not the level's: the
  * level adapters of src/run expose their state's structure (Level F's weights, the Gram blocks
  * and token ids, Level T's orbit layout, Level P's phase), and only here do those become names.
- * docs/files.md documents each layout.
+ * docs/files.md documents each layout. The arrays may be views of y: read them before y changes.
  */
 import { UsageError } from '../errors.js';
 import { ORDERED_ORBITS, UNORDERED_ORBITS } from '../reduced/orbits.js';
@@ -33,7 +33,8 @@ export function stateArrays(dyn: Dynamics, y: Float64Array): StateArrays {
   if (dyn instanceof GramDynamics) {
     // S, A, B, C: k x k; u: k; s: 1; and the vocabulary id of each local token.
     const { k, layout: lay } = dyn.model;
-    const block = (off: number, len: number): Float64Array => y.slice(off, off + len);
+    // views of y (no copy; written at once by the caller)
+    const block = (off: number, len: number): Float64Array => y.subarray(off, off + len);
     return {
       S: { shape: [k, k], data: block(lay.S, k * k) },
       A: { shape: [k, k], data: block(lay.A, k * k) },

@@ -94,7 +94,12 @@ function shapeRepr(shape: readonly number[]): string {
   return `(${shape.join(', ')})`;
 }
 
-export function encodeNpy(arr: NpyArray): Uint8Array {
+/**
+ * The two parts of a .npy image: the magic, version and header (a few dozen bytes), and the
+ * data, little-endian. On a little-endian host the data part is a view of the array's own bytes
+ * (no copy: a Level G state is 24 MiB); on a big-endian host it is a byte-swapped copy.
+ */
+export function npyParts(arr: NpyArray): [Uint8Array, Uint8Array] {
   checkedArray(arr);
   let header = `{'descr': '${arr.dtype}', 'fortran_order': False, 'shape': ${shapeRepr(arr.shape)}, }`;
   if (arr.shape.length > 0) header += ' '.repeat(GROWTH_AXIS_MAX_DIGITS - String(arr.shape[0]).length);
@@ -104,28 +109,29 @@ export function encodeNpy(arr: NpyArray): Uint8Array {
   header += ' '.repeat(pad) + '\n';
   if (header.length > 0xffff) throw new RangeError(`npy: header of ${header.length} bytes needs format 2.0 (not written)`);
 
-  const itemSize = arr.dtype === '<f8' ? 8 : 4;
   const prefix = MAGIC.length + 4;
-  const out = new Uint8Array(prefix + header.length + itemSize * arr.data.length);
-  out.set(MAGIC, 0);
-  out[6] = 1; // major version
-  out[7] = 0; // minor version
-  const view = new DataView(out.buffer);
-  view.setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[prefix + i] = header.charCodeAt(i);
+  const head = new Uint8Array(prefix + header.length);
+  head.set(MAGIC, 0);
+  head[6] = 1; // major version
+  head[7] = 0; // minor version
+  new DataView(head.buffer).setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) head[prefix + i] = header.charCodeAt(i);
+  const { data } = arr;
+  if (!HOST_BIG_ENDIAN) return [head, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
   // DataView with littleEndian=true writes '<' data on any host.
-  let o = prefix + header.length;
-  if (arr.dtype === '<f8') {
-    for (const v of arr.data) {
-      view.setFloat64(o, v, true);
-      o += 8;
-    }
-  } else {
-    for (const v of arr.data) {
-      view.setInt32(o, v, true);
-      o += 4;
-    }
-  }
+  const body = new Uint8Array(data.byteLength);
+  const view = new DataView(body.buffer);
+  if (arr.dtype === '<f8') for (let i = 0; i < data.length; i++) view.setFloat64(8 * i, data[i], true);
+  else for (let i = 0; i < data.length; i++) view.setInt32(4 * i, data[i], true);
+  return [head, body];
+}
+
+/** The .npy image of an array as one byte array (npyParts joined). */
+export function encodeNpy(arr: NpyArray): Uint8Array {
+  const [head, body] = npyParts(arr);
+  const out = new Uint8Array(head.length + body.length);
+  out.set(head, 0);
+  out.set(body, head.length);
   return out;
 }
 

@@ -15,11 +15,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { writeBytesAtomic } from './atomic.js';
+import { writeAll, writeFileAtomic } from './atomic.js';
 import {
   decodeNpyData,
   describeNpyHeader,
-  encodeNpy,
+  npyParts,
   NPY_LIMITS,
   NPY_PREFIX_BYTES,
   npyHeaderEnd,
@@ -28,7 +28,7 @@ import {
   type NpyArray,
   type NpyLimits,
 } from './npy.js';
-import { buildStoredZip, extractMember, inflatePrefix, listZip, ZIP_LIMITS, type ZipLimits } from './zip.js';
+import { extractMember, inflatePrefix, joinParts, listZip, storedZipParts, ZIP_LIMITS, type ZipLimits } from './zip.js';
 
 /** Keys are also file names inside the archive: keep them portable. */
 const KEY_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
@@ -48,16 +48,21 @@ export const NPZ_LIMITS: Readonly<NpzLimits> = Object.freeze({
   maxDim: NPY_LIMITS.maxDim,
 });
 
-export function encodeNpz(entries: NpzEntries | Record<string, NpyArray>): Uint8Array {
+/** The archive as parts to write one after the other (zip.ts storedZipParts): the arrays' bytes are not copied. */
+function npzParts(entries: NpzEntries | Record<string, NpyArray>): Uint8Array[] {
   const list = entries instanceof Map ? [...entries] : Object.entries(entries);
-  return buildStoredZip(
+  return storedZipParts(
     list.map(([key, arr]) => {
       if (!KEY_PATTERN.test(key)) {
         throw new RangeError(`npz: key '${key}' must match ${KEY_PATTERN} (letters, digits, _ . -)`);
       }
-      return { name: `${key}.npy`, data: encodeNpy(arr) };
+      return { name: `${key}.npy`, parts: npyParts(arr) };
     }),
   );
+}
+
+export function encodeNpz(entries: NpzEntries | Record<string, NpyArray>): Uint8Array {
+  return joinParts(npzParts(entries));
 }
 
 /** How a member is named in messages: "key 'WQ'" for WQ.npy, else "entry '<name>'". */
@@ -99,8 +104,15 @@ export function decodeNpz(bytes: Uint8Array, file: string, limits: Partial<NpzLi
   return out;
 }
 
+/**
+ * The archive written atomically, streamed from the arrays where they lie (a large state is not
+ * copied into an archive image first): the same bytes as encodeNpz.
+ */
 export function writeNpz(path: string, entries: NpzEntries | Record<string, NpyArray>): void {
-  writeBytesAtomic(path, encodeNpz(entries));
+  const parts = npzParts(entries);
+  writeFileAtomic(path, (fd) => {
+    for (const p of parts) writeAll(fd, p);
+  });
 }
 
 export function readNpz(path: string, limits: Partial<NpzLimits> = {}): NpzEntries {

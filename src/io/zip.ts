@@ -78,72 +78,106 @@ const VERSION = 20; // 2.0: the version that introduced DEFLATE; enough for STOR
 const DOS_DATE_1980_01_01 = (0 << 9) | (1 << 5) | 1;
 const MAX32 = 0xffffffff;
 
-export function buildStoredZip(entries: readonly ZipEntry[]): Uint8Array {
+/** A member to write, its data given in parts (e.g. a .npy header and a view of the array's own bytes). */
+export interface ZipPartsEntry {
+  name: string;
+  parts: readonly Uint8Array[];
+}
+
+/**
+ * A STORED archive as a list of byte arrays to be written one after the other: each member's
+ * local header, then its data parts as given (not copied), then the central directory and the
+ * end record. So a writer can stream a large member from where it lies (writeNpz).
+ */
+export function storedZipParts(entries: readonly ZipPartsEntry[]): Uint8Array[] {
   if (entries.length > 0xfffe) throw new RangeError(`zip: ${entries.length} entries need zip64 (not written)`);
   const encoder = new TextEncoder();
   const names = entries.map((e) => encoder.encode(e.name));
-  const localTotal = entries.reduce((acc, e, i) => acc + LOCAL_SIZE + names[i].length + e.data.length, 0);
+  const sizes = entries.map((e) => e.parts.reduce((acc, p) => acc + p.length, 0));
+  const localTotal = entries.reduce((acc, _e, i) => acc + LOCAL_SIZE + names[i].length + sizes[i], 0);
   const centralTotal = names.reduce((acc, nm) => acc + CENTRAL_SIZE + nm.length, 0);
   const total = localTotal + centralTotal + END_SIZE;
   if (total > MAX32) throw new RangeError(`zip: ${total} bytes need zip64 (not written); split the output`);
 
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
+  const out: Uint8Array[] = [];
   const offsets: number[] = [];
   const crcs: number[] = [];
   let o = 0;
   entries.forEach((e, i) => {
     const flags = /^[\x20-\x7e]*$/.test(e.name) ? 0 : FLAG_UTF8;
-    const crc = crc32(e.data);
+    let crc = 0;
+    for (const p of e.parts) crc = crc32(p, crc);
     offsets.push(o);
     crcs.push(crc);
-    view.setUint32(o, SIG_LOCAL, true);
-    view.setUint16(o + 4, VERSION, true); // version needed to extract
-    view.setUint16(o + 6, flags, true);
-    view.setUint16(o + 8, METHOD_STORED, true);
-    view.setUint16(o + 10, 0, true); // DOS time 00:00:00
-    view.setUint16(o + 12, DOS_DATE_1980_01_01, true);
-    view.setUint32(o + 14, crc, true);
-    view.setUint32(o + 18, e.data.length, true); // compressed size
-    view.setUint32(o + 22, e.data.length, true); // uncompressed size
-    view.setUint16(o + 26, names[i].length, true);
-    view.setUint16(o + 28, 0, true); // extra field length
-    out.set(names[i], o + LOCAL_SIZE);
-    out.set(e.data, o + LOCAL_SIZE + names[i].length);
-    o += LOCAL_SIZE + names[i].length + e.data.length;
+    const local = new Uint8Array(LOCAL_SIZE + names[i].length);
+    const view = new DataView(local.buffer);
+    view.setUint32(0, SIG_LOCAL, true);
+    view.setUint16(4, VERSION, true); // version needed to extract
+    view.setUint16(6, flags, true);
+    view.setUint16(8, METHOD_STORED, true);
+    view.setUint16(10, 0, true); // DOS time 00:00:00
+    view.setUint16(12, DOS_DATE_1980_01_01, true);
+    view.setUint32(14, crc, true);
+    view.setUint32(18, sizes[i], true); // compressed size
+    view.setUint32(22, sizes[i], true); // uncompressed size
+    view.setUint16(26, names[i].length, true);
+    view.setUint16(28, 0, true); // extra field length
+    local.set(names[i], LOCAL_SIZE);
+    out.push(local, ...e.parts);
+    o += local.length + sizes[i];
   });
   const centralStart = o;
+  const central = new Uint8Array(centralTotal + END_SIZE);
+  const view = new DataView(central.buffer);
+  let c = 0;
   entries.forEach((e, i) => {
     const flags = /^[\x20-\x7e]*$/.test(e.name) ? 0 : FLAG_UTF8;
-    view.setUint32(o, SIG_CENTRAL, true);
-    view.setUint16(o + 4, (3 << 8) | VERSION, true); // made by: Unix, 2.0 (so permissions below apply)
-    view.setUint16(o + 6, VERSION, true);
-    view.setUint16(o + 8, flags, true);
-    view.setUint16(o + 10, METHOD_STORED, true);
-    view.setUint16(o + 12, 0, true);
-    view.setUint16(o + 14, DOS_DATE_1980_01_01, true);
-    view.setUint32(o + 16, crcs[i], true);
-    view.setUint32(o + 20, e.data.length, true);
-    view.setUint32(o + 24, e.data.length, true);
-    view.setUint16(o + 28, names[i].length, true);
-    view.setUint16(o + 30, 0, true); // extra length
-    view.setUint16(o + 32, 0, true); // comment length
-    view.setUint16(o + 34, 0, true); // disk number start
-    view.setUint16(o + 36, 0, true); // internal attributes
-    view.setUint32(o + 38, (0o100644 << 16) >>> 0, true); // external: regular file rw-r--r--
-    view.setUint32(o + 42, offsets[i], true);
-    out.set(names[i], o + CENTRAL_SIZE);
-    o += CENTRAL_SIZE + names[i].length;
+    view.setUint32(c, SIG_CENTRAL, true);
+    view.setUint16(c + 4, (3 << 8) | VERSION, true); // made by: Unix, 2.0 (so permissions below apply)
+    view.setUint16(c + 6, VERSION, true);
+    view.setUint16(c + 8, flags, true);
+    view.setUint16(c + 10, METHOD_STORED, true);
+    view.setUint16(c + 12, 0, true);
+    view.setUint16(c + 14, DOS_DATE_1980_01_01, true);
+    view.setUint32(c + 16, crcs[i], true);
+    view.setUint32(c + 20, sizes[i], true);
+    view.setUint32(c + 24, sizes[i], true);
+    view.setUint16(c + 28, names[i].length, true);
+    view.setUint16(c + 30, 0, true); // extra length
+    view.setUint16(c + 32, 0, true); // comment length
+    view.setUint16(c + 34, 0, true); // disk number start
+    view.setUint16(c + 36, 0, true); // internal attributes
+    view.setUint32(c + 38, (0o100644 << 16) >>> 0, true); // external: regular file rw-r--r--
+    view.setUint32(c + 42, offsets[i], true);
+    central.set(names[i], c + CENTRAL_SIZE);
+    c += CENTRAL_SIZE + names[i].length;
   });
-  view.setUint32(o, SIG_END, true);
-  view.setUint16(o + 4, 0, true); // this disk
-  view.setUint16(o + 6, 0, true); // disk with the central directory
-  view.setUint16(o + 8, entries.length, true);
-  view.setUint16(o + 10, entries.length, true);
-  view.setUint32(o + 12, o - centralStart, true);
-  view.setUint32(o + 16, centralStart, true);
-  view.setUint16(o + 20, 0, true); // comment length
+  view.setUint32(c, SIG_END, true);
+  view.setUint16(c + 4, 0, true); // this disk
+  view.setUint16(c + 6, 0, true); // disk with the central directory
+  view.setUint16(c + 8, entries.length, true);
+  view.setUint16(c + 10, entries.length, true);
+  view.setUint32(c + 12, centralTotal, true);
+  view.setUint32(c + 16, centralStart, true);
+  view.setUint16(c + 20, 0, true); // comment length
+  out.push(central);
   return out;
+}
+
+/** Byte arrays joined into one. */
+export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((acc, p) => acc + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** A STORED archive of the entries, as one byte array. */
+export function buildStoredZip(entries: readonly ZipEntry[]): Uint8Array {
+  return joinParts(storedZipParts(entries.map((e) => ({ name: e.name, parts: [e.data] }))));
 }
 
 const REMAKE = 're-create the file';

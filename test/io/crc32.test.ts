@@ -33,6 +33,14 @@ describe('crc32', () => {
     expect(crc32(flipped)).not.toBe(crc32(bytes));
   });
 
+  it('an empty chunk continues the CRC unchanged, also an empty view of an empty buffer (the bytes of a zero-length Float64Array)', () => {
+    const head = new TextEncoder().encode('123456789');
+    const c = crc32(head);
+    expect(crc32(new Uint8Array(0), c)).toBe(c);
+    expect(crc32(new Uint8Array(new Float64Array(0).buffer, 0, 0), c)).toBe(c);
+    expect(crc32(new Uint8Array(new Float64Array(4).buffer, 32, 0), c)).toBe(c);
+  });
+
   it('the JavaScript table (the fallback on Node < 20.15) equals the bitwise definition and crc32', () => {
     const rng = makeRng('crc-table');
     for (const length of [0, 1, 7, 1000, 65537]) {

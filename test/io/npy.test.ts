@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decodeNpy, encodeNpy, f8Array, i4Array, type NpyArray } from '../../src/io/npy.js';
+import { decodeNpz, encodeNpz, writeNpz } from '../../src/io/npz.js';
+import { readZip } from '../../src/io/zip.js';
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
@@ -89,6 +94,33 @@ function errorOf(f: () => unknown): Error {
   }
   throw new Error('expected an error');
 }
+
+describe('.npz writer: parts streamed from the arrays', () => {
+  it('views into a larger array (nonzero offsets, odd lengths) are written as their own values; writeNpz writes the bytes of encodeNpz', () => {
+    const big = Float64Array.from({ length: 41 }, (_, i) => (i % 7 === 3 ? NaN : (i - 20) / 3));
+    big[5] = -0;
+    const ints = Int32Array.from({ length: 9 }, (_, i) => (i - 4) * 123456789);
+    const entries = { a: f8Array(big.subarray(3, 3 + 12), [3, 4]), b: f8Array(big.subarray(17, 18)), c: i4Array(ints.subarray(1, 8)), e: f8Array(new Float64Array(0)) };
+    const bytes = encodeNpz(entries);
+    // oracle: the arrays copied out first, encoded one by one (each .npy image checked above)
+    const copies = { a: f8Array(big.slice(3, 15), [3, 4]), b: f8Array(big.slice(17, 18)), c: i4Array(ints.slice(1, 8)), e: f8Array(new Float64Array(0)) };
+    expect(Buffer.compare(Buffer.from(bytes), Buffer.from(encodeNpz(copies)))).toBe(0);
+    const back = decodeNpz(bytes, 'parts.npz');
+    expect(Array.from(back.get('a')!.data).map((x) => Object.is(x, NaN) ? 'NaN' : x)).toEqual(Array.from(big.slice(3, 15)).map((x) => Object.is(x, NaN) ? 'NaN' : x));
+    expect(Array.from(back.get('c')!.data)).toEqual(Array.from(ints.slice(1, 8)));
+    expect(Object.is(back.get('b')!.data[0], big[17])).toBe(true);
+    expect(back.get('e')!.data.length).toBe(0);
+    // each member's image is that array's .npy image
+    const dir = mkdtempSync(join(tmpdir(), 'coflow-npz-parts-'));
+    try {
+      writeNpz(join(dir, 'x.npz'), entries);
+      expect(Buffer.compare(readFileSync(join(dir, 'x.npz')), Buffer.from(bytes))).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(Buffer.compare(Buffer.from(readZip(bytes, 'parts.npz').find((e) => e.name === 'a.npy')!.data), Buffer.from(encodeNpy(copies.a)))).toBe(0);
+  });
+});
 
 describe('.npy reader', () => {
   it('reads <i8 and narrows to int32; rejects values outside int32', () => {
