@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { resolveSettings } from '../src/config/resolve.js';
 import { generateDataset } from '../src/data/generate.js';
 import { GramModel } from '../src/gram/flow.js';
+import { Dopri5 } from '../src/ode/dopri5.js';
 import { sampleGramState } from '../src/gram/wishart.js';
 import { buildModule, F64, FunctionSpec, I32, op, V128 } from '../src/wasm/emit.js';
 
@@ -82,21 +83,29 @@ function benchGramLarge(): void {
   process.stdout.write('Level G at n = 240, L = 6, d = 1500 (theory-strict, distinct fillers), Wishart start, m = 1e5\n');
   const s = resolveSettings('theory-strict', { d: 1500, level: 'gram', init: 'wishart', m: 100000 });
   const data = generateDataset({ n: s.n, L: s.L, d: s.d, seed: s.seed, fillers: s.fillers });
-  const dyn = new GramModel(data, s.m, s.m1);
+  // As a Dormand-Prince run builds it: the solver's vectors in the kernels' memory (in place).
+  const dyn = new GramModel(data, s.m, s.m1, { solverVectors: Dopri5.VECTORS });
   const { k } = dyn;
   const nnz = dyn.gamNonzeros;
   const t0 = performance.now();
   const y0 = sampleGramState({ data, m: s.m, m1: s.m1, s0: s.s0, s1: s.s1, seed: s.seed });
   const wishartMs = performance.now() - t0;
+  const timeField = (y: Float64Array, dy: Float64Array): number => {
+    dyn.field(0, y, dy);
+    const evals: number[] = [];
+    for (let b = 0; b < 7; b++) {
+      const e0 = performance.now();
+      for (let i = 0; i < 3; i++) dyn.field(0, y, dy);
+      evals.push((performance.now() - e0) / 3);
+    }
+    return median(evals);
+  };
+  const hosted = dyn.stageMemory(Dopri5.VECTORS)!;
+  const [yIn, dyIn] = [hosted.take(), hosted.take()];
+  yIn.set(y0);
+  const perEval = timeField(yIn, dyIn);
   const dy = new Float64Array(dyn.size);
-  dyn.field(0, y0, dy);
-  const evals: number[] = [];
-  for (let b = 0; b < 7; b++) {
-    const e0 = performance.now();
-    for (let i = 0; i < 3; i++) dyn.field(0, y0, dy);
-    evals.push((performance.now() - e0) / 3);
-  }
-  const perEval = median(evals);
+  const perEvalCopies = timeField(y0, dy);
   const yNext = new Float64Array(dyn.size);
   dyn.gdStep(1e-3, y0, yNext);
   const steps: number[] = [];
@@ -117,7 +126,8 @@ function benchGramLarge(): void {
   const floorMs = Math.max(computeMs, memoryMs);
   line(`size`, `k = ${k} tokens, nnz(Gam) = ${nnz}, state ${dyn.size} values (${((dyn.size * 8) / 2 ** 20).toFixed(0)} MiB)`);
   line('Wishart draw (sampleGramState)', `${wishartMs.toFixed(0)} ms`);
-  line('field evaluation (median of 7 x 3)', `${perEval.toFixed(1)} ms  (acceptance <= 25 ms)`);
+  line('field evaluation (median of 7 x 3)', `${perEval.toFixed(1)} ms in place, as a run evaluates it (acceptance <= 25 ms)`);
+  line('', `${perEvalCopies.toFixed(1)} ms from and into arrays of their own (state copied in, blocks copied out)`);
   line('floor estimate', `${floorMs.toFixed(1)} ms: the larger of ${computeMs.toFixed(1)} ms arithmetic (${(madds / 1e6).toFixed(1)} M multiply-adds at ${(rate / 1e9).toFixed(2)} G/s, f64x2 in L1)`);
   line('', `and ${memoryMs.toFixed(1)} ms memory (8 k^2 doubles = ${(bytes / 2 ** 20).toFixed(0)} MiB read or written once at ${(bandwidth / 1e9).toFixed(1)} GB/s)`);
   line('exact GD step (median of 3)', `${median(steps).toFixed(1)} ms`);
@@ -144,23 +154,26 @@ function benchGramLarge(): void {
 
 /**
  * A sweep's throughput with --workers 1 and --workers 2, whole command (start-up, validation and
- * the results table included), on three sweeps: the width sweep of docs/sweeps.md (84 runs of
- * about 0.1 s at k = 91), bench/sweeps/strict-short.json (8 Level G runs of about 1.5 s at
- * k = 883, the theory-strict size) and bench/sweeps/gd-seeds.json (8 compute-bound GD runs of
- * about 2.4 s). docs/performance.md explains why they scale differently.
+ * the results table included), on four sweeps: the width sweep of docs/sweeps.md (84 runs of
+ * about 0.1 s at k = 91), bench/sweeps/strict-short.json and strict-long.json (8 Level G runs
+ * each at k = 883, the theory-strict size, of about 1 s and about 5 s: the second is the kind
+ * of sweep a width study at that size runs, where the integration dominates) and
+ * bench/sweeps/gd-seeds.json (8 compute-bound GD runs of about 2.4 s). docs/performance.md
+ * explains why they scale differently.
  */
 function benchSweep(): void {
   const dir = mkdtempSync(join(tmpdir(), 'coflow-bench-sweep-'));
   try {
-    for (const [label, spec] of [
+    for (const [index, [label, spec]] of ([
       ['examples/sweeps/width-theory.json (70 points + 14 references, Level G, k = 91)', 'examples/sweeps/width-theory.json'],
-      ['bench/sweeps/strict-short.json (8 points, Level G, k = 883)', 'bench/sweeps/strict-short.json'],
+      ['bench/sweeps/strict-short.json (8 points, Level G, k = 883, runs of about 1 s)', 'bench/sweeps/strict-short.json'],
+      ['bench/sweeps/strict-long.json (8 points, Level G, k = 883, runs of about 5 s)', 'bench/sweeps/strict-long.json'],
       ['bench/sweeps/gd-seeds.json (8 paper-fig1 GD runs of 10,000 steps)', 'bench/sweeps/gd-seeds.json'],
-    ]) {
+    ] as const).entries()) {
       process.stdout.write(`Sweep throughput: ${label}, --no-plots\n`);
       const perMinute: number[] = [];
       for (const workers of [1, 2]) {
-        const out = join(dir, `w${workers}-${perMinute.length}-${label.length}`);
+        const out = join(dir, `sweep${index}-w${workers}`);
         const started = performance.now();
         const r = spawnSync(process.execPath, [CLI, 'sweep', '--spec', join(ROOT, spec), '--workers', String(workers), '--out', out, '--quiet', '--no-plots'], { encoding: 'utf8' });
         const seconds = (performance.now() - started) / 1000;
