@@ -143,4 +143,25 @@ describe('a Level G flow works in the kernels\' memory', () => {
     expect(Array.from(inPlace.y)).toEqual(Array.from(viaCopies.y));
     expect(inPlace.trajectory.toCsv()).toBe(viaCopies.trajectory.toCsv());
   });
+
+  it('a run in place stopped after 40 steps and resumed in a new start (a new model, its own memory) ends with the bits of the run not stopped', async () => {
+    const s = resolveSettings('theory', { level: 'gram', init: 'wishart', m: 64, tEnd: 3, samples: 12 });
+    const data = generateDataset({ n: s.n, L: s.L, d: s.d, seed: s.seed, fillers: s.fillers });
+    const plan: RunPlan = { method: 'dopri5', tEnd: s.tEnd, rtol: s.rtol, atol: s.atol, maxSteps: s.maxSteps, controller: s.controller, lr: s.lr, steps: s.steps, samples: s.samples };
+    const whole = await buildStart(s, data);
+    const once = runDynamics(whole.dynamics, whole.y0, plan, {}, undefined, whole.probe);
+    expect(once.status).toBe('success');
+    const first = await buildStart(s, data);
+    let steps = 0;
+    const stopped = runDynamics(first.dynamics, first.y0, plan, { shouldStop: () => ++steps >= 40 }, undefined, first.probe);
+    expect(stopped.status).toBe('interrupted');
+    first.dynamics.release?.();
+    const second = await buildStart(s, data);
+    expect(second.dynamics.stageMemory?.(13)).toBeDefined();
+    const resumed = runDynamics(second.dynamics, second.y0, plan, {}, stopped.checkpoint, second.probe);
+    expect(resumed.status).toBe('success');
+    expect(resumed.stats).toEqual(once.stats);
+    expect(Array.from(resumed.y)).toEqual(Array.from(once.y));
+    expect(resumed.trajectory.toCsv()).toBe(once.trajectory.toCsv());
+  });
 });
