@@ -353,17 +353,11 @@ function signalStop(method: ResolvedSettings['method']) {
 }
 
 /** The run of a start, then its dynamics' memory given back (Dynamics.release: a sweep's next run of the same size reuses it). */
-async function execute(
-  s: ResolvedSettings,
-  start: RunStart,
-  o: Pick<RunCommandOptions, 'out' | 'quiet' | 'checkpointSeconds' | 'noPlots' | 'silent'>,
-  from: ReturnType<typeof readCheckpoint> | undefined,
-  configSha256: string,
-): Promise<RunOutcome> {
+async function execute(...args: Parameters<typeof executeRun>): Promise<RunOutcome> {
   try {
-    return await executeRun(s, start, o, from, configSha256);
+    return await executeRun(...args);
   } finally {
-    start.dynamics.release?.();
+    args[1].dynamics.release?.();
   }
 }
 
