@@ -173,6 +173,16 @@ export class Dopri5 implements Stepper<ResumeState> {
   private readonly bCoef: Float64Array;
   private readonly eCols: Int32Array;
   private readonly eCoef: Float64Array;
+  /**
+   * The error estimate's terms but the last, when they are exactly the new state's terms (as in
+   * Dormand-Prince: b and e are nonzero on stages 1, 3, 4, 5, 6 and e also on 7) and the SIMD
+   * kernels run: then one pass forms y_new and the error's partial sum (stored in yStage, free
+   * after the last stage), and the error norm reads 4 vectors instead of 9 (docs/performance.md).
+   * null: the two separate passes. Both give the same bits.
+   */
+  private readonly ePartial: { coef: Float64Array; last: number } | null;
+  /** atol when it is one number for every component (the error norm then reads no atol vector), else null */
+  private readonly atolValue: number | null;
   /** Stages with a nonzero dense-output polynomial, and their weights h b_j(theta) (scratch). */
   private readonly denseCols: Int32Array;
   private readonly denseWeights: Float64Array;
@@ -258,6 +268,10 @@ export class Dopri5 implements Stepper<ResumeState> {
     }
     [this.bCols, this.bCoef] = nonzeros(this.tab.b);
     [this.eCols, this.eCoef] = nonzeros(this.tab.e);
+    const nb = this.bCols.length;
+    const sharesTerms = this.eCols.length === nb + 1 && this.eCols[nb] === s - 1 && this.bCols.every((j, q) => this.eCols[q] === j);
+    this.ePartial = sharesTerms && this.kernels.fusesPartial(nb) ? { coef: this.eCoef.slice(0, nb), last: this.eCoef[nb] } : null;
+    this.atolValue = typeof opts.atol === 'number' ? opts.atol : null;
     const denseRows: number[] = [];
     this.tab.denseP.forEach((p, j) => {
       if (p.some((v) => v !== 0)) denseRows.push(j);
@@ -366,13 +380,17 @@ export class Dopri5 implements Stepper<ResumeState> {
         kernels.linearCombination(yStage, y, h, this.stageCols[st], this.stageCoef[st], kPtr);
         this.f(t + c[st] * h, yStage, K[st]);
       }
-      kernels.linearCombination(yNew, y, h, this.bCols, this.bCoef, kPtr);
+      // Local error err = h sum_j e_j k_j and its scaled RMS norm (HNW I, Eq. (4.11)) with
+      // weights atol_i + rtol max(|y_i|, |y_new_i|) as in scipy and DOPRI5, never stored: with
+      // ePartial its first terms are summed in the pass that forms y_new (see ePartial).
+      const part = this.ePartial;
+      if (part) kernels.combinationWithPartial(yNew, y, yStage, h, this.bCols, this.bCoef, part.coef, kPtr);
+      else kernels.linearCombination(yNew, y, h, this.bCols, this.bCoef, kPtr);
       this.f(tNew, yNew, K[s - 1]);
       this.stats.nfev += s - 1;
-
-      // Local error err = h sum_j e_j k_j and its scaled RMS norm (HNW I, Eq. (4.11)) with
-      // weights atol_i + rtol max(|y_i|, |y_new_i|) as in scipy and DOPRI5, in one fused pass.
-      const sum = kernels.errorNormSq(h, this.eCols, this.eCoef, kPtr, y, yNew, atol, rtol);
+      const sum = part
+        ? kernels.errorNormFromPartial(h, yStage, K[s - 1], part.last, y, yNew, atol, this.atolValue, rtol)
+        : kernels.errorNormSq(h, this.eCols, this.eCoef, kPtr, y, yNew, atol, rtol);
       const err = Math.sqrt(sum / n);
       // Any NaN/Inf in a stage derivative or in y_new reaches err: the error-norm kernel of simd.ts
       // (errorNormKernel) adds y_new * 0 to every term, so an infinite weight cannot hide an Inf.

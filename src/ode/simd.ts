@@ -149,6 +149,80 @@ function errorNormKernel(K: number, table: boolean): FunctionSpec {
 }
 
 /**
+ * lcp{K}(out, base, part, k_0..k_{K-1}, nBytes, h, c_0..c_{K-1}, e_0..e_{K-1}) (K <= ARGUMENT_TERMS):
+ * combinationKernel's out = base + acc(c) h, and in the same pass part = acc(e), both sums formed
+ * as weightedStages forms them (products rounded, added left to right), each stage vector read
+ * once for both. Dormand-Prince's new state and the first terms of its error estimate share their
+ * stages (b and e are nonzero on the same stages but the last), so this saves the error norm the
+ * second reading of those stages: Dopri5.step, docs/performance.md.
+ */
+function combinationPartialKernel(K: number): FunctionSpec {
+  const [pOut, pBase, pPart] = [0, 1, 2];
+  const pK = (q: number) => 3 + q;
+  const pN = 3 + K;
+  const pH = 4 + K;
+  const pC = (q: number) => 5 + K + q;
+  const pE = (q: number) => 5 + 2 * K + q;
+  const nParams = 5 + 3 * K;
+  const [lI, lH, lX, lAccC, lAccE] = [nParams, nParams + 1, nParams + 2, nParams + 3, nParams + 4];
+  const lC = (q: number) => nParams + 5 + q;
+  const lE = (q: number) => nParams + 5 + K + q;
+  const body: number[] = [...op.localGet(pH), ...op.f64x2Splat, ...op.localSet(lH)];
+  body.push(...splatAll(K, pC, lC), ...splatAll(K, pE, lE));
+  body.push(...op.i32Const(0), ...op.localSet(lI), ...op.block, ...op.loop);
+  body.push(...op.localGet(lI), ...op.localGet(pN), ...op.i32GeU, ...op.brIf(1));
+  for (let q = 0; q < K; q++) {
+    body.push(...op.localGet(pK(q)), ...op.localGet(lI), ...op.i32Add, ...op.v128Load(), ...op.localSet(lX));
+    for (const [lAcc, lCoef] of [[lAccC, lC(q)], [lAccE, lE(q)]]) {
+      if (q > 0) body.push(...op.localGet(lAcc));
+      body.push(...op.localGet(lX), ...op.localGet(lCoef), ...op.f64x2Mul);
+      if (q > 0) body.push(...op.f64x2Add);
+      body.push(...op.localSet(lAcc));
+    }
+  }
+  body.push(...op.localGet(pOut), ...op.localGet(lI), ...op.i32Add);
+  body.push(...op.localGet(pBase), ...op.localGet(lI), ...op.i32Add, ...op.v128Load());
+  body.push(...op.localGet(lAccC), ...op.localGet(lH), ...op.f64x2Mul, ...op.f64x2Add, ...op.v128Store());
+  body.push(...op.localGet(pPart), ...op.localGet(lI), ...op.i32Add, ...op.localGet(lAccE), ...op.v128Store());
+  body.push(...op.localGet(lI), ...op.i32Const(16), ...op.i32Add, ...op.localSet(lI), ...op.br(0), ...op.end, ...op.end);
+  const params: ValType[] = [...Array<ValType>(3 + K).fill(I32), I32, F64, ...Array<ValType>(2 * K).fill(F64)];
+  const locals: ValType[] = [I32, V128, V128, V128, V128, ...Array<ValType>(2 * K).fill(V128)];
+  return { name: `lcp${K}`, params, results: [], locals, body };
+}
+
+/**
+ * enp / enps(part, k, y, yNew, atol, nBytes, h, rtol, c) -> f64: errorNormKernel's sum for
+ * acc_i = part_i + k_i c, the last term of its left-to-right sum added to the partial sum that
+ * lcp stored (so the same bits as errorNormKernel over all the terms). enp reads atol as a
+ * vector (an i32 address), enps takes one f64 for every component (nothing to read).
+ */
+function errorNormPartialKernel(scalarAtol: boolean): FunctionSpec {
+  const [pPart, pK, pY, pYNew, pAtol, pN, pH, pRtol, pC] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [lI, lH, lR, lC, lSum, lE, lZero, lAtol] = [9, 10, 11, 12, 13, 14, 15, 16];
+  const at = (p: number) => [...op.localGet(p), ...op.localGet(lI), ...op.i32Add, ...op.v128Load()];
+  const body: number[] = [...op.localGet(pH), ...op.f64x2Splat, ...op.localSet(lH)];
+  body.push(...op.localGet(pRtol), ...op.f64x2Splat, ...op.localSet(lR));
+  body.push(...op.localGet(pC), ...op.f64x2Splat, ...op.localSet(lC));
+  if (scalarAtol) body.push(...op.localGet(pAtol), ...op.f64x2Splat, ...op.localSet(lAtol));
+  body.push(...op.i32Const(0), ...op.localSet(lI), ...op.block, ...op.loop);
+  body.push(...op.localGet(lI), ...op.localGet(pN), ...op.i32GeU, ...op.brIf(1));
+  // e = (part + k c) h
+  body.push(...at(pPart), ...at(pK), ...op.localGet(lC), ...op.f64x2Mul, ...op.f64x2Add);
+  body.push(...op.localGet(lH), ...op.f64x2Mul, ...op.localSet(lE));
+  // from here on as errorNormKernel: r = e / (atol + rtol max(|y|, |yNew|)); sum += r r + yNew 0
+  body.push(...op.localGet(lE), ...(scalarAtol ? op.localGet(lAtol) : at(pAtol)), ...op.localGet(lR));
+  body.push(...at(pY), ...op.f64x2Abs, ...at(pYNew), ...op.f64x2Abs);
+  body.push(...op.f64x2Max, ...op.f64x2Mul, ...op.f64x2Add, ...op.f64x2Div, ...op.localSet(lE));
+  body.push(...op.localGet(lSum), ...op.localGet(lE), ...op.localGet(lE), ...op.f64x2Mul);
+  body.push(...at(pYNew), ...op.localGet(lZero), ...op.f64x2Mul, ...op.f64x2Add);
+  body.push(...op.f64x2Add, ...op.localSet(lSum));
+  body.push(...op.localGet(lI), ...op.i32Const(16), ...op.i32Add, ...op.localSet(lI), ...op.br(0), ...op.end, ...op.end);
+  body.push(...op.localGet(lSum), ...op.f64x2ExtractLane(0), ...op.localGet(lSum), ...op.f64x2ExtractLane(1), ...op.f64Add);
+  const params: ValType[] = [I32, I32, I32, I32, scalarAtol ? F64 : I32, I32, F64, F64, F64];
+  return { name: scalarAtol ? 'enps' : 'enp', params, results: [F64], locals: [I32, V128, V128, V128, V128, V128, V128, V128], body };
+}
+
+/**
  * gd(out, y, g, nBytes, lr) -> f64: one full-batch gradient-descent step, out_i = y_i - lr g_i
  * (the product first, then the difference: the same two roundings as the JS it replaces, so
  * the iterates are bit-identical), fused with the non-finite probe of src/ode/iterate.ts: the
@@ -187,8 +261,8 @@ let compiled: WebAssembly.Module | null = null;
 function kernelModule(): WebAssembly.Module {
   if (!compiled) {
     const fns: FunctionSpec[] = [];
-    for (let K = 1; K <= ARGUMENT_TERMS; K++) fns.push(combinationKernel(K, false), errorNormKernel(K, false));
-    fns.push(gdKernel());
+    for (let K = 1; K <= ARGUMENT_TERMS; K++) fns.push(combinationKernel(K, false), errorNormKernel(K, false), combinationPartialKernel(K));
+    fns.push(errorNormPartialKernel(false), errorNormPartialKernel(true), gdKernel());
     compiled = new WebAssembly.Module(buildModule(fns));
   }
   return compiled;
@@ -364,6 +438,7 @@ type En = (...args: number[]) => number;
 type LcTable = (out: number, base: number, nBytes: number, h: number, coefs: number, ptrs: number) => void;
 type EnTable = (y: number, yNew: number, atol: number, nBytes: number, h: number, rtol: number, coefs: number, ptrs: number) => number;
 type Gd = (out: number, y: number, g: number, nBytes: number, lr: number) => number;
+type Enp = (part: number, k: number, y: number, yNew: number, atol: number, nBytes: number, h: number, rtol: number, c: number) => number;
 
 /**
  * The kernels bound to one StageMemory; arguments are vectors taken from it, and kPtr holds
@@ -379,6 +454,9 @@ export class StageKernels {
   private readonly lcTable: LcTable[] = [];
   private readonly enTable: EnTable[] = [];
   private readonly gd: Gd | null = null;
+  private readonly lcp: Lc[] = [];
+  private readonly enp: Enp | null = null;
+  private readonly enps: Enp | null = null;
   private readonly nBytes: number;
   /** the SIMD kernels run (else the plain loops) */
   private readonly simd: boolean;
@@ -395,8 +473,11 @@ export class StageKernels {
       for (let K = 1; K <= ARGUMENT_TERMS; K++) {
         this.lc[K] = exports[`lc${K}`] as Lc;
         this.en[K] = exports[`en${K}`] as En;
+        this.lcp[K] = exports[`lcp${K}`] as Lc;
       }
       this.gd = exports.gd as Gd;
+      this.enp = exports.enp as Enp;
+      this.enps = exports.enps as Enp;
     }
   }
 
@@ -476,6 +557,53 @@ export class StageKernels {
         return (this.enTable[K] ?? this.instantiateTable(K).en)(Y, N, A, n, h, rtol, this.mem.coefAddr, this.mem.ptrAddr);
       }
     }
+  }
+
+  /**
+   * True when combinationWithPartial and errorNormFromPartial run for K terms: the SIMD kernels,
+   * K <= ARGUMENT_TERMS. Otherwise call linearCombination and errorNormSq (the same bits).
+   */
+  fusesPartial(K: number): boolean {
+    return this.simd && K >= 1 && K <= ARGUMENT_TERMS;
+  }
+
+  /**
+   * linearCombination(out, base, h, cols, coef, kPtr) and, in the same pass over the K stages,
+   * part = sum_q ecoef_q K[cols_q] (no h; the partial sum errorNormSq would form over these
+   * terms): see combinationPartialKernel. Only where fusesPartial(cols.length); part must not be
+   * out, base nor a term.
+   */
+  combinationWithPartial(out: Float64Array, base: Float64Array, part: Float64Array, h: number, cols: Int32Array, coef: Float64Array, ecoef: Float64Array, kPtr: Int32Array): void {
+    const o = out.byteOffset;
+    const b = base.byteOffset;
+    const r = part.byteOffset;
+    const n = this.nBytes;
+    const p = (q: number) => kPtr[cols[q]];
+    const c = coef;
+    const e = ecoef;
+    switch (cols.length) {
+      case 1: return this.lcp[1](o, b, r, p(0), n, h, c[0], e[0]);
+      case 2: return this.lcp[2](o, b, r, p(0), p(1), n, h, c[0], c[1], e[0], e[1]);
+      case 3: return this.lcp[3](o, b, r, p(0), p(1), p(2), n, h, c[0], c[1], c[2], e[0], e[1], e[2]);
+      case 4: return this.lcp[4](o, b, r, p(0), p(1), p(2), p(3), n, h, c[0], c[1], c[2], c[3], e[0], e[1], e[2], e[3]);
+      case 5: return this.lcp[5](o, b, r, p(0), p(1), p(2), p(3), p(4), n, h, c[0], c[1], c[2], c[3], c[4], e[0], e[1], e[2], e[3], e[4]);
+      case 6: return this.lcp[6](o, b, r, p(0), p(1), p(2), p(3), p(4), p(5), n, h, c[0], c[1], c[2], c[3], c[4], c[5], e[0], e[1], e[2], e[3], e[4], e[5]);
+      case 7: return this.lcp[7](o, b, r, p(0), p(1), p(2), p(3), p(4), p(5), p(6), n, h, c[0], c[1], c[2], c[3], c[4], c[5], c[6], e[0], e[1], e[2], e[3], e[4], e[5], e[6]);
+      case 8: return this.lcp[8](o, b, r, p(0), p(1), p(2), p(3), p(4), p(5), p(6), p(7), n, h, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], e[0], e[1], e[2], e[3], e[4], e[5], e[6], e[7]);
+      default: throw new RangeError(`combinationWithPartial: ${cols.length} terms (fusesPartial is false for it)`);
+    }
+  }
+
+  /**
+   * errorNormSq over the terms whose partial sum combinationWithPartial stored in part, plus one
+   * last term c k: the same bits as errorNormSq over all of them. atolValue: the one atol of every
+   * component when there is one (then the atol vector is not read), else null.
+   */
+  errorNormFromPartial(h: number, part: Float64Array, k: Float64Array, c: number, y: Float64Array, yNew: Float64Array, atol: Float64Array, atolValue: number | null, rtol: number): number {
+    if (!this.enp || !this.enps) throw new RangeError('errorNormFromPartial: no SIMD kernels (fusesPartial is false)');
+    const n = this.nBytes;
+    if (atolValue !== null) return this.enps(part.byteOffset, k.byteOffset, y.byteOffset, yNew.byteOffset, atolValue, n, h, rtol, c);
+    return this.enp(part.byteOffset, k.byteOffset, y.byteOffset, yNew.byteOffset, atol.byteOffset, n, h, rtol, c);
   }
 
   /** The memory the vectors must come from. */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StageKernels, StageMemory } from '../../src/ode/simd.js';
+import { Dopri5 } from '../../src/ode/dopri5.js';
+import { DOPRI5 } from '../../src/ode/tableau.js';
 import { sleb, uleb } from '../../src/wasm/emit.js';
 import { describeBothPaths, kernelPath } from '../wasm/paths.js';
 import { Rng } from '../../src/random/rng.js';
@@ -114,6 +116,75 @@ describeBothPaths('the Runge-Kutta passes', () => {
       });
     }
   }
+
+  // Dormand-Prince's y_new pass with the error's partial sum (Dopri5.ePartial): the oracles are
+  // the scalar references above, over all the terms at once.
+  for (const n of [1, 2, 7, 1001, 57_344]) {
+    it(`n = ${n}: y_new and the partial error sum in one pass, then the last term, give the two separate passes' bits (K = 1..8, one atol or one per component)`, () => {
+      const { rng, kernels, K, kPtr, y, yNew, atol, out, mem } = setup(n, 3 * n + 1, 6);
+      expect(kernels.fusesPartial(5)).toBe(kernelPath.current === 'SIMD');
+      if (!kernels.fusesPartial(1)) {
+        expect(() => kernels.errorNormFromPartial(0.1, out, K[0], 1, y, yNew, atol, null, 1e-3)).toThrow(/no SIMD kernels/);
+        return;
+      }
+      expect(kernels.fusesPartial(9)).toBe(false);
+      const part = mem.take();
+      const uniform = mem.take();
+      uniform.fill(2.5e-7, 0, n);
+      mem.pad(uniform, 1);
+      // special values in a few entries: signed zeros, a tiny and a huge number
+      for (const [i, v] of [[0, -0], [n - 1, 0], [n >> 1, 1e-300]] as const) K[3][i] = v;
+      if (n > 3) K[7][2] = 1e100;
+      for (let m = 1; m <= 8; m++) {
+        const colsList = stageChoice(m + 1, 'permuted');
+        const cols = Int32Array.from(colsList.slice(0, m));
+        const b = Float64Array.from({ length: m }, (_, q) => (q + 1) / 9 - 0.2);
+        const e = Float64Array.from({ length: m + 1 }, () => rng.normal() * 1e-2);
+        const last = K[colsList[m]];
+        const stages = colsList.map((c) => K[c]);
+        for (const h of [0.0371, -1.3e-3]) {
+          kernels.combinationWithPartial(out, y, part, h, cols, b, e.subarray(0, m), kPtr);
+          sameBits(out, referenceCombination(y, h, b, stages.slice(0, m)));
+          // part is the partial sum itself (h = 1 and a zero base in the reference)
+          sameBits(part, referenceCombination(new Float64Array(n), 1, e.subarray(0, m), stages.slice(0, m)).map((v, i) => (Object.is(v, 0) && Object.is(part[i], -0) ? -0 : v)));
+          for (const [w, value] of [[atol, null], [uniform, 2.5e-7]] as const) {
+            const want = referenceErrorNormSq(h, e, stages, y, yNew, w, 1e-3);
+            expect(kernels.errorNormFromPartial(h, part, last, e[m], y, yNew, w, value, 1e-3)).toBe(want);
+            // negative control: the last term's coefficient matters
+            expect(kernels.errorNormFromPartial(h, part, last, e[m] * 1.5, y, yNew, w, value, 1e-3)).not.toBe(want);
+          }
+        }
+      }
+      // a non-finite last stage or yNew makes the norm non-finite (the solver relies on this)
+      const last = K[11];
+      for (const bad of [NaN, Infinity]) {
+        const saved = last[0];
+        last[0] = bad;
+        expect(Number.isFinite(kernels.errorNormFromPartial(0.1, part, last, 0.3, y, yNew, atol, null, 1e-3))).toBe(false);
+        last[0] = saved;
+        yNew[0] = bad;
+        expect(Number.isFinite(kernels.errorNormFromPartial(0.1, part, last, 0.3, y, yNew, uniform, 2.5e-7, 1e-3))).toBe(false);
+        yNew[0] = y[0];
+      }
+    });
+  }
+
+  it('Dopri5 takes the one-pass y_new and partial error with the SIMD kernels: b and e share stages 1, 3..6, e adds stage 7', () => {
+    const solver = new Dopri5({ f: (_t, y, dy) => dy.set(y), t0: 0, y0: Float64Array.of(1, 2, 3), tEnd: 1, rtol: 1e-6, atol: 1e-9, maxSteps: 100 });
+    const partial = (solver as unknown as { ePartial: { coef: Float64Array; last: number } | null }).ePartial;
+    if (kernelPath.current !== 'SIMD') {
+      expect(partial).toBeNull();
+      return;
+    }
+    const nonzero = (v: ArrayLike<number>) => Array.from(v).flatMap((x, j) => (x !== 0 ? [j] : []));
+    expect(nonzero(DOPRI5.b)).toEqual([0, 2, 3, 4, 5]);
+    expect(nonzero(DOPRI5.e)).toEqual([0, 2, 3, 4, 5, 6]);
+    expect(Array.from(partial!.coef)).toEqual([0, 2, 3, 4, 5].map((j) => DOPRI5.e[j]));
+    expect(partial!.last).toBe(DOPRI5.e[6]);
+    // the solve reaches y(1) = e y0 (its oracle); its bits equal the two-pass solve's: test/golden
+    while (solver.step() === 'running');
+    expect(solver.y[2] / 3).toBeCloseTo(Math.E, 5);
+  });
 
   it('out may be the base or one of the stages, for every path (each entry is read before it is written)', () => {
     for (const extra of [5, 17]) {
