@@ -297,8 +297,11 @@ function removeRunFiles(dir: string): void {
   for (const f of runFilesIn(dir)) rmSync(join(dir, f), { recursive: true, force: true });
 }
 
-/** Temp files a killed writer left (`<name>.tmp-<pid>`); only called while holding the lock. */
-function removeTempFiles(dir: string): void {
+/**
+ * Temp files a killed writer left (`<name>.tmp-<pid>`) in a run directory; only called while
+ * holding the directory's lock, or the lock of the sweep it belongs to.
+ */
+export function removeTempFiles(dir: string): void {
   for (const sub of [dir, join(dir, 'snapshots'), join(dir, 'figures')]) {
     if (!existsSync(sub)) continue;
     for (const f of readdirSync(sub)) if (TEMP_PATTERN.test(f)) rmSync(join(sub, f), { force: true });

@@ -111,7 +111,7 @@ export type RunState = 'new' | 'redo' | 'check' | 'done';
 
 /**
  * 'done': summary.json holds a final status, config.json equals what this run would write, and
- * (for grid points) claims.json exists; 'check': only claims.json is missing; 'redo': anything
+ * (for grid points) claims.json and claims.md exist; 'check': only they (or one) are missing; 'redo': anything
  * else left in the directory (a killed, half-written run: it is run again from t = 0); 'new'.
  */
 export function runState(run: PlannedRun, needsCheck: boolean): RunState {
@@ -128,7 +128,8 @@ export function runState(run: PlannedRun, needsCheck: boolean): RunState {
   } catch {
     return 'redo';
   }
-  if (needsCheck && !existsSync(join(run.out, 'claims.json'))) return 'check';
+  // both reports: a sweep killed between writing claims.json and claims.md left only the first
+  if (needsCheck && !(existsSync(join(run.out, 'claims.json')) && existsSync(join(run.out, 'claims.md')))) return 'check';
   return 'done';
 }
 

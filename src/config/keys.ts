@@ -105,10 +105,15 @@ export function allowedText(rule: Rule): string {
   }
 }
 
-/** A user-given text as it may appear inside a one-line message: escaped, at most 60 characters. */
+/** The most characters shown() prints of a value. */
+export const SHOWN_MAX = 60;
+
+/** A user-given text as it may appear inside a one-line message: escaped, at most SHOWN_MAX characters. */
 export function shown(raw: string): string {
   const escaped = JSON.stringify(raw).slice(1, -1).replace(/\\"/g, '"');
-  return escaped.length > 60 ? `${escaped.slice(0, 57)}...` : escaped;
+  // A long value keeps its start and its end: for a path, the end is the file's name, which the
+  // message is about (a temporary directory of 50 characters, as on macOS, would push it out).
+  return escaped.length > SHOWN_MAX ? `${escaped.slice(0, 20)}...${escaped.slice(-(SHOWN_MAX - 23))}` : escaped;
 }
 
 /** The keys whose values are settings of a run (RunSettings / ResolvedSettings). */

@@ -5,7 +5,7 @@
  */
 import { threadId } from 'node:worker_threads';
 // Loaded as the thread starts, while the main thread plans the sweep (src/app/sweep.ts openPool).
-import { runCommand } from '../app/run.js';
+import { removeTempFiles, runCommand } from '../app/run.js';
 import { checkRun } from '../claims/claims.js';
 import { writeClaimsReports } from '../claims/report.js';
 import type { ResolvedSettings } from '../config/resolve.js';
@@ -34,6 +34,9 @@ export default async function runTask(task: SweepTask): Promise<SweepTaskResult>
     await runCommand(task.settings, options);
   }
   if (task.check) {
+    // A sweep killed while it wrote this run's reports left their temp files; the sweep's lock on
+    // its directory makes them stale (a run that is run again has them removed by --force).
+    if (!task.run) removeTempFiles(task.out);
     writeClaimsReports(task.out, checkRun(task.out));
   }
   return { worker: threadId, wallSeconds: (performance.now() - started) / 1000 };

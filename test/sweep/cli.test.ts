@@ -106,6 +106,10 @@ describe('coflow sweep through the CLI', () => {
     rmSync(join(dir, 'runs', 'm=256,seed=1'), { recursive: true });
     rmSync(join(dir, 'runs', 'm=512,seed=0', 'summary.json')); // half-written: config.json but no summary
     rmSync(join(dir, 'runs', 'm=512,seed=1', 'claims.json')); // the check only
+    rmSync(join(dir, 'runs', 'm=256,seed=0', 'claims.md')); // killed between the two reports
+    // what a sweep killed while writing the reports leaves: temp files of a process now gone
+    const stale = ['claims.json.tmp-4194303', 'claims.md.tmp-4194303'];
+    for (const name of ['m=512,seed=1', 'm=256,seed=0']) for (const f of stale) writeFileSync(join(dir, 'runs', name, f), 'partial');
     rmSync(join(dir, 'results.csv'));
     const r = sweep(['--spec', spec, '--out', dir, '--no-plots']);
     expect(r.code).toBe(0);
@@ -114,7 +118,7 @@ describe('coflow sweep through the CLI', () => {
     expect(action).toEqual({
       'point:m=128,seed=0': 'skipped',
       'point:m=128,seed=1': 'skipped',
-      'point:m=256,seed=0': 'skipped',
+      'point:m=256,seed=0': 'checked',
       'point:m=256,seed=1': 'ran',
       'point:m=512,seed=0': 'redone',
       'point:m=512,seed=1': 'checked',
@@ -124,6 +128,13 @@ describe('coflow sweep through the CLI', () => {
     });
     expect(statSync(keep).mtimeMs).toBe(mtime);
     expect(same(one, dir)).toEqual([]);
+    for (const name of ['m=512,seed=1', 'm=256,seed=0']) {
+      const files = readdirSync(join(dir, 'runs', name));
+      expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
+      expect(files).toEqual(expect.arrayContaining(['claims.json', 'claims.md']));
+      // the reports are the ones the first sweep wrote (the check is deterministic)
+      expect(read(join(dir, 'runs', name), 'claims.md').equals(read(join(one, 'runs', name), 'claims.md'))).toBe(true);
+    }
   });
 
   it('a sweep killed mid-run, then rerun, gives the results of an uninterrupted sweep; finished runs are skipped', async () => {
