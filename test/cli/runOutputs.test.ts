@@ -17,6 +17,7 @@ import { GramModel } from '../../src/gram/flow.js';
 import { GramDynamics } from '../../src/run/gramDynamics.js';
 import { readDatasetNpz, readParamsNpz } from '../../src/io/files.js';
 import { readNpz } from '../../src/io/npz.js';
+import { joinParts } from '../../src/io/zip.js';
 import { Observer } from '../../src/observe/derive.js';
 import { TYPE_LAYOUT } from '../../src/reduced/orbits.js';
 import { FullDynamics } from '../../src/run/fullDynamics.js';
@@ -64,13 +65,7 @@ function npz(path: string): Map<string, { shape: number[]; data: Float64Array | 
 function gramState(path: string): Float64Array {
   const a = npz(path);
   const parts = ['S', 'A', 'B', 'C', 'u', 's'].map((k) => a.get(k)!.data as Float64Array);
-  const y = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    y.set(p, o);
-    o += p.length;
-  }
-  return y;
+  return new Float64Array(joinParts(parts.map((p) => new Uint8Array(p.buffer, p.byteOffset, p.byteLength))).buffer);
 }
 
 function settings(over: Parameters<typeof resolveSettings>[1]) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { afterAll } from 'vitest';
 import { crc32 } from '../../src/io/crc32.js';
+import { joinParts } from '../../src/io/zip.js';
 
 /** A fresh temporary directory, removed after the test file. */
 export function scratchDir(tag: string): string {
@@ -33,15 +34,8 @@ export function indexOfAscii(bytes: Uint8Array, s: string): number {
 
 export const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
 
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+/** Byte arrays joined into one (the library's joinParts: joining is not what these tests probe). */
+export const concatBytes = joinParts;
 
 /**
  * A .npy image with an arbitrary header text and payload. The header is padded the NumPy way
